@@ -1,0 +1,44 @@
+# The README's commands. Every target installs what it needs (npm packages, the Go-built testbed
+# binaries into ~/.cache/fedctl) by itself.
+SHELL := /bin/bash
+CLUSTERS ?= 3
+
+.PHONY: deps binaries lint typecheck unit e2e test demo e2e-kind down bench
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-fund --no-audit
+	@touch $@
+
+deps: node_modules/.installed
+
+binaries:
+	bash e2e/testbed/build-binaries.sh >/dev/null
+
+lint: deps
+	npx biome check .
+
+typecheck: deps
+	npx tsc --noEmit
+
+unit: deps
+	npx vitest run --project unit
+
+e2e: deps binaries
+	npx vitest run --project e2e
+
+## test: what CI runs: lint, typecheck, unit tests, e2e suites on the local testbed.
+test: lint typecheck unit e2e
+
+## demo: a fresh local testbed, the controller running, clusters joined, the walkthrough propagated.
+demo: deps binaries
+	npm run --silent demo
+
+## e2e-kind: the same e2e suites on kind clusters (needs Docker and kind).
+e2e-kind: deps
+	FEDCTL_PROVIDER=kind npx vitest run --project e2e
+
+down: deps
+	npm run --silent testbed -- down
+
+bench: deps binaries
+	npm run --silent bench
