@@ -1,0 +1,29 @@
+// API groups, versions, labels and annotations that KubeFed users' manifests rely on.
+// Wire-compatible with KubeFed v0.10 (DNS kinds from v0.6.1): these strings must never change.
+
+export const CORE_GROUP = 'core.kubefed.io';
+export const CORE_VERSION = 'v1beta1';
+export const TYPES_GROUP = 'types.kubefed.io';
+export const TYPES_VERSION = 'v1beta1';
+export const SCHEDULING_GROUP = 'scheduling.kubefed.io';
+export const SCHEDULING_VERSION = 'v1alpha1';
+export const DNS_GROUP = 'multiclusterdns.kubefed.io';
+export const DNS_VERSION = 'v1alpha1';
+
+export const apiVersionOf = (group: string, version: string): string =>
+  group === '' ? version : `${group}/${version}`;
+
+/** Namespace the control plane lives in, as in KubeFed. */
+export const DEFAULT_KUBEFED_NAMESPACE = 'kube-federation-system';
+
+/** Marks objects in member clusters that fedctl manages ("true") or must leave alone ("false"). */
+export const MANAGED_LABEL = 'kubefed.io/managed';
+/** On a federated object: "true" keeps member objects when the federated object is deleted. */
+export const ORPHAN_ANNOTATION = 'kubefed.io/orphan';
+/** Finalizer the sync controller holds until member objects are gone (or orphaned). */
+export const SYNC_FINALIZER = 'kubefed.io/sync-controller';
+/** Field manager name for every write fedctl makes. */
+export const FIELD_MANAGER = 'fedctl';
+
+/** Label on a kube-system Service whose LoadBalancer ingress is the cluster's DNS address for other clusters. */
+export const CROSS_CLUSTER_DNS_LABEL = 'fedctl.io/cross-cluster-dns';
