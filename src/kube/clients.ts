@@ -1,0 +1,106 @@
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  RbacAuthorizationV1Api,
+} from '@kubernetes/client-node';
+
+/** The API clients fedctl uses for one cluster, all built on that cluster's own KubeConfig. */
+export interface ClusterClients {
+  readonly name: string;
+  readonly kc: KubeConfig;
+  readonly objects: KubernetesObjectApi;
+  readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
+  readonly rbac: RbacAuthorizationV1Api;
+  readonly custom: CustomObjectsApi;
+}
+
+export function clientsFor(name: string, kc: KubeConfig): ClusterClients {
+  return {
+    name,
+    kc,
+    objects: KubernetesObjectApi.makeApiClient(kc),
+    core: kc.makeApiClient(CoreV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
+    rbac: kc.makeApiClient(RbacAuthorizationV1Api),
+    custom: kc.makeApiClient(CustomObjectsApi),
+  };
+}
+
+export interface KubeconfigSource {
+  /** Path to a kubeconfig file; default: $KUBECONFIG or ~/.kube/config. */
+  kubeconfig?: string;
+  /** Context to use; default: the file's current context. */
+  context?: string;
+}
+
+/**
+ * A KubeConfig holding exactly one context. Clients built on a shared KubeConfig follow later
+ * setCurrentContext calls and would send one cluster's credentials to another, so every cluster
+ * gets its own object.
+ */
+export function loadKubeConfig(source: KubeconfigSource = {}): KubeConfig {
+  const all = new KubeConfig();
+  if (source.kubeconfig) all.loadFromFile(source.kubeconfig);
+  else all.loadFromDefault();
+  const contextName = source.context ?? all.getCurrentContext();
+  const context = all.getContextObject(contextName);
+  if (!context) {
+    const known = all
+      .getContexts()
+      .map((c) => c.name)
+      .join(', ');
+    throw new Error(`context "${contextName}" not found in kubeconfig (known: ${known || 'none'})`);
+  }
+  const cluster = all.getCluster(context.cluster);
+  const user = all.getUser(context.user);
+  if (!cluster) throw new Error(`context "${contextName}" names cluster "${context.cluster}", which is not in the kubeconfig`);
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [cluster],
+    users: user ? [user] : [],
+    contexts: [context],
+    currentContext: context.name,
+  });
+  return kc;
+}
+
+export interface EndpointCredentials {
+  name: string;
+  server: string;
+  /** PEM CA bundle, base64 encoded as in a kubeconfig or KubeFedCluster.spec.caBundle. */
+  caData?: string;
+  token: string;
+  insecureSkipTLSVerify?: boolean;
+  proxyUrl?: string;
+}
+
+/** A KubeConfig for a member cluster as the host controller sees it: endpoint, CA and a bearer token. */
+export function kubeConfigForEndpoint(c: EndpointCredentials): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [
+      {
+        name: c.name,
+        server: c.server,
+        caData: c.caData || undefined,
+        skipTLSVerify: c.insecureSkipTLSVerify ?? false,
+        proxyUrl: c.proxyUrl || undefined,
+      },
+    ],
+    users: [{ name: c.name, token: c.token }],
+    contexts: [{ name: c.name, cluster: c.name, user: c.name }],
+    currentContext: c.name,
+  });
+  return kc;
+}
+
+/** The server URL and CA bundle (base64) of a KubeConfig's current cluster. */
+export function endpointOf(kc: KubeConfig): { server: string; caData?: string; skipTLSVerify: boolean } {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error(`kubeconfig context "${kc.getCurrentContext()}" has no cluster`);
+  return { server: cluster.server, caData: cluster.caData, skipTLSVerify: cluster.skipTLSVerify };
+}

@@ -1,0 +1,50 @@
+// client-node 2.x throws ApiException with a numeric `.code` and the Status object as a JSON
+// *string* in `.body`; network failures are plain Errors. These helpers read both safely.
+
+export interface ApiStatus {
+  code?: number;
+  reason?: string;
+  message: string;
+}
+
+export function apiStatus(e: unknown): ApiStatus {
+  if (typeof e !== 'object' || e === null) return { message: String(e) };
+  const err = e as { code?: unknown; body?: unknown; message?: unknown };
+  const code = typeof err.code === 'number' ? err.code : undefined;
+  let body: { reason?: unknown; message?: unknown } | undefined;
+  if (typeof err.body === 'string') {
+    try {
+      body = JSON.parse(err.body);
+    } catch {
+      body = { message: err.body };
+    }
+  } else if (typeof err.body === 'object' && err.body !== null) {
+    body = err.body as typeof body;
+  }
+  const reason = typeof body?.reason === 'string' ? body.reason : undefined;
+  const message =
+    typeof body?.message === 'string' && body.message !== ''
+      ? body.message
+      : code !== undefined
+        ? `HTTP ${code}`
+        : typeof err.message === 'string'
+          ? err.message
+          : String(e);
+  return { code, reason, message };
+}
+
+export const isNotFound = (e: unknown): boolean => apiStatus(e).code === 404;
+export const isAlreadyExists = (e: unknown): boolean => {
+  const s = apiStatus(e);
+  return s.code === 409 && s.reason === 'AlreadyExists';
+};
+export const isConflict = (e: unknown): boolean => {
+  const s = apiStatus(e);
+  return s.code === 409 && s.reason !== 'AlreadyExists';
+};
+
+/** One line describing an error from the API server or the network. */
+export function errorMessage(e: unknown): string {
+  const s = apiStatus(e);
+  return s.code !== undefined ? `${s.message} (HTTP ${s.code}${s.reason ? `, ${s.reason}` : ''})` : s.message;
+}
