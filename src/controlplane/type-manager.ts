@@ -1,0 +1,112 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { CORE_GROUP, CORE_VERSION } from '../api/constants.ts';
+import type { FederatedTypeConfig } from '../api/types.ts';
+import { SupervisedInformer } from '../kube/informer.ts';
+import type { ResourceRef } from '../kube/resources.ts';
+import { FederatedTypeController, type TypeControllerDeps } from '../propagation/controller.ts';
+import { selectClusters } from '../propagation/placement.ts';
+
+export const FTC_REF: ResourceRef = {
+  group: CORE_GROUP,
+  version: CORE_VERSION,
+  plural: 'federatedtypeconfigs',
+  kind: 'FederatedTypeConfig',
+  namespaced: true,
+};
+
+/**
+ * Runs one FederatedTypeController per FederatedTypeConfig with propagation Enabled, starting,
+ * restarting (on a spec change) and stopping them as the configs change.
+ */
+export class TypeManager {
+  readonly #deps: Omit<TypeControllerDeps, 'namespaceClusters'>;
+  readonly #ftcs: SupervisedInformer<FederatedTypeConfig & KubernetesObject>;
+  readonly #running = new Map<string, { spec: string; controller: FederatedTypeController }>();
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(namespace: string, deps: Omit<TypeControllerDeps, 'namespaceClusters'>) {
+    this.#deps = deps;
+    this.#ftcs = new SupervisedInformer({ name: `${deps.host.name}/federatedtypeconfigs`, kc: deps.host.kc, ref: FTC_REF, namespace, logger: deps.log });
+    // Serialise changes: starting a controller awaits its cache.
+    const changed = () => {
+      this.#chain = this.#chain.then(() => this.#syncControllers()).catch((e) => deps.log.error('type manager', { error: String(e) }));
+    };
+    for (const ev of ['add', 'update', 'delete'] as const) this.#ftcs.on(ev, changed);
+  }
+
+  async start(): Promise<void> {
+    await this.#ftcs.start();
+    await this.#syncControllers();
+  }
+
+  async stop(): Promise<void> {
+    this.#ftcs.stop();
+    await Promise.all([...this.#running.values()].map((r) => r.controller.stop()));
+    this.#running.clear();
+  }
+
+  controllers(): FederatedTypeController[] {
+    return [...this.#running.values()].map((r) => r.controller);
+  }
+
+  /** Cluster membership or readiness changed: refresh member informers and reconcile everything. */
+  clustersChanged(): void {
+    for (const c of this.controllers()) {
+      c.syncMembers();
+      c.enqueueAll();
+    }
+  }
+
+  /** Clusters a namespace is federated to, from its FederatedNamespace (same name, in that namespace). */
+  namespaceClusters = (namespace: string): string[] | undefined => {
+    const ns = this.#namespaceController();
+    const fed = ns?.federatedObjects().find((o) => o.metadata?.name === namespace && o.metadata?.namespace === namespace);
+    if (!fed || fed.metadata?.deletionTimestamp) return undefined;
+    try {
+      return selectClusters(fed.spec?.placement as never, this.#deps.members());
+    } catch {
+      return [];
+    }
+  };
+
+  #namespaceController(): FederatedTypeController | undefined {
+    return this.controllers().find((c) => c.target.kind === 'Namespace' && c.target.group === '');
+  }
+
+  async #syncControllers(): Promise<void> {
+    const wanted = new Map<string, FederatedTypeConfig & KubernetesObject>();
+    for (const ftc of this.#ftcs.list()) {
+      if (ftc.spec?.propagation === 'Enabled' && !ftc.metadata?.deletionTimestamp) wanted.set(ftc.metadata?.name ?? '', ftc);
+    }
+    for (const [name, running] of this.#running) {
+      const ftc = wanted.get(name);
+      if (!ftc || JSON.stringify(ftc.spec) !== running.spec) {
+        await running.controller.stop();
+        this.#running.delete(name);
+        this.#deps.log.info('stopped type controller', { typeConfig: name });
+      }
+    }
+    for (const [name, ftc] of wanted) {
+      if (this.#running.has(name)) continue;
+      const controller = new FederatedTypeController(ftc, { ...this.#deps, namespaceClusters: this.namespaceClusters });
+      this.#running.set(name, { spec: JSON.stringify(ftc.spec), controller });
+      try {
+        await controller.start();
+        this.#deps.log.info('started type controller', { typeConfig: name });
+      } catch (e) {
+        this.#running.delete(name);
+        await controller.stop();
+        this.#deps.log.error('type controller did not start (is its federated CRD installed?)', { typeConfig: name, error: String(e) });
+        continue;
+      }
+      if (controller.target.kind === 'Namespace' && controller.target.group === '') {
+        // A FederatedNamespace change re-places every namespaced object in that namespace.
+        controller.onHostEvent((obj) => {
+          const ns = obj.metadata?.name;
+          for (const c of this.controllers()) if (c.target.namespaced) c.enqueueAll((o) => o.metadata?.namespace === ns);
+        });
+        for (const c of this.controllers()) if (c.target.namespaced) c.enqueueAll();
+      }
+    }
+  }
+}

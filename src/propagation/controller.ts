@@ -1,0 +1,253 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { apiVersionOf, MANAGED_LABEL, TYPES_GROUP } from '../api/constants.ts';
+import type { FederatedTypeConfig } from '../api/types.ts';
+import type { Member } from '../clusters/registry.ts';
+import type { ClusterClients } from '../kube/clients.ts';
+import { SupervisedInformer } from '../kube/informer.ts';
+import type { Logger } from '../kube/logger.ts';
+import type { Registry } from '../kube/metrics.ts';
+import {
+  createResource,
+  deleteResource,
+  getResource,
+  patchResource,
+  patchStatus,
+  type ResourceRef,
+  replaceResource,
+} from '../kube/resources.ts';
+import { runWorkers, WorkQueue } from '../kube/workqueue.ts';
+import { type FederatedObject, type MemberView, type SyncContext, syncFederatedObject } from './sync.ts';
+
+/** What a type controller needs from the rest of the control plane. */
+export interface TypeControllerDeps {
+  host: ClusterClients;
+  members: () => Member[];
+  isReady: (cluster: string) => boolean;
+  /** Clusters a namespace is federated to (undefined: not federated). */
+  namespaceClusters: (namespace: string) => string[] | undefined;
+  adoptResources: () => boolean;
+  log: Logger;
+  metrics: Registry;
+  workers?: number;
+  resyncMs?: number;
+  operationTimeoutMs?: number;
+}
+
+export function refsOf(ftc: FederatedTypeConfig): { target: ResourceRef; federated: ResourceRef } {
+  const t = ftc.spec.targetType;
+  const f = ftc.spec.federatedType;
+  return {
+    target: {
+      group: t.group ?? '',
+      version: t.version,
+      kind: t.kind,
+      plural: t.pluralName,
+      namespaced: t.scope === 'Namespaced',
+    },
+    federated: {
+      group: f.group ?? TYPES_GROUP,
+      version: f.version,
+      kind: f.kind,
+      plural: f.pluralName,
+      namespaced: f.scope === 'Namespaced',
+    },
+  };
+}
+
+/**
+ * Propagates one federated type (one FederatedTypeConfig): a host informer on Federated<Kind>, one
+ * informer per Ready member on the target kind (managed objects only), a de-duplicating rate-limited
+ * queue of `namespace/name` keys, and workers running the sync reconciler.
+ */
+export class FederatedTypeController {
+  readonly target: ResourceRef;
+  readonly federated: ResourceRef;
+  readonly #deps: TypeControllerDeps;
+  readonly #log: Logger;
+  readonly #queue: WorkQueue;
+  readonly #hostInformer: SupervisedInformer<FederatedObject>;
+  readonly #memberInformers = new Map<string, { clients: ClusterClients; informer: SupervisedInformer<KubernetesObject>; synced: boolean }>();
+  #stopWorkers?: () => Promise<void>;
+
+  constructor(ftc: FederatedTypeConfig, deps: TypeControllerDeps) {
+    const { target, federated } = refsOf(ftc);
+    this.target = target;
+    this.federated = federated;
+    this.#deps = deps;
+    this.#log = deps.log.with({ type: federated.kind });
+    this.#queue = new WorkQueue();
+    this.#hostInformer = new SupervisedInformer<FederatedObject>({
+      name: `${deps.host.name}/${federated.plural}`,
+      kc: deps.host.kc,
+      ref: federated,
+      resyncMs: deps.resyncMs,
+      logger: this.#log,
+    });
+    const enqueue = (obj: KubernetesObject) => this.enqueue(keyOf(obj));
+    for (const ev of ['add', 'update', 'delete'] as const) this.#hostInformer.on(ev, enqueue);
+  }
+
+  /** Federated objects currently in the host cache (read-only). */
+  federatedObjects(): FederatedObject[] {
+    return this.#hostInformer.list();
+  }
+
+  /** Listen to changes of federated objects in the host (after they are enqueued). */
+  onHostEvent(listener: (obj: FederatedObject) => void): void {
+    for (const ev of ['add', 'update', 'delete'] as const) this.#hostInformer.on(ev, listener);
+  }
+
+  enqueue(key: string): void {
+    this.#queue.add(key);
+  }
+
+  enqueueAll(filter?: (obj: FederatedObject) => boolean): void {
+    for (const obj of this.#hostInformer.list()) if (!filter || filter(obj)) this.enqueue(keyOf(obj));
+  }
+
+  queueLength(): number {
+    return this.#queue.len();
+  }
+
+  async start(): Promise<void> {
+    await this.#hostInformer.start();
+    this.syncMembers();
+    const counter = this.#deps.metrics.counter('fedctl_reconcile_total', 'Reconciles by type and result', ['type', 'result']);
+    const duration = this.#deps.metrics.histogram('fedctl_reconcile_duration_seconds', 'Reconcile duration by type', ['type']);
+    const writes = this.#deps.metrics.counter('fedctl_member_writes_total', 'Writes sent to member clusters and the host by type', ['type']);
+    this.#stopWorkers = runWorkers(
+      this.#queue,
+      this.#deps.workers ?? 8,
+      async (key) => {
+        const started = performance.now();
+        try {
+          const result = await this.reconcile(key);
+          writes.inc({ type: this.federated.kind }, result.writes);
+          counter.inc({ type: this.federated.kind, result: result.retry ? 'retry' : 'ok' });
+          if (result.retry && result.requeueAfterMs === undefined) throw new RetryLater(key);
+          return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : undefined;
+        } finally {
+          duration.observe({ type: this.federated.kind }, (performance.now() - started) / 1000);
+        }
+      },
+      {
+        onError: (key, err) => {
+          if (err instanceof RetryLater) return;
+          counter.inc({ type: this.federated.kind, result: 'error' });
+          this.#log.warn('reconcile failed', { key, error: String((err as Error)?.message ?? err) });
+        },
+      },
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.#queue.shutDown();
+    await this.#stopWorkers?.();
+    this.#hostInformer.stop();
+    for (const m of this.#memberInformers.values()) m.informer.stop();
+    this.#memberInformers.clear();
+  }
+
+  /**
+   * Start informers for members that are Ready and have clients; stop those of members that left or
+   * whose credentials changed. Called on every cluster change.
+   */
+  syncMembers(): void {
+    const members = new Map(this.#deps.members().map((m) => [m.name, m]));
+    for (const [name, entry] of this.#memberInformers) {
+      const m = members.get(name);
+      if (!m || m.clients !== entry.clients) {
+        entry.informer.stop();
+        this.#memberInformers.delete(name);
+      }
+    }
+    for (const m of members.values()) {
+      if (!m.clients || this.#memberInformers.has(m.name) || !this.#deps.isReady(m.name)) continue;
+      const informer = new SupervisedInformer<KubernetesObject>({
+        name: `${m.name}/${this.target.plural}`,
+        kc: m.clients.kc,
+        ref: this.target,
+        labelSelector: `${MANAGED_LABEL}=true`,
+        resyncMs: this.#deps.resyncMs,
+        logger: this.#log.with({ cluster: m.name }),
+      });
+      const entry = { clients: m.clients, informer, synced: false };
+      this.#memberInformers.set(m.name, entry);
+      // A member object's key is its federated object's key: same namespace and name.
+      const enqueue = (obj: KubernetesObject) => this.enqueue(keyOf(obj));
+      for (const ev of ['add', 'update', 'delete'] as const) informer.on(ev, enqueue);
+      informer.start().then(
+        () => {
+          entry.synced = true;
+          this.enqueueAll();
+        },
+        (err: unknown) => this.#log.warn('member cache did not sync', { cluster: m.name, error: String(err) }),
+      );
+    }
+  }
+
+  async reconcile(key: string) {
+    const [namespace, name] = splitKey(key);
+    const fed = this.#hostInformer.get(name, namespace);
+    const members: MemberView[] = this.#deps.members().map((m) => {
+      const entry = this.#memberInformers.get(m.name);
+      return {
+        name: m.name,
+        labels: m.labels,
+        ready: this.#deps.isReady(m.name) && m.clients !== undefined,
+        isHost: m.isHost,
+        synced: entry?.synced === true && entry.informer.hasSynced(),
+        cached: (n: string, ns?: string) => entry?.informer.get(n, ns),
+      };
+    });
+    const clientOf = (cluster: string) => {
+      const entry = this.#memberInformers.get(cluster);
+      if (!entry) throw new Error(`cluster ${cluster} has no client`);
+      return entry.clients.kc;
+    };
+    const ctx: SyncContext = {
+      target: {
+        apiVersion: apiVersionOf(this.target.group, this.target.version),
+        kind: this.target.kind,
+        namespaced: this.target.namespaced,
+      },
+      members,
+      adoptResources: this.#deps.adoptResources(),
+      operationTimeoutMs: this.#deps.operationTimeoutMs ?? 30_000,
+      namespaceClusters: this.target.namespaced ? this.#deps.namespaceClusters : undefined,
+      memberWriter: {
+        create: (c, obj) => createResource(clientOf(c), this.target, obj),
+        replace: (c, obj) => replaceResource(clientOf(c), this.target, obj),
+        delete: (c, obj) => deleteResource(clientOf(c), this.target, obj.metadata?.name ?? '', obj.metadata?.namespace),
+        get: async (c, n, ns) => getResource(clientOf(c), this.target, n, ns),
+      },
+      hostWriter: {
+        setFinalizers: async (obj, finalizers) => {
+          await patchResource(this.#deps.host.kc, this.federated, obj.metadata?.name ?? '', obj.metadata?.namespace, {
+            metadata: { finalizers, resourceVersion: obj.metadata?.resourceVersion },
+          });
+        },
+        writeStatus: async (obj, status) => {
+          await patchStatus(this.#deps.host.kc, this.federated, obj.metadata?.name ?? '', obj.metadata?.namespace, status);
+        },
+      },
+    };
+    return syncFederatedObject(name, namespace, fed, ctx);
+  }
+}
+
+class RetryLater extends Error {
+  constructor(key: string) {
+    super(`retry ${key}`);
+  }
+}
+
+export function keyOf(obj: KubernetesObject): string {
+  const ns = obj.metadata?.namespace;
+  return ns ? `${ns}/${obj.metadata?.name}` : (obj.metadata?.name ?? '');
+}
+
+export function splitKey(key: string): [string | undefined, string] {
+  const i = key.indexOf('/');
+  return i < 0 ? [undefined, key] : [key.slice(0, i), key.slice(i + 1)];
+}
