@@ -1,0 +1,133 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { CORE_GROUP, CORE_VERSION } from '../api/constants.ts';
+import type { KubeFedConfig } from '../api/types.ts';
+import { HealthProber } from '../clusters/health.ts';
+import { ClusterRegistry, KUBEFEDCLUSTER_REF } from '../clusters/registry.ts';
+import type { ClusterClients } from '../kube/clients.ts';
+import { SupervisedInformer } from '../kube/informer.ts';
+import type { Logger } from '../kube/logger.ts';
+import { Registry } from '../kube/metrics.ts';
+import { patchStatus, type ResourceRef } from '../kube/resources.ts';
+import { startHttpServer } from '../kube/server.ts';
+import { installControlPlane } from './install.ts';
+import { TypeManager } from './type-manager.ts';
+
+const KUBEFEDCONFIG_REF: ResourceRef = { group: CORE_GROUP, version: CORE_VERSION, plural: 'kubefedconfigs', kind: 'KubeFedConfig', namespaced: true };
+
+export interface ControlPlaneOptions {
+  host: ClusterClients;
+  namespace: string;
+  log: Logger;
+  /** Port for /healthz, /readyz, /metrics on 127.0.0.1; 0 picks a free one; undefined serves nothing. */
+  metricsPort?: number;
+  /** Skip installing CRDs and default type configs (they are managed elsewhere, e.g. GitOps). */
+  skipInstall?: boolean;
+  workers?: number;
+  resyncMs?: number;
+  healthPeriodMs?: number;
+}
+
+export interface RunningControlPlane {
+  registry: ClusterRegistry;
+  types: TypeManager;
+  prober: HealthProber;
+  metrics: Registry;
+  httpPort?: number;
+  stop(): Promise<void>;
+}
+
+/** Go duration strings as KubeFedConfig uses them ("10s", "1m30s", "500ms") to milliseconds. */
+export function parseDuration(value: string | undefined, fallbackMs: number): number {
+  if (!value) return fallbackMs;
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  let consumed = 0;
+  for (const m of value.matchAll(re)) {
+    total += Number(m[1]) * (unit[m[2] ?? 's'] ?? 1000);
+    consumed += m[0].length;
+  }
+  return consumed === value.length && consumed > 0 ? total : fallbackMs;
+}
+
+/** The host controller: installs the API, tracks members and their health, runs the sync controllers. */
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<RunningControlPlane> {
+  const { host, namespace, log } = opts;
+  if (!opts.skipInstall) await installControlPlane(host, namespace, log);
+
+  const metrics = new Registry();
+  const config = new SupervisedInformer<KubeFedConfig & KubernetesObject>({ name: `${host.name}/kubefedconfigs`, kc: host.kc, ref: KUBEFEDCONFIG_REF, namespace, logger: log });
+  await config.start();
+  const kubefedConfig = () => config.list()[0];
+  const health = kubefedConfig()?.spec?.clusterHealthCheck;
+
+  const registry = new ClusterRegistry({ host, namespace, log });
+  await registry.start();
+
+  let types: TypeManager | undefined;
+  const clusterReady = metrics.gauge('fedctl_cluster_ready', 'Member cluster readiness (1 Ready, 0 not)', ['cluster']);
+  const prober = new HealthProber({
+    periodMs: opts.healthPeriodMs ?? parseDuration(health?.period, 10_000),
+    timeoutMs: parseDuration(health?.timeout, 3_000),
+    thresholds: { failureThreshold: health?.failureThreshold ?? 3, successThreshold: health?.successThreshold ?? 1 },
+    members: () => registry.members(),
+    log,
+    writeStatus: async (name, status) => {
+      await patchStatus(host.kc, KUBEFEDCLUSTER_REF, name, namespace, status);
+    },
+    onChange: (name, ready) => {
+      clusterReady.set({ cluster: name }, ready ? 1 : 0);
+      log.info('cluster readiness changed', { cluster: name, ready });
+      types?.clustersChanged();
+    },
+  });
+  await prober.probeNow();
+  prober.start();
+
+  types = new TypeManager(namespace, {
+    host,
+    members: () => registry.members(),
+    isReady: (name) => prober.isReady(name),
+    adoptResources: () => kubefedConfig()?.spec?.syncController?.adoptResources !== 'Disabled',
+    log,
+    metrics,
+    workers: opts.workers,
+    resyncMs: opts.resyncMs,
+  });
+  registry.onChange(() => {
+    void prober.probeNow();
+    types?.clustersChanged();
+  });
+  await types.start();
+
+  const queueDepth = metrics.gauge('fedctl_workqueue_depth', 'Keys waiting in each type controller queue', ['type']);
+  const depthTimer = setInterval(() => {
+    for (const c of types?.controllers() ?? []) queueDepth.set({ type: c.federated.kind }, c.queueLength());
+  }, 1000);
+  depthTimer.unref();
+
+  let httpPort: number | undefined;
+  let closeHttp: (() => Promise<void>) | undefined;
+  if (opts.metricsPort !== undefined) {
+    const server = await startHttpServer({ port: opts.metricsPort, healthz: () => true, readyz: () => true, metrics });
+    httpPort = server.port;
+    closeHttp = server.close;
+    log.info('serving /healthz /readyz /metrics', { address: `127.0.0.1:${httpPort}` });
+  }
+
+  return {
+    registry,
+    types,
+    prober,
+    metrics,
+    httpPort,
+    async stop() {
+      clearInterval(depthTimer);
+      prober.stop();
+      await types?.stop();
+      registry.stop();
+      config.stop();
+      await closeHttp?.();
+    },
+  };
+}
