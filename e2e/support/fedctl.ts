@@ -1,0 +1,79 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const cli = fileURLToPath(new URL('../../src/cli/index.ts', import.meta.url));
+
+export interface CliResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** Run the real CLI (`node src/cli/index.ts …`, what `npx fedctl` runs) and capture its output. */
+export async function fedctl(args: string[], opts: { kubeconfig: string; env?: Record<string, string> }): Promise<CliResult> {
+  const r = await execa(process.execPath, [cli, '--kubeconfig', opts.kubeconfig, ...args], {
+    cwd: repo,
+    reject: false,
+    env: { FEDCTL_LOG: 'text', ...opts.env },
+    timeout: 120_000,
+  });
+  return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? -1 };
+}
+
+/** Like fedctl() but throws with the command's stderr when it fails. */
+export async function fedctlOk(args: string[], opts: { kubeconfig: string; env?: Record<string, string> }): Promise<CliResult> {
+  const r = await fedctl(args, opts);
+  if (r.exitCode !== 0) throw new Error(`fedctl ${args.join(' ')} exited ${r.exitCode}:\n${r.stderr}\n${r.stdout}`);
+  return r;
+}
+
+/** A `fedctl controller` child process, logging to a file, stopped by its own pid. */
+export class ControllerProcess {
+  readonly logFile: string;
+  #child?: ChildProcess;
+
+  constructor(logFile: string) {
+    this.logFile = logFile;
+  }
+
+  start(args: string[], kubeconfig: string): void {
+    const log = createWriteStream(this.logFile, { flags: 'a' });
+    this.#child = spawn(process.execPath, [cli, '--kubeconfig', kubeconfig, 'controller', ...args], {
+      cwd: repo,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FEDCTL_LOG: 'json' },
+    });
+    this.#child.stdout?.pipe(log);
+    this.#child.stderr?.pipe(log);
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  running(): boolean {
+    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.#child;
+    if (!child || !this.running()) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** The last lines of the controller's log, for diagnostics when a test fails. */
+  tail(lines = 60): string {
+    try {
+      return readFileSync(this.logFile, 'utf8').split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no controller log)';
+    }
+  }
+}

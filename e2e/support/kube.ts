@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { type KubeConfig, type KubernetesObject, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { loadKubeConfig } from '../../src/kube/clients.ts';
+import { isAlreadyExists, isNotFound } from '../../src/kube/errors.ts';
+
+/** A generic client for one testbed cluster (context name = cluster name). */
+export function clusterApi(kubeconfig: string, context: string): { kc: KubeConfig; api: KubernetesObjectApi } {
+  const kc = loadKubeConfig({ kubeconfig, context });
+  return { kc, api: KubernetesObjectApi.makeApiClient(kc) };
+}
+
+export function readManifests(path: string): KubernetesObject[] {
+  return parseAllDocuments(readFileSync(path, 'utf8'))
+    .map((d) => d.toJSON() as KubernetesObject | null)
+    .filter((d): d is KubernetesObject => d !== null);
+}
+
+/** kubectl apply, roughly: create, or replace keeping the live resourceVersion. */
+export async function apply(api: KubernetesObjectApi, obj: KubernetesObject): Promise<KubernetesObject> {
+  try {
+    return await api.create(obj);
+  } catch (e) {
+    if (!isAlreadyExists(e)) throw e;
+  }
+  const live = await api.read(obj as never);
+  return api.replace({ ...obj, metadata: { ...obj.metadata, resourceVersion: live.metadata?.resourceVersion } });
+}
+
+export async function read<T extends KubernetesObject = KubernetesObject & Record<string, never>>(
+  api: KubernetesObjectApi,
+  apiVersion: string,
+  kind: string,
+  name: string,
+  namespace?: string,
+): Promise<(T & Record<string, unknown>) | undefined> {
+  try {
+    return (await api.read({ apiVersion, kind, metadata: { name, namespace } } as never)) as never;
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+export async function remove(api: KubernetesObjectApi, apiVersion: string, kind: string, name: string, namespace?: string): Promise<void> {
+  try {
+    await api.delete({ apiVersion, kind, metadata: { name, namespace } } as never);
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+}
+
+/** JSON merge patch (e.g. to simulate drift in a member). */
+export async function mergePatch(api: KubernetesObjectApi, obj: KubernetesObject, patch: object): Promise<void> {
+  await api.patch({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name: obj.metadata?.name, namespace: obj.metadata?.namespace }, ...patch } as never, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
+}
