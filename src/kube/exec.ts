@@ -1,0 +1,147 @@
+// One narrow door for child processes (ip, openssl, coredns, docker, kind, …). Callers take a
+// CommandRunner so their tests can pass a fake and assert on the exact command lines.
+import { basename } from 'node:path';
+import { execa } from 'execa';
+
+export interface RunOptions {
+  cwd?: string;
+  /** Added to (not replacing) the parent's environment. */
+  env?: Record<string, string | undefined>;
+  /** Written to the child's stdin; without it stdin is closed. */
+  input?: string;
+  /** Kill the child after this long; default 60 s, 0 for no limit. */
+  timeoutMs?: number;
+  /** Return non-zero exits instead of throwing. */
+  allowFailure?: boolean;
+  /** Kills the child (SIGTERM) when aborted. */
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export type CommandRunner = (cmd: string, args: readonly string[], opts?: RunOptions) => Promise<RunResult>;
+
+/** A command that ran and failed (non-zero exit, signal, timeout). */
+export class CommandError extends Error {
+  readonly cmd: string;
+  readonly args: readonly string[];
+  readonly exitCode: number | undefined;
+  readonly stdout: string;
+  readonly stderr: string;
+  constructor(cmd: string, args: readonly string[], why: string, result: Partial<RunResult>) {
+    const tail = stderrTail(result.stderr ?? '');
+    super(`${formatCommand(cmd, args)} ${why}${tail ? `:\n${tail}` : ''}`);
+    this.name = 'CommandError';
+    this.cmd = cmd;
+    this.args = args;
+    this.exitCode = result.exitCode;
+    this.stdout = result.stdout ?? '';
+    this.stderr = result.stderr ?? '';
+  }
+}
+
+/** The binary is not on PATH (or the path given does not exist). */
+export class CommandNotFoundError extends Error {
+  readonly cmd: string;
+  constructor(cmd: string) {
+    super(`${cmd} not found: is ${basename(cmd)} installed?`);
+    this.name = 'CommandNotFoundError';
+    this.cmd = cmd;
+  }
+}
+
+/** The last lines of stderr, enough to see why a tool failed without flooding the log. */
+export function stderrTail(stderr: string, lines = 15): string {
+  return stderr.trimEnd().split('\n').slice(-lines).join('\n').trim();
+}
+
+/** A command line as a shell would need it, for messages: `ip route add "10.0.0.0/24" …`. */
+export function formatCommand(cmd: string, args: readonly string[]): string {
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  return [cmd, ...args].map(quote).join(' ');
+}
+
+/** Runs `cmd args` without a shell and collects its output. */
+export const run: CommandRunner = async (cmd, args, opts = {}) => {
+  const timeout = opts.timeoutMs ?? 60_000;
+  let r: Awaited<ReturnType<typeof execa>>;
+  try {
+    r = await execa(cmd, [...args], {
+      cwd: opts.cwd,
+      env: opts.env,
+      extendEnv: true,
+      input: opts.input,
+      stdin: opts.input === undefined ? 'ignore' : 'pipe',
+      timeout: timeout > 0 ? timeout : undefined,
+      cancelSignal: opts.signal,
+      reject: false,
+      stripFinalNewline: false,
+      encoding: 'utf8',
+    });
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'ENOENT') throw new CommandNotFoundError(cmd);
+    throw e;
+  }
+  const stdout = typeof r.stdout === 'string' ? r.stdout : '';
+  const stderr = typeof r.stderr === 'string' ? r.stderr : '';
+  if ((r as { code?: string }).code === 'ENOENT') throw new CommandNotFoundError(cmd);
+  const exitCode = typeof r.exitCode === 'number' ? r.exitCode : -1;
+  const result: RunResult = { stdout, stderr, exitCode };
+  if (!r.failed) return result;
+  if (r.timedOut) throw new CommandError(cmd, args, `timed out after ${timeout} ms`, result);
+  if (r.isCanceled) throw new CommandError(cmd, args, 'was cancelled', result);
+  if (r.exitCode === undefined) {
+    const why = r.signal ? `was killed by ${r.signal}` : `failed to run (${r.shortMessage ?? r.message})`;
+    throw new CommandError(cmd, args, why, { ...result, exitCode: undefined });
+  }
+  if (opts.allowFailure) return result;
+  throw new CommandError(cmd, args, `exited with code ${exitCode}`, result);
+};
+
+export interface RecordedCall {
+  cmd: string;
+  args: readonly string[];
+  opts: RunOptions;
+}
+
+export type FakeResponse = Partial<RunResult> | string | undefined;
+
+export interface FakeRunner extends CommandRunner {
+  /** Every call in order. */
+  readonly calls: RecordedCall[];
+  /** The calls as command lines, for exact-list assertions. */
+  commandLines(): string[];
+}
+
+/**
+ * A CommandRunner for tests. `respond` decides each answer (a string is stdout; a non-zero
+ * exitCode throws CommandError unless allowFailure, like the real runner; throwing from it
+ * simulates a missing binary or crash). Without `respond` every command succeeds silently.
+ */
+export function fakeRunner(
+  respond: (
+    cmd: string,
+    args: readonly string[],
+    opts: RunOptions,
+  ) => FakeResponse | Promise<FakeResponse> = () => undefined,
+): FakeRunner {
+  const calls: RecordedCall[] = [];
+  const runner = async (cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> => {
+    calls.push({ cmd, args: [...args], opts });
+    const answer = await respond(cmd, args, opts);
+    const partial = typeof answer === 'string' ? { stdout: answer } : (answer ?? {});
+    const result: RunResult = { stdout: '', stderr: '', exitCode: 0, ...partial };
+    if (result.exitCode !== 0 && !opts.allowFailure) {
+      throw new CommandError(cmd, args, `exited with code ${result.exitCode}`, result);
+    }
+    return result;
+  };
+  return Object.assign(runner, {
+    calls,
+    commandLines: () => calls.map((c) => formatCommand(c.cmd, c.args)),
+  });
+}
