@@ -63,7 +63,9 @@ describe('formatCommand', () => {
 
 describe('fakeRunner', () => {
   it('records calls and answers from the responder', async () => {
-    const runner = fakeRunner((cmd, args) => (cmd === 'kind' && args[0] === 'version' ? 'v1.2.3\n' : undefined));
+    const runner = fakeRunner((cmd, args) =>
+      cmd === 'kind' && args[0] === 'version' ? 'v1.2.3\n' : undefined,
+    );
     expect((await runner('kind', ['version'])).stdout).toBe('v1.2.3\n');
     await runner('ip', ['netns', 'add', 'c1-n1']);
     expect(runner.commandLines()).toEqual(['kind version', 'ip netns add c1-n1']);
