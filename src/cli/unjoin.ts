@@ -1,0 +1,85 @@
+// `fedctl unjoin`: flags to UnjoinOptions; the work is in src/clusters/unjoin.ts.
+import type { Command } from 'commander';
+import { unjoinCluster } from '../clusters/unjoin.ts';
+import type { ClusterClients } from '../kube/clients.ts';
+import { type CliContext, globalOptions, hostClients, logFor } from './options.ts';
+import { formatOutput } from './output.ts';
+
+interface UnjoinFlags {
+  clusterContext?: string;
+  hostClusterName?: string;
+  force: boolean;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('unjoin')
+    .summary('Remove a cluster from the federation')
+    .description(
+      [
+        'Remove a cluster from the federation.',
+        "In the member: its ClusterRoleBinding, ClusterRole, token Secret and ServiceAccount, and the namespace if join created it, it is not the host's own and no other join uses it. In the host: the KubeFedCluster and its Secret.",
+        'Objects already gone are fine, so unjoin can be re-run. If the member cannot be reached nothing is removed, unless --force, which removes the host side and lists what stays in the member.',
+      ].join('\n\n'),
+    )
+    .argument('<name>', 'name of the member, as given to join')
+    .option('--cluster-context <context>', 'kubeconfig context of the member (default: NAME)')
+    .option('--host-cluster-name <name>', 'host cluster name given to join (default: the host context name)')
+    .option(
+      '--force',
+      'remove the host-side registration even if the member is unreachable or its cleanup fails',
+      false,
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  fedctl unjoin cluster1 --cluster-context cluster1 --host-cluster-context cluster0
+  # the member is gone for good: drop its registration from the host
+  fedctl unjoin cluster2 --force`,
+    )
+    .action(async (name: string, flags: UnjoinFlags, cmd: Command) => {
+      const g = globalOptions(cmd);
+      const log = logFor(ctx, g.verbose);
+      const host = hostClients(ctx, g);
+      let member: ClusterClients | undefined;
+      let memberError: string | undefined;
+      try {
+        member = ctx.connect({ kubeconfig: g.kubeconfig, context: flags.clusterContext ?? name });
+      } catch (e) {
+        // With --force a member missing from the kubeconfig is the expected case.
+        if (!flags.force) throw e;
+        memberError = e instanceof Error ? e.message : String(e);
+      }
+      const result = await unjoinCluster({
+        host: host.clients,
+        member,
+        memberError,
+        clusterName: name,
+        hostClusterName: flags.hostClusterName ?? host.context,
+        kubefedNamespace: g.kubefedNamespace,
+        force: flags.force,
+        log: (m) => log.debug(m),
+        warn: (m) => log.warn(m),
+      });
+      ctx.stdout(
+        formatOutput(g.output, result, () => ({
+          headers: ['side', 'cluster', 'kind', 'namespace', 'name', 'result'],
+          rows: result.objects.map((o) => [
+            o.side,
+            o.cluster,
+            o.kind,
+            o.namespace ?? '',
+            o.name,
+            o.detail ? `${o.outcome} (${o.detail})` : o.outcome,
+          ]),
+          options: { sortBy: false },
+        })),
+      );
+      log.info(
+        result.memberCleaned
+          ? `cluster ${name} unjoined from host ${result.hostClusterName}`
+          : `cluster ${name} removed from host ${result.hostClusterName}; objects remain in ${name} (see warnings)`,
+      );
+    });
+}
