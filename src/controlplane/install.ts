@@ -47,9 +47,34 @@ export async function installControlPlane(host: ClusterClients, namespace: strin
       outcomes[`federatedtypeconfig/${name}`] = await ensureObject(host.kc, FTC_REF, ftc);
     }
   }
+  const configRef = { ...FTC_REF, plural: 'kubefedconfigs', kind: 'KubeFedConfig' };
+  try {
+    await getResource(host.kc, configRef, KUBEFEDCONFIG_NAME, namespace);
+    outcomes[`kubefedconfig/${KUBEFEDCONFIG_NAME}`] = 'unchanged';
+  } catch {
+    outcomes[`kubefedconfig/${KUBEFEDCONFIG_NAME}`] = await ensureObject(host.kc, configRef, defaultKubeFedConfig(namespace));
+  }
   const changed = Object.entries(outcomes).filter(([, o]) => o !== 'unchanged');
   log?.info('control plane installed', { objects: Object.keys(outcomes).length, changed: changed.map(([k, o]) => `${o} ${k}`) });
   return outcomes;
+}
+
+export const KUBEFEDCONFIG_NAME = 'kubefed';
+
+/** KubeFed's defaults, written once so users can see and edit them (an existing config is never overwritten). */
+export function defaultKubeFedConfig(namespace: string): KubernetesObject {
+  return {
+    apiVersion: `${FTC_REF.group}/${FTC_REF.version}`,
+    kind: 'KubeFedConfig',
+    metadata: { name: KUBEFEDCONFIG_NAME, namespace },
+    spec: {
+      scope: 'Cluster',
+      controllerDuration: { availableDelay: '20s', unavailableDelay: '60s', cacheSyncTimeout: '5m' },
+      leaderElect: { leaseDuration: '15s', renewDeadline: '10s', retryPeriod: '5s', resourceLock: 'configmaps' },
+      clusterHealthCheck: { period: '10s', timeout: '3s', failureThreshold: 3, successThreshold: 1 },
+      syncController: { adoptResources: 'Enabled' },
+    },
+  } as KubernetesObject;
 }
 
 export async function waitEstablished(host: ClusterClients, name: string, timeoutMs = 30_000): Promise<void> {

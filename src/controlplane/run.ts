@@ -9,7 +9,7 @@ import type { Logger } from '../kube/logger.ts';
 import { Registry } from '../kube/metrics.ts';
 import { patchStatus, type ResourceRef } from '../kube/resources.ts';
 import { startHttpServer } from '../kube/server.ts';
-import { installControlPlane } from './install.ts';
+import { installControlPlane, KUBEFEDCONFIG_NAME } from './install.ts';
 import { TypeManager } from './type-manager.ts';
 
 const KUBEFEDCONFIG_REF: ResourceRef = { group: CORE_GROUP, version: CORE_VERSION, plural: 'kubefedconfigs', kind: 'KubeFedConfig', namespaced: true };
@@ -20,6 +20,8 @@ export interface ControlPlaneOptions {
   log: Logger;
   /** Port for /healthz, /readyz, /metrics on 127.0.0.1; 0 picks a free one; undefined serves nothing. */
   metricsPort?: number;
+  /** Address to serve them on (default 127.0.0.1). */
+  metricsAddress?: string;
   /** Skip installing CRDs and default type configs (they are managed elsewhere, e.g. GitOps). */
   skipInstall?: boolean;
   workers?: number;
@@ -58,7 +60,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   const metrics = new Registry();
   const config = new SupervisedInformer<KubeFedConfig & KubernetesObject>({ name: `${host.name}/kubefedconfigs`, kc: host.kc, ref: KUBEFEDCONFIG_REF, namespace, logger: log });
   await config.start();
-  const kubefedConfig = () => config.list()[0];
+  const kubefedConfig = () => config.get(KUBEFEDCONFIG_NAME, namespace) ?? config.list()[0];
   const health = kubefedConfig()?.spec?.clusterHealthCheck;
 
   const registry = new ClusterRegistry({ host, namespace, log });
@@ -109,10 +111,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   let httpPort: number | undefined;
   let closeHttp: (() => Promise<void>) | undefined;
   if (opts.metricsPort !== undefined) {
-    const server = await startHttpServer({ port: opts.metricsPort, healthz: () => true, readyz: () => true, metrics });
+    const server = await startHttpServer({ port: opts.metricsPort, host: opts.metricsAddress ?? '127.0.0.1', healthz: () => true, readyz: () => true, metrics });
     httpPort = server.port;
     closeHttp = server.close;
-    log.info('serving /healthz /readyz /metrics', { address: `127.0.0.1:${httpPort}` });
+    log.info('serving /healthz /readyz /metrics', { address: `${opts.metricsAddress ?? '127.0.0.1'}:${httpPort}` });
   }
 
   return {

@@ -1,7 +1,8 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { CORE_GROUP, CORE_VERSION } from '../api/constants.ts';
 import type { JSONSchemaProps } from '../api/schema.ts';
-import { federatedCrd, groupQualifiedName, typeConfigFor, type TargetType } from '../api/type-configs.ts';
+import { federatedCrd } from '../api/crds.ts';
+import { groupQualifiedName, typeConfigFor, type TargetType } from '../api/type-configs.ts';
 import type { FederatedTypeConfig } from '../api/types.ts';
 import { ensureObject, type EnsureOutcome } from '../kube/apply.ts';
 import type { ClusterClients } from '../kube/clients.ts';
