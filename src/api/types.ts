@@ -230,6 +230,8 @@ export interface FederatedSpec<Template = KubeObject> {
 export interface ClusterPropagationStatus {
   name: string;
   status?: string;
+  /** fedctl addition: details of the failure (the API server's message, the override error). */
+  message?: string;
   /** Set only when the type config enables status collection. */
   remoteStatus?: unknown;
 }

@@ -1,0 +1,253 @@
+// Condition types, reasons, per-cluster status codes and message texts, in one place so that code,
+// tests and docs agree. Values are KubeFed v0.10's strings (users' scripts and dashboards match on
+// them); fedctl additions are marked as such.
+
+import type { Condition } from './types.ts';
+
+export const ConditionType = Object.freeze({
+  /** On every federated object: were the member objects brought to the desired state? */
+  Propagation: 'Propagation',
+  /** On KubeFedCluster: `/healthz` answered `ok`. */
+  Ready: 'Ready',
+  /** On KubeFedCluster: the API server could not be reached at all. */
+  Offline: 'Offline',
+  /** On KubeFedCluster: fedctl could not build a client from the spec and its Secret. */
+  ConfigMalformed: 'ConfigMalformed',
+  /** fedctl addition, on ReplicaSchedulingPreference: was the plan written to the target? */
+  Scheduled: 'Scheduled',
+} as const);
+export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
+
+/**
+ * Reasons of a False `Propagation` condition that concern the whole federated object. A True
+ * condition carries no reason, as in KubeFed (its "AggregateSuccess" was the empty string).
+ */
+export const PropagationReason = Object.freeze({
+  /** At least one cluster has a non-empty entry in `status.clusters`. */
+  CheckClusters: 'CheckClusters',
+  ClusterRetrievalFailed: 'ClusterRetrievalFailed',
+  ComputePlacementFailed: 'ComputePlacementFailed',
+  /** A namespaced federated object whose namespace has no FederatedNamespace: placed nowhere. */
+  NamespaceNotFederated: 'NamespaceNotFederated',
+} as const);
+export type PropagationReason = (typeof PropagationReason)[keyof typeof PropagationReason];
+
+/** Per-cluster codes in `status.clusters[].status`; absent/empty means the member is in sync. */
+export const PropagationStatus = Object.freeze({
+  ClusterNotReady: 'ClusterNotReady',
+  CachedRetrievalFailed: 'CachedRetrievalFailed',
+  RetrievalFailed: 'RetrievalFailed',
+  ClientRetrievalFailed: 'ClientRetrievalFailed',
+  VersionRetrievalFailed: 'VersionRetrievalFailed',
+  ComputeResourceFailed: 'ComputeResourceFailed',
+  ApplyOverridesFailed: 'ApplyOverridesFailed',
+  FieldRetentionFailed: 'FieldRetentionFailed',
+  CreationFailed: 'CreationFailed',
+  UpdateFailed: 'UpdateFailed',
+  DeletionFailed: 'DeletionFailed',
+  LabelRemovalFailed: 'LabelRemovalFailed',
+  /** Create hit an existing unmanaged object and adoption is disabled. */
+  AlreadyExists: 'AlreadyExists',
+  /** The member object carries `kubefed.io/managed=false`: fedctl leaves it alone. */
+  ManagedLabelFalse: 'ManagedLabelFalse',
+  CreationTimedOut: 'CreationTimedOut',
+  UpdateTimedOut: 'UpdateTimedOut',
+  DeletionTimedOut: 'DeletionTimedOut',
+  LabelRemovalTimedOut: 'LabelRemovalTimedOut',
+  /** A delete was sent; the object still exists (finalizers in the member). */
+  WaitingForRemoval: 'WaitingForRemoval',
+} as const);
+export type PropagationStatusCode = (typeof PropagationStatus)[keyof typeof PropagationStatus];
+
+/**
+ * Codes worth a retry with backoff: the member call itself failed or hung. The others only change
+ * when the spec, the member object or the cluster's health changes, and those changes enqueue.
+ * (Same partition as KubeFed's IsRecoverableError.)
+ */
+export const RECOVERABLE_PROPAGATION_STATUSES: ReadonlySet<string> = new Set<PropagationStatusCode>([
+  PropagationStatus.CreationFailed,
+  PropagationStatus.UpdateFailed,
+  PropagationStatus.DeletionFailed,
+  PropagationStatus.LabelRemovalFailed,
+  PropagationStatus.RetrievalFailed,
+  PropagationStatus.ClientRetrievalFailed,
+  PropagationStatus.CreationTimedOut,
+  PropagationStatus.UpdateTimedOut,
+  PropagationStatus.DeletionTimedOut,
+  PropagationStatus.LabelRemovalTimedOut,
+]);
+
+export const isRecoverablePropagationStatus = (code: string | undefined): boolean =>
+  code !== undefined && RECOVERABLE_PROPAGATION_STATUSES.has(code);
+
+/** Reasons on KubeFedCluster conditions (KubeFed's strings). */
+export const ClusterReason = Object.freeze({
+  ClusterReady: 'ClusterReady',
+  ClusterNotReady: 'ClusterNotReady',
+  ClusterNotReachable: 'ClusterNotReachable',
+  ClusterReachable: 'ClusterReachable',
+  ClusterConfigMalformed: 'ClusterConfigMalformed',
+} as const);
+export type ClusterReason = (typeof ClusterReason)[keyof typeof ClusterReason];
+
+/** fedctl addition: reasons on a ReplicaSchedulingPreference's `Scheduled` condition. */
+export const SchedulingReason = Object.freeze({
+  Scheduled: 'Scheduled',
+  TargetNotFound: 'TargetNotFound',
+  TargetKindUnsupported: 'TargetKindUnsupported',
+  NoReadyClusters: 'NoReadyClusters',
+  ComputePlacementFailed: 'ComputePlacementFailed',
+} as const);
+export type SchedulingReason = (typeof SchedulingReason)[keyof typeof SchedulingReason];
+
+// ---------------------------------------------------------------------------------------------
+// Message texts
+
+export const ClusterMessage = Object.freeze({
+  healthzOk: '/healthz responded with ok',
+  healthzNotOk: (body: string) => `/healthz responded without ok: ${truncate(body, 200)}`,
+  reachable: 'cluster is reachable',
+  notReachable: (detail: string) => `cluster is not reachable: ${detail}`,
+  configMalformed: (detail: string) => `cluster's configuration may be malformed: ${detail}`,
+});
+
+export const PropagationMessage = Object.freeze({
+  /** True condition: every selected cluster is in sync. */
+  propagated: (clusters: readonly string[]) =>
+    clusters.length === 0 ? 'no cluster selected' : `in sync in ${listNames(clusters)}`,
+  /** False condition with CheckClusters: which clusters failed and how. */
+  checkClusters: (failures: readonly { name: string; status: string }[]) =>
+    `not in sync in ${failures.length} cluster${failures.length === 1 ? '' : 's'}: ${failures
+      .slice(0, MAX_LISTED)
+      .map((f) => `${f.name} (${f.status})`)
+      .join(', ')}${failures.length > MAX_LISTED ? `, and ${failures.length - MAX_LISTED} more` : ''}`,
+  namespaceNotFederated: (namespace: string) =>
+    `namespace ${namespace} has no FederatedNamespace named ${namespace}, so nothing is placed`,
+});
+
+const MAX_LISTED = 10;
+
+function listNames(names: readonly string[]): string {
+  const shown = names.slice(0, MAX_LISTED).join(', ');
+  return names.length > MAX_LISTED ? `${shown}, and ${names.length - MAX_LISTED} more` : shown;
+}
+
+function truncate(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pure helpers
+
+/** RFC 3339 with second precision, the form metav1.Time takes on the wire. */
+export function formatTime(now: Date | string): string {
+  const d = typeof now === 'string' ? new Date(now) : now;
+  if (Number.isNaN(d.getTime())) throw new Error(`invalid time: ${String(now)}`);
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function findCondition<C extends Condition>(
+  conditions: readonly C[] | undefined,
+  type: string,
+): C | undefined {
+  return conditions?.find((c) => c.type === type);
+}
+
+export const isConditionTrue = (conditions: readonly Condition[] | undefined, type: string): boolean =>
+  findCondition(conditions, type)?.status === 'True';
+
+/** The input to setCondition: lastTransitionTime is decided by setCondition. */
+export type ConditionUpdate<C extends Condition = Condition> = Omit<C, 'lastTransitionTime'> & {
+  lastTransitionTime?: string;
+};
+
+/**
+ * Puts `next` in place of the condition of the same type (or appends it). lastTransitionTime moves
+ * to `now` only when the condition is new or its status flips; otherwise the old one is kept.
+ * When the result equals the input, the input array itself is returned, so `result === conditions`
+ * tells a caller that no status write is needed. Never mutates its inputs.
+ */
+export function setCondition<C extends Condition>(
+  conditions: readonly C[] | undefined,
+  next: ConditionUpdate<C>,
+  now: Date | string,
+): C[] {
+  const list = conditions ?? [];
+  const index = list.findIndex((c) => c.type === next.type);
+  const previous = index >= 0 ? list[index] : undefined;
+  const lastTransitionTime =
+    previous !== undefined && previous.status === next.status && previous.lastTransitionTime !== undefined
+      ? previous.lastTransitionTime
+      : (next.lastTransitionTime ?? formatTime(now));
+  const merged = dropUndefined({ ...next, lastTransitionTime }) as unknown as C;
+  if (previous !== undefined && sameCondition(previous, merged, true)) {
+    return list as C[];
+  }
+  if (index < 0) return [...list, merged];
+  const out = [...list];
+  out[index] = merged;
+  return out;
+}
+
+/** Removes the condition of the given type; returns the input array when there was none. */
+export function removeCondition<C extends Condition>(
+  conditions: readonly C[] | undefined,
+  type: string,
+): C[] {
+  const list = conditions ?? [];
+  return list.some((c) => c.type === type) ? list.filter((c) => c.type !== type) : (list as C[]);
+}
+
+/**
+ * Whether two condition lists say the same thing: same types (in any order) with equal status,
+ * reason, message and observedGeneration. Timestamps are ignored: setCondition keeps
+ * lastTransitionTime unless status flips, and a status flip already makes the lists differ.
+ */
+export function conditionsEqual(
+  a: readonly Condition[] | undefined,
+  b: readonly Condition[] | undefined,
+): boolean {
+  const left = a ?? [];
+  const right = b ?? [];
+  if (left.length !== right.length) return false;
+  return left.every((c) => {
+    const other = findCondition(right, c.type);
+    return other !== undefined && sameCondition(c, other, false);
+  });
+}
+
+function sameCondition(a: Condition, b: Condition, compareTimes: boolean): boolean {
+  if (
+    a.type !== b.type ||
+    a.status !== b.status ||
+    (a.reason ?? '') !== (b.reason ?? '') ||
+    (a.message ?? '') !== (b.message ?? '') ||
+    a.observedGeneration !== b.observedGeneration
+  ) {
+    return false;
+  }
+  if (!compareTimes) return true;
+  // Other fields (lastProbeTime, lastUpdateTime from KubeFed-written status) count as content:
+  // a condition that still has them differs from one that does not, so the first write drops them.
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const key of keys) {
+    if (KNOWN_FIELDS.has(key) && key !== 'lastTransitionTime') continue;
+    if ((a as unknown as Record<string, unknown>)[key] !== (b as unknown as Record<string, unknown>)[key]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+const KNOWN_FIELDS = new Set([
+  'type',
+  'status',
+  'reason',
+  'message',
+  'observedGeneration',
+  'lastTransitionTime',
+]);
+
+function dropUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
