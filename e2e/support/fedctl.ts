@@ -13,7 +13,10 @@ export interface CliResult {
 }
 
 /** Run the real CLI (`node src/cli/index.ts …`, what `npx fedctl` runs) and capture its output. */
-export async function fedctl(args: string[], opts: { kubeconfig: string; env?: Record<string, string> }): Promise<CliResult> {
+export async function fedctl(
+  args: string[],
+  opts: { kubeconfig: string; env?: Record<string, string> },
+): Promise<CliResult> {
   const r = await execa(process.execPath, [cli, '--kubeconfig', opts.kubeconfig, ...args], {
     cwd: repo,
     reject: false,
@@ -24,9 +27,13 @@ export async function fedctl(args: string[], opts: { kubeconfig: string; env?: R
 }
 
 /** Like fedctl() but throws with the command's stderr when it fails. */
-export async function fedctlOk(args: string[], opts: { kubeconfig: string; env?: Record<string, string> }): Promise<CliResult> {
+export async function fedctlOk(
+  args: string[],
+  opts: { kubeconfig: string; env?: Record<string, string> },
+): Promise<CliResult> {
   const r = await fedctl(args, opts);
-  if (r.exitCode !== 0) throw new Error(`fedctl ${args.join(' ')} exited ${r.exitCode}:\n${r.stderr}\n${r.stdout}`);
+  if (r.exitCode !== 0)
+    throw new Error(`fedctl ${args.join(' ')} exited ${r.exitCode}:\n${r.stderr}\n${r.stdout}`);
   return r;
 }
 

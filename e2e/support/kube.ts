@@ -1,11 +1,19 @@
 import { readFileSync } from 'node:fs';
-import { type KubeConfig, type KubernetesObject, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import {
+  type KubeConfig,
+  type KubernetesObject,
+  KubernetesObjectApi,
+  PatchStrategy,
+} from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { loadKubeConfig } from '../../src/kube/clients.ts';
 import { isAlreadyExists, isNotFound } from '../../src/kube/errors.ts';
 
 /** A generic client for one testbed cluster (context name = cluster name). */
-export function clusterApi(kubeconfig: string, context: string): { kc: KubeConfig; api: KubernetesObjectApi } {
+export function clusterApi(
+  kubeconfig: string,
+  context: string,
+): { kc: KubeConfig; api: KubernetesObjectApi } {
   const kc = loadKubeConfig({ kubeconfig, context });
   return { kc, api: KubernetesObjectApi.makeApiClient(kc) };
 }
@@ -24,7 +32,10 @@ export async function apply(api: KubernetesObjectApi, obj: KubernetesObject): Pr
     if (!isAlreadyExists(e)) throw e;
   }
   const live = await api.read(obj as never);
-  return api.replace({ ...obj, metadata: { ...obj.metadata, resourceVersion: live.metadata?.resourceVersion } });
+  return api.replace({
+    ...obj,
+    metadata: { ...obj.metadata, resourceVersion: live.metadata?.resourceVersion },
+  });
 }
 
 export async function read<T extends KubernetesObject = KubernetesObject & Record<string, never>>(
@@ -42,7 +53,13 @@ export async function read<T extends KubernetesObject = KubernetesObject & Recor
   }
 }
 
-export async function remove(api: KubernetesObjectApi, apiVersion: string, kind: string, name: string, namespace?: string): Promise<void> {
+export async function remove(
+  api: KubernetesObjectApi,
+  apiVersion: string,
+  kind: string,
+  name: string,
+  namespace?: string,
+): Promise<void> {
   try {
     await api.delete({ apiVersion, kind, metadata: { name, namespace } } as never);
   } catch (e) {
@@ -51,6 +68,22 @@ export async function remove(api: KubernetesObjectApi, apiVersion: string, kind:
 }
 
 /** JSON merge patch (e.g. to simulate drift in a member). */
-export async function mergePatch(api: KubernetesObjectApi, obj: KubernetesObject, patch: object): Promise<void> {
-  await api.patch({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name: obj.metadata?.name, namespace: obj.metadata?.namespace }, ...patch } as never, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
+export async function mergePatch(
+  api: KubernetesObjectApi,
+  obj: KubernetesObject,
+  patch: object,
+): Promise<void> {
+  await api.patch(
+    {
+      apiVersion: obj.apiVersion,
+      kind: obj.kind,
+      metadata: { name: obj.metadata?.name, namespace: obj.metadata?.namespace },
+      ...patch,
+    } as never,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    PatchStrategy.MergePatch,
+  );
 }

@@ -1,5 +1,5 @@
-import * as testbed from '../testbed/index.ts';
 import type { TestbedStatus } from '../testbed/index.ts';
+import * as testbed from '../testbed/index.ts';
 
 /** A testbed owned by one e2e file: its own state dir, torn down by the file's afterAll. */
 export interface E2ETestbed {
@@ -12,9 +12,19 @@ export interface E2ETestbed {
   diagnostics(): Promise<string>;
 }
 
-export async function startTestbed(opts: { clusters: number; stateDir: string; clusterDomain?: 'shared' | 'distinct'; nodes?: number }): Promise<E2ETestbed> {
+export async function startTestbed(opts: {
+  clusters: number;
+  stateDir: string;
+  clusterDomain?: 'shared' | 'distinct';
+  nodes?: number;
+}): Promise<E2ETestbed> {
   const common = { stateDir: opts.stateDir };
-  const status = await testbed.up({ ...common, clusters: opts.clusters, clusterDomain: opts.clusterDomain, nodes: opts.nodes });
+  const status = await testbed.up({
+    ...common,
+    clusters: opts.clusters,
+    clusterDomain: opts.clusterDomain,
+    nodes: opts.nodes,
+  });
   return {
     status,
     stateDir: opts.stateDir,

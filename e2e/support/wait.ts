@@ -18,7 +18,9 @@ export async function waitFor<T>(
       last = e instanceof Error ? e.message : e;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last observation: ${JSON.stringify(last)?.slice(0, 500)}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}; last observation: ${JSON.stringify(last)?.slice(0, 500)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }

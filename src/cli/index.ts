@@ -3,9 +3,6 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import * as controller from './controller.ts';
-import * as enable from './enable.ts';
-import * as federate from './federate.ts';
 import * as get from './get.ts';
 import * as join from './join.ts';
 import {
@@ -16,8 +13,6 @@ import {
   processContext,
   UserError,
 } from './options.ts';
-import * as orphaning from './orphaning.ts';
-import * as status from './status.ts';
 import * as unjoin from './unjoin.ts';
 import * as version from './version.ts';
 

@@ -14,11 +14,18 @@ export function register(program: Command, ctx: CliContext): void {
 ${ORPHAN_ANNOTATION}: "true"), they are kept and lose the kubefed.io/managed label; disabled (the
 default), they are deleted from every member.`,
     )
-    .addHelpText('after', '\nExamples:\n  fedctl orphaning-deletion enable FederatedDeployment test -n test\n  fedctl orphaning-deletion status deployments.apps test -n test');
+    .addHelpText(
+      'after',
+      '\nExamples:\n  fedctl orphaning-deletion enable FederatedDeployment test -n test\n  fedctl orphaning-deletion status deployments.apps test -n test',
+    );
   for (const action of ['enable', 'disable', 'status'] as const) {
     cmd
       .command(action)
-      .description(action === 'status' ? 'Print Enabled or Disabled' : `${action === 'enable' ? 'Keep' : 'Delete'} member objects when the federated object is deleted`)
+      .description(
+        action === 'status'
+          ? 'Print Enabled or Disabled'
+          : `${action === 'enable' ? 'Keep' : 'Delete'} member objects when the federated object is deleted`,
+      )
       .argument('<type>', 'the type, e.g. FederatedDeployment or deployments.apps')
       .argument('<name>', 'name of the federated object')
       .option('-n, --namespace <namespace>', 'namespace of the federated object', 'default')
@@ -34,14 +41,18 @@ default), they are deleted from every member.`,
           throw new UserError(`${federated.kind} ${namespace ? `${namespace}/` : ''}${name} not found`);
         });
         if (action === 'status') {
-          ctx.stdout(`${obj.metadata?.annotations?.[ORPHAN_ANNOTATION] === 'true' ? 'Enabled' : 'Disabled'}\n`);
+          ctx.stdout(
+            `${obj.metadata?.annotations?.[ORPHAN_ANNOTATION] === 'true' ? 'Enabled' : 'Disabled'}\n`,
+          );
           return;
         }
         // JSON merge patch: null removes the annotation.
         await patchResource(clients.kc, federated, name, namespace, {
           metadata: { annotations: { [ORPHAN_ANNOTATION]: action === 'enable' ? 'true' : null } },
         });
-        ctx.stdout(`orphaning deletion ${action}d for ${federated.kind} ${namespace ? `${namespace}/` : ''}${name}\n`);
+        ctx.stdout(
+          `orphaning deletion ${action}d for ${federated.kind} ${namespace ? `${namespace}/` : ''}${name}\n`,
+        );
       });
   }
 }

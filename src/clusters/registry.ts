@@ -13,7 +13,13 @@ export const KUBEFEDCLUSTER_REF: ResourceRef = {
   kind: 'KubeFedCluster',
   namespaced: true,
 };
-const SECRET_REF: ResourceRef = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true };
+const SECRET_REF: ResourceRef = {
+  group: '',
+  version: 'v1',
+  plural: 'secrets',
+  kind: 'Secret',
+  namespaced: true,
+};
 
 /** A joined member cluster as the host controller sees it. */
 export interface Member {
@@ -111,7 +117,9 @@ export class ClusterRegistry {
       cluster,
       isHost: normaliseServer(cluster.spec?.apiEndpoint ?? '') === this.#hostServer,
     };
-    const built = buildClients(cluster, (secretName) => this.#secrets.get(secretName, cluster.metadata?.namespace));
+    const built = buildClients(cluster, (secretName) =>
+      this.#secrets.get(secretName, cluster.metadata?.namespace),
+    );
     if ('error' in built) {
       this.#built.delete(name);
       return { ...base, configError: built.error };
@@ -135,26 +143,59 @@ export function buildClients(
 ): Built {
   const name = cluster.metadata?.name ?? '';
   const spec = cluster.spec;
-  if (!spec?.apiEndpoint) return { error: { reason: 'MissingAPIEndpoint', message: `KubeFedCluster ${name} has no spec.apiEndpoint` } };
+  if (!spec?.apiEndpoint)
+    return {
+      error: { reason: 'MissingAPIEndpoint', message: `KubeFedCluster ${name} has no spec.apiEndpoint` },
+    };
   try {
     const url = new URL(spec.apiEndpoint);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`unsupported scheme ${url.protocol}`);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw new Error(`unsupported scheme ${url.protocol}`);
   } catch (e) {
-    return { error: { reason: 'InvalidAPIEndpoint', message: `KubeFedCluster ${name}: spec.apiEndpoint "${spec.apiEndpoint}" is not a URL (${(e as Error).message})` } };
+    return {
+      error: {
+        reason: 'InvalidAPIEndpoint',
+        message: `KubeFedCluster ${name}: spec.apiEndpoint "${spec.apiEndpoint}" is not a URL (${(e as Error).message})`,
+      },
+    };
   }
   const secretName = spec.secretRef?.name;
-  if (!secretName) return { error: { reason: 'MissingSecretRef', message: `KubeFedCluster ${name} has no spec.secretRef.name` } };
+  if (!secretName)
+    return {
+      error: { reason: 'MissingSecretRef', message: `KubeFedCluster ${name} has no spec.secretRef.name` },
+    };
   const s = secret(secretName);
-  if (!s) return { error: { reason: 'SecretNotFound', message: `secret ${secretName} for cluster ${name} not found` } };
+  if (!s)
+    return {
+      error: { reason: 'SecretNotFound', message: `secret ${secretName} for cluster ${name} not found` },
+    };
   const tokenB64 = s.data?.token;
-  if (!tokenB64) return { error: { reason: 'TokenNotFound', message: `secret ${secretName} for cluster ${name} has no "token" key` } };
+  if (!tokenB64)
+    return {
+      error: {
+        reason: 'TokenNotFound',
+        message: `secret ${secretName} for cluster ${name} has no "token" key`,
+      },
+    };
   const token = Buffer.from(tokenB64, 'base64').toString('utf8').trim();
   const caData = spec.caBundle || undefined;
   if (caData && !Buffer.from(caData, 'base64').toString('utf8').includes('BEGIN CERTIFICATE')) {
-    return { error: { reason: 'InvalidCABundle', message: `KubeFedCluster ${name}: spec.caBundle is not a base64 PEM certificate bundle` } };
+    return {
+      error: {
+        reason: 'InvalidCABundle',
+        message: `KubeFedCluster ${name}: spec.caBundle is not a base64 PEM certificate bundle`,
+      },
+    };
   }
   const insecure = (spec.disabledTLSValidations ?? []).includes('*');
-  const credentials = { name, server: spec.apiEndpoint, caData, token, insecureSkipTLSVerify: insecure, proxyUrl: spec.proxyURL };
+  const credentials = {
+    name,
+    server: spec.apiEndpoint,
+    caData,
+    token,
+    insecureSkipTLSVerify: insecure,
+    proxyUrl: spec.proxyURL,
+  };
   return { fingerprint: JSON.stringify(credentials), credentials };
 }
 

@@ -3,7 +3,7 @@ import { DEFAULT_KUBEFED_NAMESPACE } from '../api/constants.ts';
 import { coreCustomResourceDefinitions, federatedCrdsForDefaults } from '../api/crds.ts';
 import { dnsCustomResourceDefinitions } from '../api/dns.ts';
 import { defaultTypeConfigs } from '../api/type-configs.ts';
-import { ensureObject, type EnsureOutcome } from '../kube/apply.ts';
+import { type EnsureOutcome, ensureObject } from '../kube/apply.ts';
 import type { ClusterClients } from '../kube/clients.ts';
 import type { Logger } from '../kube/logger.ts';
 import { getResource, type ResourceRef } from '../kube/resources.ts';
@@ -16,11 +16,21 @@ export const CRD_REF: ResourceRef = {
   kind: 'CustomResourceDefinition',
   namespaced: false,
 };
-const NAMESPACE_REF: ResourceRef = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
+const NAMESPACE_REF: ResourceRef = {
+  group: '',
+  version: 'v1',
+  plural: 'namespaces',
+  kind: 'Namespace',
+  namespaced: false,
+};
 
 /** Every CRD fedctl ships: core, scheduling, DNS, and the federated CRDs of the default types. */
 export function allCrds(): KubernetesObject[] {
-  return [...coreCustomResourceDefinitions(), ...dnsCustomResourceDefinitions(), ...federatedCrdsForDefaults()] as KubernetesObject[];
+  return [
+    ...coreCustomResourceDefinitions(),
+    ...dnsCustomResourceDefinitions(),
+    ...federatedCrdsForDefaults(),
+  ] as KubernetesObject[];
 }
 
 /**
@@ -28,9 +38,17 @@ export function allCrds(): KubernetesObject[] {
  * start needs no separate step. Existing FederatedTypeConfigs are left as the user set them
  * (someone may have disabled propagation for a type).
  */
-export async function installControlPlane(host: ClusterClients, namespace: string = DEFAULT_KUBEFED_NAMESPACE, log?: Logger) {
+export async function installControlPlane(
+  host: ClusterClients,
+  namespace: string = DEFAULT_KUBEFED_NAMESPACE,
+  log?: Logger,
+) {
   const outcomes: Record<string, EnsureOutcome> = {};
-  await ensureObject(host.kc, NAMESPACE_REF, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  await ensureObject(host.kc, NAMESPACE_REF, {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: namespace },
+  });
   const crds = allCrds();
   await Promise.all(
     crds.map(async (crd) => {
@@ -52,10 +70,17 @@ export async function installControlPlane(host: ClusterClients, namespace: strin
     await getResource(host.kc, configRef, KUBEFEDCONFIG_NAME, namespace);
     outcomes[`kubefedconfig/${KUBEFEDCONFIG_NAME}`] = 'unchanged';
   } catch {
-    outcomes[`kubefedconfig/${KUBEFEDCONFIG_NAME}`] = await ensureObject(host.kc, configRef, defaultKubeFedConfig(namespace));
+    outcomes[`kubefedconfig/${KUBEFEDCONFIG_NAME}`] = await ensureObject(
+      host.kc,
+      configRef,
+      defaultKubeFedConfig(namespace),
+    );
   }
   const changed = Object.entries(outcomes).filter(([, o]) => o !== 'unchanged');
-  log?.info('control plane installed', { objects: Object.keys(outcomes).length, changed: changed.map(([k, o]) => `${o} ${k}`) });
+  log?.info('control plane installed', {
+    objects: Object.keys(outcomes).length,
+    changed: changed.map(([k, o]) => `${o} ${k}`),
+  });
   return outcomes;
 }
 
@@ -70,7 +95,12 @@ export function defaultKubeFedConfig(namespace: string): KubernetesObject {
     spec: {
       scope: 'Cluster',
       controllerDuration: { availableDelay: '20s', unavailableDelay: '60s', cacheSyncTimeout: '5m' },
-      leaderElect: { leaseDuration: '15s', renewDeadline: '10s', retryPeriod: '5s', resourceLock: 'configmaps' },
+      leaderElect: {
+        leaseDuration: '15s',
+        renewDeadline: '10s',
+        retryPeriod: '5s',
+        resourceLock: 'configmaps',
+      },
       clusterHealthCheck: { period: '10s', timeout: '3s', failureThreshold: 3, successThreshold: 1 },
       syncController: { adoptResources: 'Enabled' },
     },
@@ -80,7 +110,9 @@ export function defaultKubeFedConfig(namespace: string): KubernetesObject {
 export async function waitEstablished(host: ClusterClients, name: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const crd = (await getResource(host.kc, CRD_REF, name)) as { status?: { conditions?: Array<{ type: string; status: string }> } };
+    const crd = (await getResource(host.kc, CRD_REF, name)) as {
+      status?: { conditions?: Array<{ type: string; status: string }> };
+    };
     if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return;
     if (Date.now() > deadline) throw new Error(`CRD ${name} not Established after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 200));

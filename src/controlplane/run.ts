@@ -12,7 +12,13 @@ import { startHttpServer } from '../kube/server.ts';
 import { installControlPlane, KUBEFEDCONFIG_NAME } from './install.ts';
 import { TypeManager } from './type-manager.ts';
 
-const KUBEFEDCONFIG_REF: ResourceRef = { group: CORE_GROUP, version: CORE_VERSION, plural: 'kubefedconfigs', kind: 'KubeFedConfig', namespaced: true };
+const KUBEFEDCONFIG_REF: ResourceRef = {
+  group: CORE_GROUP,
+  version: CORE_VERSION,
+  plural: 'kubefedconfigs',
+  kind: 'KubeFedConfig',
+  namespaced: true,
+};
 
 export interface ControlPlaneOptions {
   host: ClusterClients;
@@ -58,7 +64,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   if (!opts.skipInstall) await installControlPlane(host, namespace, log);
 
   const metrics = new Registry();
-  const config = new SupervisedInformer<KubeFedConfig & KubernetesObject>({ name: `${host.name}/kubefedconfigs`, kc: host.kc, ref: KUBEFEDCONFIG_REF, namespace, logger: log });
+  const config = new SupervisedInformer<KubeFedConfig & KubernetesObject>({
+    name: `${host.name}/kubefedconfigs`,
+    kc: host.kc,
+    ref: KUBEFEDCONFIG_REF,
+    namespace,
+    logger: log,
+  });
   await config.start();
   const kubefedConfig = () => config.get(KUBEFEDCONFIG_NAME, namespace) ?? config.list()[0];
   const health = kubefedConfig()?.spec?.clusterHealthCheck;
@@ -67,11 +79,16 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   await registry.start();
 
   let types: TypeManager | undefined;
-  const clusterReady = metrics.gauge('fedctl_cluster_ready', 'Member cluster readiness (1 Ready, 0 not)', ['cluster']);
+  const clusterReady = metrics.gauge('fedctl_cluster_ready', 'Member cluster readiness (1 Ready, 0 not)', [
+    'cluster',
+  ]);
   const prober = new HealthProber({
     periodMs: opts.healthPeriodMs ?? parseDuration(health?.period, 10_000),
     timeoutMs: parseDuration(health?.timeout, 3_000),
-    thresholds: { failureThreshold: health?.failureThreshold ?? 3, successThreshold: health?.successThreshold ?? 1 },
+    thresholds: {
+      failureThreshold: health?.failureThreshold ?? 3,
+      successThreshold: health?.successThreshold ?? 1,
+    },
     members: () => registry.members(),
     log,
     writeStatus: async (name, status) => {
@@ -102,7 +119,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   });
   await types.start();
 
-  const queueDepth = metrics.gauge('fedctl_workqueue_depth', 'Keys waiting in each type controller queue', ['type']);
+  const queueDepth = metrics.gauge('fedctl_workqueue_depth', 'Keys waiting in each type controller queue', [
+    'type',
+  ]);
   const depthTimer = setInterval(() => {
     for (const c of types?.controllers() ?? []) queueDepth.set({ type: c.federated.kind }, c.queueLength());
   }, 1000);
@@ -111,10 +130,18 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   let httpPort: number | undefined;
   let closeHttp: (() => Promise<void>) | undefined;
   if (opts.metricsPort !== undefined) {
-    const server = await startHttpServer({ port: opts.metricsPort, host: opts.metricsAddress ?? '127.0.0.1', healthz: () => true, readyz: () => true, metrics });
+    const server = await startHttpServer({
+      port: opts.metricsPort,
+      host: opts.metricsAddress ?? '127.0.0.1',
+      healthz: () => true,
+      readyz: () => true,
+      metrics,
+    });
     httpPort = server.port;
     closeHttp = server.close;
-    log.info('serving /healthz /readyz /metrics', { address: `${opts.metricsAddress ?? '127.0.0.1'}:${httpPort}` });
+    log.info('serving /healthz /readyz /metrics', {
+      address: `${opts.metricsAddress ?? '127.0.0.1'}:${httpPort}`,
+    });
   }
 
   return {

@@ -26,10 +26,18 @@ export class TypeManager {
 
   constructor(namespace: string, deps: Omit<TypeControllerDeps, 'namespaceClusters'>) {
     this.#deps = deps;
-    this.#ftcs = new SupervisedInformer({ name: `${deps.host.name}/federatedtypeconfigs`, kc: deps.host.kc, ref: FTC_REF, namespace, logger: deps.log });
+    this.#ftcs = new SupervisedInformer({
+      name: `${deps.host.name}/federatedtypeconfigs`,
+      kc: deps.host.kc,
+      ref: FTC_REF,
+      namespace,
+      logger: deps.log,
+    });
     // Serialise changes: starting a controller awaits its cache.
     const changed = () => {
-      this.#chain = this.#chain.then(() => this.#syncControllers()).catch((e) => deps.log.error('type manager', { error: String(e) }));
+      this.#chain = this.#chain
+        .then(() => this.#syncControllers())
+        .catch((e) => deps.log.error('type manager', { error: String(e) }));
     };
     for (const ev of ['add', 'update', 'delete'] as const) this.#ftcs.on(ev, changed);
   }
@@ -60,7 +68,9 @@ export class TypeManager {
   /** Clusters a namespace is federated to, from its FederatedNamespace (same name, in that namespace). */
   namespaceClusters = (namespace: string): string[] | undefined => {
     const ns = this.#namespaceController();
-    const fed = ns?.federatedObjects().find((o) => o.metadata?.name === namespace && o.metadata?.namespace === namespace);
+    const fed = ns
+      ?.federatedObjects()
+      .find((o) => o.metadata?.name === namespace && o.metadata?.namespace === namespace);
     if (!fed || fed.metadata?.deletionTimestamp) return undefined;
     try {
       return selectClusters(fed.spec?.placement as never, this.#deps.members());
@@ -76,7 +86,8 @@ export class TypeManager {
   async #syncControllers(): Promise<void> {
     const wanted = new Map<string, FederatedTypeConfig & KubernetesObject>();
     for (const ftc of this.#ftcs.list()) {
-      if (ftc.spec?.propagation === 'Enabled' && !ftc.metadata?.deletionTimestamp) wanted.set(ftc.metadata?.name ?? '', ftc);
+      if (ftc.spec?.propagation === 'Enabled' && !ftc.metadata?.deletionTimestamp)
+        wanted.set(ftc.metadata?.name ?? '', ftc);
     }
     for (const [name, running] of this.#running) {
       const ftc = wanted.get(name);
@@ -88,7 +99,10 @@ export class TypeManager {
     }
     for (const [name, ftc] of wanted) {
       if (this.#running.has(name)) continue;
-      const controller = new FederatedTypeController(ftc, { ...this.#deps, namespaceClusters: this.namespaceClusters });
+      const controller = new FederatedTypeController(ftc, {
+        ...this.#deps,
+        namespaceClusters: this.namespaceClusters,
+      });
       this.#running.set(name, { spec: JSON.stringify(ftc.spec), controller });
       try {
         await controller.start();
@@ -96,14 +110,18 @@ export class TypeManager {
       } catch (e) {
         this.#running.delete(name);
         await controller.stop();
-        this.#deps.log.error('type controller did not start (is its federated CRD installed?)', { typeConfig: name, error: String(e) });
+        this.#deps.log.error('type controller did not start (is its federated CRD installed?)', {
+          typeConfig: name,
+          error: String(e),
+        });
         continue;
       }
       if (controller.target.kind === 'Namespace' && controller.target.group === '') {
         // A FederatedNamespace change re-places every namespaced object in that namespace.
         controller.onHostEvent((obj) => {
           const ns = obj.metadata?.name;
-          for (const c of this.controllers()) if (c.target.namespaced) c.enqueueAll((o) => o.metadata?.namespace === ns);
+          for (const c of this.controllers())
+            if (c.target.namespaced) c.enqueueAll((o) => o.metadata?.namespace === ns);
         });
         for (const c of this.controllers()) if (c.target.namespaced) c.enqueueAll();
       }

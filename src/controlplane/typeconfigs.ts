@@ -1,13 +1,19 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { CORE_GROUP, CORE_VERSION } from '../api/constants.ts';
-import type { JSONSchemaProps } from '../api/schema.ts';
 import { federatedCrd } from '../api/crds.ts';
-import { groupQualifiedName, typeConfigFor, type TargetType } from '../api/type-configs.ts';
+import type { JSONSchemaProps } from '../api/schema.ts';
+import { groupQualifiedName, type TargetType, typeConfigFor } from '../api/type-configs.ts';
 import type { FederatedTypeConfig } from '../api/types.ts';
-import { ensureObject, type EnsureOutcome } from '../kube/apply.ts';
+import { type EnsureOutcome, ensureObject } from '../kube/apply.ts';
 import type { ClusterClients } from '../kube/clients.ts';
 import { isNotFound } from '../kube/errors.ts';
-import { deleteResource, discoverResource, getResource, listResource, type ResourceRef } from '../kube/resources.ts';
+import {
+  deleteResource,
+  discoverResource,
+  getResource,
+  listResource,
+  type ResourceRef,
+} from '../kube/resources.ts';
 import { refsOf } from '../propagation/controller.ts';
 import { CRD_REF, waitEstablished } from './install.ts';
 import { FTC_REF } from './type-manager.ts';
@@ -22,7 +28,11 @@ export function parseTypeName(input: string): { name: string; group?: string } {
  * The FederatedTypeConfig a user means by TYPE: matched against its name, the target's kind or plural
  * (optionally group-qualified), or the federated kind/plural (`FederatedDeployment`).
  */
-export async function findTypeConfig(host: ClusterClients, namespace: string, input: string): Promise<FederatedTypeConfig & KubernetesObject> {
+export async function findTypeConfig(
+  host: ClusterClients,
+  namespace: string,
+  input: string,
+): Promise<FederatedTypeConfig & KubernetesObject> {
   const { items } = await listResource(host.kc, FTC_REF, { namespace });
   const ftcs = items as unknown as Array<FederatedTypeConfig & KubernetesObject>;
   const { name, group } = parseTypeName(input);
@@ -36,9 +46,17 @@ export async function findTypeConfig(host: ClusterClients, namespace: string, in
     return groupOk && (names.includes(lower) || names.includes(`${lower}s`));
   });
   if (matches.length === 1) return matches[0]!;
-  const known = ftcs.map((f) => f.metadata?.name).sort().join(', ');
-  if (matches.length === 0) throw new Error(`no enabled type matches "${input}" (enabled: ${known || 'none'}); run \`fedctl enable ${input}\``);
-  throw new Error(`"${input}" is ambiguous: ${matches.map((m) => m.metadata?.name).join(', ')}; qualify it with its group`);
+  const known = ftcs
+    .map((f) => f.metadata?.name)
+    .sort()
+    .join(', ');
+  if (matches.length === 0)
+    throw new Error(
+      `no enabled type matches "${input}" (enabled: ${known || 'none'}); run \`fedctl enable ${input}\``,
+    );
+  throw new Error(
+    `"${input}" is ambiguous: ${matches.map((m) => m.metadata?.name).join(', ')}; qualify it with its group`,
+  );
 }
 
 export interface EnableResult {
@@ -51,7 +69,11 @@ export interface EnableResult {
  * `fedctl enable`: the federated CRD and FederatedTypeConfig for any API type the host serves,
  * custom resources included (their CRD's schema validates the template).
  */
-export async function enableType(host: ClusterClients, namespace: string, input: string): Promise<EnableResult> {
+export async function enableType(
+  host: ClusterClients,
+  namespace: string,
+  input: string,
+): Promise<EnableResult> {
   const { name, group } = parseTypeName(input);
   const ref = await discoverResource(host.kc, { group, kind: name, plural: name });
   const target: TargetType = {
@@ -73,7 +95,12 @@ export async function enableType(host: ClusterClients, namespace: string, input:
 }
 
 /** `fedctl disable`: remove the FederatedTypeConfig (propagation stops), and with deleteCrd its federated CRD. */
-export async function disableType(host: ClusterClients, namespace: string, input: string, deleteCrd: boolean): Promise<string[]> {
+export async function disableType(
+  host: ClusterClients,
+  namespace: string,
+  input: string,
+  deleteCrd: boolean,
+): Promise<string[]> {
   const ftc = await findTypeConfig(host, namespace, input);
   const done: string[] = [];
   await deleteResource(host.kc, FTC_REF, ftc.metadata?.name ?? '', namespace);
@@ -101,7 +128,7 @@ async function hasReplicas(host: ClusterClients, ref: ResourceRef): Promise<bool
 }
 
 async function customResourceSchema(host: ClusterClients, ref: ResourceRef) {
-  if (!ref.group || !ref.group.includes('.')) return undefined;
+  if (!ref.group?.includes('.')) return undefined;
   try {
     const crd = (await getResource(host.kc, CRD_REF, `${ref.plural}.${ref.group}`)) as {
       spec?: { versions?: Array<{ name: string; schema?: { openAPIV3Schema?: unknown } }> };

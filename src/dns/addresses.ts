@@ -18,7 +18,9 @@ export interface DnsAddressSource {
   kubeDnsEndpoints: string[];
 }
 
-export type DnsAddresses = { addresses: string[]; source: 'annotation' | 'service' | 'kube-dns' } | { addresses: []; source: 'unknown' };
+export type DnsAddresses =
+  | { addresses: string[]; source: 'annotation' | 'service' | 'kube-dns' }
+  | { addresses: []; source: 'unknown' };
 
 /**
  * A cluster's DNS addresses, in order: the explicit KubeFedCluster annotation (an operator's word
@@ -28,19 +30,28 @@ export type DnsAddresses = { addresses: string[]; source: 'annotation' | 'servic
 export function dnsAddresses(src: DnsAddressSource): DnsAddresses {
   const explicit = src.annotations?.[DNS_ADDRESSES_ANNOTATION];
   if (explicit?.trim()) {
-    return { addresses: explicit.split(',').map((s) => s.trim()).filter(Boolean).sort(), source: 'annotation' };
+    return {
+      addresses: explicit
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .sort(),
+      source: 'annotation',
+    };
   }
   const fromServices: string[] = [];
   for (const svc of src.labelledServices) {
     if (svc.metadata?.labels?.[CROSS_CLUSTER_DNS_LABEL] !== 'true') continue;
     for (const ing of svc.status?.loadBalancer?.ingress ?? []) {
       if (!ing.ip) continue;
-      const port = ing.ports?.find((p) => (p.protocol ?? 'UDP') === 'UDP')?.port ?? ing.ports?.[0]?.port ?? 53;
+      const port =
+        ing.ports?.find((p) => (p.protocol ?? 'UDP') === 'UDP')?.port ?? ing.ports?.[0]?.port ?? 53;
       fromServices.push(port === 53 ? ing.ip : `${ing.ip}:${port}`);
     }
   }
   if (fromServices.length > 0) return { addresses: [...new Set(fromServices)].sort(), source: 'service' };
-  if (src.kubeDnsEndpoints.length > 0) return { addresses: [...new Set(src.kubeDnsEndpoints)].sort(), source: 'kube-dns' };
+  if (src.kubeDnsEndpoints.length > 0)
+    return { addresses: [...new Set(src.kubeDnsEndpoints)].sort(), source: 'kube-dns' };
   return { addresses: [], source: 'unknown' };
 }
 
@@ -59,7 +70,10 @@ export function clusterDomainFromCorefile(corefile: string | undefined): string 
 }
 
 /** Region and zones of a cluster from its nodes' well-known topology labels. */
-export function topologyOf(nodes: Array<{ metadata?: { labels?: Record<string, string> } }>): { region?: string; zones: string[] } {
+export function topologyOf(nodes: Array<{ metadata?: { labels?: Record<string, string> } }>): {
+  region?: string;
+  zones: string[];
+} {
   const regions = new Set<string>();
   const zones = new Set<string>();
   for (const n of nodes) {

@@ -9,7 +9,11 @@ export type EnsureOutcome = 'created' | 'updated' | 'unchanged';
  * Create `desired` or bring the live object up to it, writing nothing when every field it sets
  * already matches (idempotent installs and joins).
  */
-export async function ensureObject(kc: KubeConfig, ref: ResourceRef, desired: KubernetesObject): Promise<EnsureOutcome> {
+export async function ensureObject(
+  kc: KubeConfig,
+  ref: ResourceRef,
+  desired: KubernetesObject,
+): Promise<EnsureOutcome> {
   const name = desired.metadata?.name ?? '';
   const namespace = ref.namespaced ? desired.metadata?.namespace : undefined;
   let live: KubernetesObject | undefined;

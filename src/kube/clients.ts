@@ -57,7 +57,10 @@ export function loadKubeConfig(source: KubeconfigSource = {}): KubeConfig {
   }
   const cluster = all.getCluster(context.cluster);
   const user = all.getUser(context.user);
-  if (!cluster) throw new Error(`context "${contextName}" names cluster "${context.cluster}", which is not in the kubeconfig`);
+  if (!cluster)
+    throw new Error(
+      `context "${contextName}" names cluster "${context.cluster}", which is not in the kubeconfig`,
+    );
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [cluster],

@@ -66,7 +66,10 @@ export class FederatedTypeController {
   readonly #log: Logger;
   readonly #queue: WorkQueue;
   readonly #hostInformer: SupervisedInformer<FederatedObject>;
-  readonly #memberInformers = new Map<string, { clients: ClusterClients; informer: SupervisedInformer<KubernetesObject>; synced: boolean }>();
+  readonly #memberInformers = new Map<
+    string,
+    { clients: ClusterClients; informer: SupervisedInformer<KubernetesObject>; synced: boolean }
+  >();
   #stopWorkers?: () => Promise<void>;
 
   constructor(ftc: FederatedTypeConfig, deps: TypeControllerDeps) {
@@ -112,9 +115,20 @@ export class FederatedTypeController {
   async start(): Promise<void> {
     await this.#hostInformer.start();
     this.syncMembers();
-    const counter = this.#deps.metrics.counter('fedctl_reconcile_total', 'Reconciles by type and result', ['type', 'result']);
-    const duration = this.#deps.metrics.histogram('fedctl_reconcile_duration_seconds', 'Reconcile duration by type', ['type']);
-    const writes = this.#deps.metrics.counter('fedctl_member_writes_total', 'Writes sent to member clusters and the host by type', ['type']);
+    const counter = this.#deps.metrics.counter('fedctl_reconcile_total', 'Reconciles by type and result', [
+      'type',
+      'result',
+    ]);
+    const duration = this.#deps.metrics.histogram(
+      'fedctl_reconcile_duration_seconds',
+      'Reconcile duration by type',
+      ['type'],
+    );
+    const writes = this.#deps.metrics.counter(
+      'fedctl_member_writes_total',
+      'Writes sent to member clusters and the host by type',
+      ['type'],
+    );
     this.#stopWorkers = runWorkers(
       this.#queue,
       this.#deps.workers ?? 8,
@@ -181,7 +195,8 @@ export class FederatedTypeController {
           entry.synced = true;
           this.enqueueAll();
         },
-        (err: unknown) => this.#log.warn('member cache did not sync', { cluster: m.name, error: String(err) }),
+        (err: unknown) =>
+          this.#log.warn('member cache did not sync', { cluster: m.name, error: String(err) }),
       );
     }
   }
@@ -218,17 +233,30 @@ export class FederatedTypeController {
       memberWriter: {
         create: (c, obj) => createResource(clientOf(c), this.target, obj),
         replace: (c, obj) => replaceResource(clientOf(c), this.target, obj),
-        delete: (c, obj) => deleteResource(clientOf(c), this.target, obj.metadata?.name ?? '', obj.metadata?.namespace),
+        delete: (c, obj) =>
+          deleteResource(clientOf(c), this.target, obj.metadata?.name ?? '', obj.metadata?.namespace),
         get: async (c, n, ns) => getResource(clientOf(c), this.target, n, ns),
       },
       hostWriter: {
         setFinalizers: async (obj, finalizers) => {
-          await patchResource(this.#deps.host.kc, this.federated, obj.metadata?.name ?? '', obj.metadata?.namespace, {
-            metadata: { finalizers, resourceVersion: obj.metadata?.resourceVersion },
-          });
+          await patchResource(
+            this.#deps.host.kc,
+            this.federated,
+            obj.metadata?.name ?? '',
+            obj.metadata?.namespace,
+            {
+              metadata: { finalizers, resourceVersion: obj.metadata?.resourceVersion },
+            },
+          );
         },
         writeStatus: async (obj, status) => {
-          await patchStatus(this.#deps.host.kc, this.federated, obj.metadata?.name ?? '', obj.metadata?.namespace, status);
+          await patchStatus(
+            this.#deps.host.kc,
+            this.federated,
+            obj.metadata?.name ?? '',
+            obj.metadata?.namespace,
+            status,
+          );
         },
       },
     };

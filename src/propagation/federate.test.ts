@@ -26,7 +26,12 @@ describe('templateFrom', () => {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: 's', namespace: 'n' },
-      spec: { clusterIP: '10.0.0.1', clusterIPs: ['10.0.0.1'], type: 'NodePort', ports: [{ port: 80, nodePort: 30080 }] },
+      spec: {
+        clusterIP: '10.0.0.1',
+        clusterIPs: ['10.0.0.1'],
+        type: 'NodePort',
+        ports: [{ port: 80, nodePort: 30080 }],
+      },
       status: { loadBalancer: {} },
     } as never);
     expect(t).toEqual({ spec: { type: 'NodePort', ports: [{ port: 80 }] } });
@@ -39,14 +44,22 @@ describe('templateFrom', () => {
       metadata: { name: 'j', namespace: 'n' },
       spec: {
         selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': 'abc' } },
-        template: { metadata: { labels: { 'batch.kubernetes.io/controller-uid': 'abc', 'job-name': 'j', app: 'a' } }, spec: {} },
+        template: {
+          metadata: { labels: { 'batch.kubernetes.io/controller-uid': 'abc', 'job-name': 'j', app: 'a' } },
+          spec: {},
+        },
       },
     } as never);
     expect(t).toEqual({ spec: { template: { metadata: { labels: { app: 'a' } }, spec: {} } } });
   });
 
   it('does not mutate its input', () => {
-    const obj = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's', uid: 'u' }, spec: { clusterIP: '1.2.3.4' } };
+    const obj = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 's', uid: 'u' },
+      spec: { clusterIP: '1.2.3.4' },
+    };
     const copy = structuredClone(obj);
     templateFrom(obj as never);
     expect(obj).toEqual(copy);
@@ -55,7 +68,14 @@ describe('templateFrom', () => {
 
 describe('federatedFrom', () => {
   it('wraps the template in a Federated<Kind> placed on every cluster', () => {
-    expect(federatedFrom({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'n' }, data: { a: 'b' } } as never)).toEqual({
+    expect(
+      federatedFrom({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'c', namespace: 'n' },
+        data: { a: 'b' },
+      } as never),
+    ).toEqual({
       apiVersion: 'types.kubefed.io/v1beta1',
       kind: 'FederatedConfigMap',
       metadata: { name: 'c', namespace: 'n' },
@@ -64,7 +84,12 @@ describe('federatedFrom', () => {
   });
 
   it('puts a FederatedNamespace into the namespace it federates', () => {
-    const f = federatedFrom({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'test' }, spec: { finalizers: ['kubernetes'] } } as never);
+    const f = federatedFrom({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'test' },
+      spec: { finalizers: ['kubernetes'] },
+    } as never);
     expect(f.metadata).toEqual({ name: 'test', namespace: 'test' });
     expect((f as { spec: { template: unknown } }).spec.template).toEqual({ spec: {} });
   });

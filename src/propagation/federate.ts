@@ -18,7 +18,10 @@ const SERVER_METADATA = [
 ] as const;
 
 /** Annotations tools write that must not be propagated. */
-const TOOL_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration', 'deployment.kubernetes.io/revision'];
+const TOOL_ANNOTATIONS = [
+  'kubectl.kubernetes.io/last-applied-configuration',
+  'deployment.kubernetes.io/revision',
+];
 
 /** Fields each member cluster allocates for itself (copying them would collide or be refused). */
 const CLUSTER_ALLOCATED: Record<string, (spec: Record<string, unknown>) => void> = {
@@ -35,19 +38,35 @@ const CLUSTER_ALLOCATED: Record<string, (spec: Record<string, unknown>) => void>
   // The selector and template labels a Job controller generates are unique per object.
   Job: (spec) => {
     const selector = spec.selector as { matchLabels?: Record<string, string> } | undefined;
-    if (selector?.matchLabels?.['controller-uid'] || selector?.matchLabels?.['batch.kubernetes.io/controller-uid']) delete spec.selector;
+    if (
+      selector?.matchLabels?.['controller-uid'] ||
+      selector?.matchLabels?.['batch.kubernetes.io/controller-uid']
+    )
+      delete spec.selector;
     const tmpl = spec.template as { metadata?: { labels?: Record<string, string> } } | undefined;
-    for (const l of ['controller-uid', 'batch.kubernetes.io/controller-uid', 'job-name', 'batch.kubernetes.io/job-name']) delete tmpl?.metadata?.labels?.[l];
+    for (const l of [
+      'controller-uid',
+      'batch.kubernetes.io/controller-uid',
+      'job-name',
+      'batch.kubernetes.io/job-name',
+    ])
+      delete tmpl?.metadata?.labels?.[l];
   },
 };
 
 /** The template of a Federated<Kind>: the object without server-owned and cluster-allocated fields. */
 export function templateFrom(obj: KubernetesObject): Record<string, unknown> {
-  const t = structuredClone(obj) as Record<string, unknown> & { metadata?: Record<string, unknown>; spec?: Record<string, unknown> };
+  const t = structuredClone(obj) as Record<string, unknown> & {
+    metadata?: Record<string, unknown>;
+    spec?: Record<string, unknown>;
+  };
   delete t.status;
   delete t.apiVersion;
   delete t.kind;
-  const meta = (t.metadata ?? {}) as Record<string, unknown> & { annotations?: Record<string, string>; labels?: Record<string, string> };
+  const meta = (t.metadata ?? {}) as Record<string, unknown> & {
+    annotations?: Record<string, string>;
+    labels?: Record<string, string>;
+  };
   delete meta.name;
   delete meta.namespace;
   delete meta.generateName;
@@ -65,7 +84,10 @@ export function templateFrom(obj: KubernetesObject): Record<string, unknown> {
  * The Federated<Kind> for an object, placed on every cluster (`clusterSelector: {}`), as kubefedctl
  * federate did. A Namespace's federated object lives in the namespace it federates.
  */
-export function federatedFrom(obj: KubernetesObject, federatedKind = `Federated${obj.kind}`): KubernetesObject {
+export function federatedFrom(
+  obj: KubernetesObject,
+  federatedKind = `Federated${obj.kind}`,
+): KubernetesObject {
   const name = obj.metadata?.name ?? '';
   const namespace = obj.kind === 'Namespace' ? name : obj.metadata?.namespace;
   return {

@@ -80,7 +80,8 @@ export interface SyncResult {
   writes: number;
 }
 
-const isManagedFalse = (obj: KubernetesObject | undefined) => obj?.metadata?.labels?.[MANAGED_LABEL] === 'false';
+const isManagedFalse = (obj: KubernetesObject | undefined) =>
+  obj?.metadata?.labels?.[MANAGED_LABEL] === 'false';
 
 /**
  * Reconcile one federated object. `fed` is undefined when it no longer exists in the host: then any
@@ -126,7 +127,15 @@ export async function syncFederatedObject(
   try {
     placed = selectClusters(fed.spec?.placement as never, ctx.members);
   } catch (e) {
-    await writeStatus(computePropagationStatus({ generation, now, previous: fed.status, failure: { reason: 'ComputePlacementFailed', message: errorMessage(e) }, clusters: [] }));
+    await writeStatus(
+      computePropagationStatus({
+        generation,
+        now,
+        previous: fed.status,
+        failure: { reason: 'ComputePlacementFailed', message: errorMessage(e) },
+        clusters: [],
+      }),
+    );
     return { retry: false, writes: counter.writes };
   }
   if (ctx.target.namespaced && namespace !== undefined && ctx.namespaceClusters) {
@@ -134,7 +143,18 @@ export async function syncFederatedObject(
     if (nsClusters === undefined) {
       // Nothing is placed; members lose what they had (KubeFed: NamespaceNotFederated).
       const outcomes = await reconcileMembers(fed, name, targetNamespace, [], new Map(), ctx, counter);
-      await writeStatus(computePropagationStatus({ generation, now, previous: fed.status, failure: { reason: 'NamespaceNotFederated', message: `namespace "${namespace}" has no FederatedNamespace` }, clusters: outcomes }));
+      await writeStatus(
+        computePropagationStatus({
+          generation,
+          now,
+          previous: fed.status,
+          failure: {
+            reason: 'NamespaceNotFederated',
+            message: `namespace "${namespace}" has no FederatedNamespace`,
+          },
+          clusters: outcomes,
+        }),
+      );
       return { retry: outcomes.some(isRetryable), writes: counter.writes };
     }
     placed = placementForNamespaced(placed, nsClusters);
@@ -143,14 +163,26 @@ export async function syncFederatedObject(
     opsByCluster = overridesByCluster(fed.spec?.overrides as never);
   } catch (e) {
     const message = e instanceof OverrideError ? e.message : errorMessage(e);
-    await writeStatus(computePropagationStatus({ generation, now, previous: fed.status, failure: { reason: 'ComputePlacementFailed', message: `invalid overrides: ${message}` }, clusters: [] }));
+    await writeStatus(
+      computePropagationStatus({
+        generation,
+        now,
+        previous: fed.status,
+        failure: { reason: 'ComputePlacementFailed', message: `invalid overrides: ${message}` },
+        clusters: [],
+      }),
+    );
     return { retry: false, writes: counter.writes };
   }
 
   const outcomes = await reconcileMembers(fed, name, targetNamespace, placed, opsByCluster, ctx, counter);
   await writeStatus(computePropagationStatus({ generation, now, previous: fed.status, clusters: outcomes }));
   const notSynced = outcomes.some((o) => o.status === 'CachedRetrievalFailed');
-  return { retry: outcomes.some(isRetryable), requeueAfterMs: notSynced ? 1000 : undefined, writes: counter.writes };
+  return {
+    retry: outcomes.some(isRetryable),
+    requeueAfterMs: notSynced ? 1000 : undefined,
+    writes: counter.writes,
+  };
 }
 
 /** Per-cluster codes worth retrying with backoff; the rest wait for an event (spec change, cluster Ready). */
@@ -235,13 +267,16 @@ async function applyToMember(
   // The object exists but is not in the managed cache: unlabelled (adopt) or labelled false (leave).
   let live: KubernetesObject | undefined;
   try {
-    live = await timed(ctx, () => ctx.memberWriter.get(m.name, desired.metadata?.name ?? '', desired.metadata?.namespace));
+    live = await timed(ctx, () =>
+      ctx.memberWriter.get(m.name, desired.metadata?.name ?? '', desired.metadata?.namespace),
+    );
   } catch (e) {
     return { status: 'RetrievalFailed', message: errorMessage(e) };
   }
   if (!live) return { status: 'CreationFailed', message: 'object exists but could not be read back' };
   if (isManagedFalse(live)) return { status: 'ManagedLabelFalse' };
-  if (!ctx.adoptResources && live.metadata?.labels?.[MANAGED_LABEL] !== 'true') return { status: 'AlreadyExists' };
+  if (!ctx.adoptResources && live.metadata?.labels?.[MANAGED_LABEL] !== 'true')
+    return { status: 'AlreadyExists' };
   return update(m, desired, live, retainReplicas, ctx, counter);
 }
 
@@ -278,7 +313,10 @@ async function removeFromMember(
   if (unlabelOnly) {
     const labels = { ...(existing.metadata?.labels ?? {}) };
     delete labels[MANAGED_LABEL];
-    const next = { ...structuredClone(existing), metadata: { ...structuredClone(existing.metadata), labels } };
+    const next = {
+      ...structuredClone(existing),
+      metadata: { ...structuredClone(existing.metadata), labels },
+    };
     try {
       await timed(ctx, () => ctx.memberWriter.replace(m.name, next));
       counter.writes++;
@@ -324,14 +362,22 @@ async function finalize(
   });
   const pending = outcomes.filter((o): o is ClusterOutcome => o !== undefined);
   if (pending.length > 0) {
-    const status = computePropagationStatus({ generation: fed.metadata?.generation, now: ctx.now?.() ?? new Date(), previous: fed.status, clusters: pending });
+    const status = computePropagationStatus({
+      generation: fed.metadata?.generation,
+      now: ctx.now?.() ?? new Date(),
+      previous: fed.status,
+      clusters: pending,
+    });
     if (!statusEqual(fed.status, status)) {
       await ctx.hostWriter.writeStatus(fed, status);
       counter.writes++;
     }
     return { retry: true, requeueAfterMs: 1000, writes: counter.writes };
   }
-  await ctx.hostWriter.setFinalizers(fed, (fed.metadata?.finalizers ?? []).filter((f) => f !== SYNC_FINALIZER));
+  await ctx.hostWriter.setFinalizers(
+    fed,
+    (fed.metadata?.finalizers ?? []).filter((f) => f !== SYNC_FINALIZER),
+  );
   counter.writes++;
   return { retry: false, writes: counter.writes };
 }
