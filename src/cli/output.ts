@@ -51,9 +51,13 @@ const cell = (v: string | undefined): string => (v ?? '').replace(/[\t\n\r]+/g, 
 /** Pretty JSON with a trailing newline; dates become ISO strings like the API server writes them. */
 export const toJson = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 
-/** YAML 1.2 block style, as kubectl prints it. */
+/**
+ * Block-style YAML as kubectl prints it. Written in YAML 1.1 mode so strings such as "on", "yes" or
+ * "0755" come out quoted: Kubernetes' own YAML reader is 1.1 and would turn them into booleans or
+ * octal numbers when the output is fed back to kubectl.
+ */
 export const toYaml = (value: unknown): string =>
-  YAML.stringify(JSON.parse(JSON.stringify(value ?? null)), { lineWidth: 0 });
+  YAML.stringify(JSON.parse(JSON.stringify(value ?? null)), { version: '1.1', lineWidth: 0 });
 
 /** A table, or the given data as JSON/YAML. */
 export function formatOutput(

@@ -1,0 +1,181 @@
+// Test support for join/unjoin: an in-memory stand-in for the few API calls they make, recording every
+// write as "create Secret ns/name" so tests assert the exact list of writes. Not a general fake.
+import type { ClusterClients } from '../kube/clients.ts';
+import { kubeConfigForEndpoint } from '../kube/clients.ts';
+
+type Obj = {
+  metadata?: { name?: string; namespace?: string; uid?: string; [k: string]: unknown };
+  [k: string]: unknown;
+};
+
+const apiError = (code: number, reason: string, message: string) =>
+  Object.assign(new Error(message), {
+    code,
+    body: JSON.stringify({ kind: 'Status', code, reason, message }),
+  });
+
+export const FAKE_CA = Buffer.from(
+  '-----BEGIN CERTIFICATE-----\nMIIfake\n-----END CERTIFICATE-----\n',
+).toString('base64');
+
+export class FakeCluster {
+  readonly name: string;
+  readonly server: string;
+  readonly store = new Map<string, Obj>();
+  readonly writes: string[] = [];
+  /** Fill `data.token` of service-account-token Secrets, as kube-controller-manager would. */
+  tokenController = true;
+  crdInstalled = true;
+  unreachable = false;
+  #uid = 0;
+
+  constructor(name: string, server = `https://127.0.0.1:${6443 + name.length}`) {
+    this.name = name;
+    this.server = server;
+  }
+
+  get(kind: string, name: string, namespace = ''): Obj | undefined {
+    return this.store.get(`${kind}/${namespace}/${name}`);
+  }
+
+  put(kind: string, obj: Obj): void {
+    const m = obj.metadata ?? {};
+    this.store.set(`${kind}/${m.namespace ?? ''}/${m.name ?? ''}`, structuredClone(obj));
+  }
+
+  #check() {
+    if (this.unreachable) {
+      throw Object.assign(new TypeError('fetch failed'), {
+        cause: new Error(`connect ECONNREFUSED ${this.server}`),
+      });
+    }
+  }
+
+  #read(kind: string, name: string, namespace = ''): Obj {
+    this.#check();
+    const o = this.get(kind, name, namespace);
+    if (!o) throw apiError(404, 'NotFound', `${kind} "${name}" not found`);
+    return structuredClone(o);
+  }
+
+  #create(kind: string, body: Obj, namespace = ''): Obj {
+    this.#check();
+    const name = body.metadata?.name ?? '';
+    if (this.get(kind, name, namespace))
+      throw apiError(409, 'AlreadyExists', `${kind} "${name}" already exists`);
+    const obj = structuredClone(body);
+    obj.metadata = {
+      ...obj.metadata,
+      namespace: namespace || undefined,
+      uid: `${this.name}-uid-${++this.#uid}`,
+    };
+    if (!namespace) delete obj.metadata.namespace;
+    if (kind === 'Secret' && obj.type === 'kubernetes.io/service-account-token' && this.tokenController) {
+      const sa = (obj.metadata.annotations as Record<string, string> | undefined)?.[
+        'kubernetes.io/service-account.name'
+      ];
+      obj.data = { token: Buffer.from(`token-for-${sa}`).toString('base64'), 'ca.crt': FAKE_CA };
+    }
+    this.store.set(`${kind}/${namespace}/${name}`, obj);
+    this.writes.push(`create ${kind} ${namespace ? `${namespace}/` : ''}${name}`);
+    return structuredClone(obj);
+  }
+
+  #replace(kind: string, name: string, body: Obj, namespace = ''): Obj {
+    this.#read(kind, name, namespace);
+    this.store.set(`${kind}/${namespace}/${name}`, structuredClone(body));
+    this.writes.push(`update ${kind} ${namespace ? `${namespace}/` : ''}${name}`);
+    return structuredClone(body);
+  }
+
+  #delete(kind: string, name: string, namespace = ''): Obj {
+    const o = this.#read(kind, name, namespace);
+    this.store.delete(`${kind}/${namespace}/${name}`);
+    this.writes.push(`delete ${kind} ${namespace ? `${namespace}/` : ''}${name}`);
+    return o;
+  }
+
+  clients(): ClusterClients {
+    const kc = kubeConfigForEndpoint({
+      name: this.name,
+      server: this.server,
+      caData: FAKE_CA,
+      token: 'admin',
+    });
+    type P = { name: string; namespace: string; body: Obj };
+    const core = {
+      readNamespace: async (p: P) => this.#read('Namespace', p.name),
+      createNamespace: async (p: P) => this.#create('Namespace', p.body),
+      deleteNamespace: async (p: P) => this.#delete('Namespace', p.name),
+      readNamespacedServiceAccount: async (p: P) => this.#read('ServiceAccount', p.name, p.namespace),
+      createNamespacedServiceAccount: async (p: P) => this.#create('ServiceAccount', p.body, p.namespace),
+      replaceNamespacedServiceAccount: async (p: P) =>
+        this.#replace('ServiceAccount', p.name, p.body, p.namespace),
+      deleteNamespacedServiceAccount: async (p: P) => this.#delete('ServiceAccount', p.name, p.namespace),
+      listNamespacedServiceAccount: async (p: P) => {
+        this.#check();
+        return {
+          items: [...this.store.entries()]
+            .filter(([k]) => k.startsWith(`ServiceAccount/${p.namespace}/`))
+            .map(([, v]) => structuredClone(v)),
+        };
+      },
+      readNamespacedSecret: async (p: P) => this.#read('Secret', p.name, p.namespace),
+      createNamespacedSecret: async (p: P) => this.#create('Secret', p.body, p.namespace),
+      replaceNamespacedSecret: async (p: P) => this.#replace('Secret', p.name, p.body, p.namespace),
+      deleteNamespacedSecret: async (p: P) => this.#delete('Secret', p.name, p.namespace),
+    };
+    const rbac = {
+      readClusterRole: async (p: P) => this.#read('ClusterRole', p.name),
+      createClusterRole: async (p: P) => this.#create('ClusterRole', p.body),
+      replaceClusterRole: async (p: P) => this.#replace('ClusterRole', p.name, p.body),
+      deleteClusterRole: async (p: P) => this.#delete('ClusterRole', p.name),
+      readClusterRoleBinding: async (p: P) => this.#read('ClusterRoleBinding', p.name),
+      createClusterRoleBinding: async (p: P) => this.#create('ClusterRoleBinding', p.body),
+      replaceClusterRoleBinding: async (p: P) => this.#replace('ClusterRoleBinding', p.name, p.body),
+      deleteClusterRoleBinding: async (p: P) => this.#delete('ClusterRoleBinding', p.name),
+    };
+    const kfcGuard = () => {
+      this.#check();
+      // The API server's answer for an unknown resource type: 404 without a Status reason.
+      if (!this.crdInstalled)
+        throw Object.assign(new Error('404 page not found'), { code: 404, body: '404 page not found' });
+    };
+    const custom = {
+      getNamespacedCustomObject: async (p: P) => {
+        kfcGuard();
+        return this.#read('KubeFedCluster', p.name, p.namespace);
+      },
+      createNamespacedCustomObject: async (p: P) => {
+        kfcGuard();
+        return this.#create('KubeFedCluster', p.body, p.namespace);
+      },
+      replaceNamespacedCustomObject: async (p: P) => {
+        kfcGuard();
+        return this.#replace('KubeFedCluster', p.name, p.body, p.namespace);
+      },
+      deleteNamespacedCustomObject: async (p: P) => {
+        kfcGuard();
+        return this.#delete('KubeFedCluster', p.name, p.namespace);
+      },
+      listNamespacedCustomObject: async (p: P) => {
+        kfcGuard();
+        return {
+          apiVersion: 'core.kubefed.io/v1beta1',
+          kind: 'KubeFedClusterList',
+          items: [...this.store.entries()]
+            .filter(([k]) => k.startsWith(`KubeFedCluster/${p.namespace}/`))
+            .map(([, v]) => structuredClone(v)),
+        };
+      },
+    };
+    const objects = {
+      read: async (spec: Obj) => {
+        this.#check();
+        if (spec.kind === 'CustomResourceDefinition' && this.crdInstalled) return spec;
+        throw apiError(404, 'NotFound', `${String(spec.kind)} "${spec.metadata?.name}" not found`);
+      },
+    };
+    return { name: this.name, kc, core, rbac, custom, objects } as unknown as ClusterClients;
+  }
+}

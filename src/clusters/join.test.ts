@@ -1,0 +1,293 @@
+import { describe, expect, it } from 'vitest';
+import { FAKE_CA, FakeCluster } from './fake-cluster.ts';
+import {
+  CLUSTER_POLICY_RULES,
+  joinCluster,
+  joinNames,
+  kubeFedClusterSpec,
+  sameRules,
+  sameSpec,
+  validateJoinNames,
+} from './join.ts';
+
+const NS = 'kube-federation-system';
+
+describe('joinNames', () => {
+  it('names objects as kubefedctl does: <member>-<host> account, kubefed-controller-manager role', () => {
+    expect(joinNames('cluster1', 'cluster0')).toEqual({
+      serviceAccount: 'cluster1-cluster0',
+      tokenSecret: 'cluster1-cluster0',
+      clusterRole: 'kubefed-controller-manager:cluster1-cluster0',
+      hostSecret: 'cluster1',
+      kubeFedCluster: 'cluster1',
+    });
+  });
+});
+
+describe('validateJoinNames', () => {
+  it.each([
+    ['cluster1', 'cluster0', []],
+    ['eu.west-1', 'host', []],
+    ['Cluster1', 'cluster0', ['cluster name "Cluster1" is not a valid RFC 1123 subdomain']],
+    ['cluster1', 'arn:aws:eks:x/y', ['host cluster name "arn:aws:eks:x/y" may not contain ":" or "/"']],
+    [
+      'cluster1',
+      'kubernetes-admin@kubernetes',
+      ['host cluster name "kubernetes-admin@kubernetes" is not a valid RFC 1123 subdomain'],
+    ],
+    ['-bad', 'cluster0', ['cluster name "-bad" is not a valid RFC 1123 subdomain']],
+  ])('join %s to host %s reports %j', (cluster, host, expected) => {
+    const problems = validateJoinNames(cluster, host);
+    expect(problems).toHaveLength(expected.length);
+    expected.forEach((p, i) => {
+      expect(problems[i]).toContain(p);
+    });
+  });
+});
+
+describe('sameRules', () => {
+  it('treats order and dropped empty lists as equal', () => {
+    expect(
+      sameRules(
+        [
+          { verbs: ['get'], nonResourceURLs: ['*'], apiGroups: [] },
+          { verbs: ['*'], resources: ['*'], apiGroups: ['*'] },
+        ],
+        CLUSTER_POLICY_RULES,
+      ),
+    ).toBe(true);
+  });
+  it('sees a narrowed rule as different', () => {
+    expect(sameRules([{ verbs: ['get'], resources: ['*'], apiGroups: ['*'] }], CLUSTER_POLICY_RULES)).toBe(
+      false,
+    );
+  });
+});
+
+describe('kubeFedClusterSpec', () => {
+  const access = { server: 'https://127.0.0.1:6443', skipTLSVerify: false };
+  it.each([
+    [
+      'uses the kubeconfig CA first',
+      { access: { ...access, caData: 'KC' }, tokenSecretCa: 'SECRET', secretName: 's' },
+      {
+        apiEndpoint: 'https://127.0.0.1:6443',
+        caBundle: 'KC',
+        secretRef: { name: 's' },
+        disabledTLSValidations: [],
+      },
+    ],
+    [
+      "falls back to the token Secret's ca.crt",
+      { access, tokenSecretCa: 'SECRET', secretName: 's' },
+      {
+        apiEndpoint: 'https://127.0.0.1:6443',
+        caBundle: 'SECRET',
+        secretRef: { name: 's' },
+        disabledTLSValidations: [],
+      },
+    ],
+    [
+      'disables all TLS validation when the kubeconfig skips verification',
+      { access: { ...access, skipTLSVerify: true }, secretName: 's' },
+      { apiEndpoint: 'https://127.0.0.1:6443', secretRef: { name: 's' }, disabledTLSValidations: ['*'] },
+    ],
+    [
+      'takes the endpoint override and the proxy URL',
+      {
+        access: { ...access, proxyUrl: 'http://proxy:3128' },
+        apiEndpoint: 'https://member.example:443',
+        secretName: 's',
+      },
+      {
+        apiEndpoint: 'https://member.example:443',
+        secretRef: { name: 's' },
+        disabledTLSValidations: [],
+        proxyURL: 'http://proxy:3128',
+      },
+    ],
+  ])('%s', (_, input, expected) => {
+    expect(kubeFedClusterSpec(input)).toEqual(expected);
+  });
+
+  it('compares specs ignoring absent versus empty fields', () => {
+    const spec = kubeFedClusterSpec({ access, secretName: 's' });
+    expect(sameSpec({ apiEndpoint: access.server, secretRef: { name: 's' } }, spec)).toBe(true);
+    expect(sameSpec({ apiEndpoint: access.server, secretRef: { name: 'other' } }, spec)).toBe(false);
+  });
+});
+
+function pair() {
+  const host = new FakeCluster('cluster0');
+  const member = new FakeCluster('cluster1');
+  const opts = {
+    host: host.clients(),
+    member: member.clients(),
+    clusterName: 'cluster1',
+    hostClusterName: 'cluster0',
+    tokenTimeoutMs: 50,
+  };
+  return { host, member, opts };
+}
+
+describe('joinCluster', () => {
+  it('creates the member account, token and RBAC, then the host Secret and KubeFedCluster', async () => {
+    const { host, member, opts } = pair();
+    const result = await joinCluster(opts);
+
+    expect(member.writes).toEqual([
+      `create Namespace ${NS}`,
+      `create ServiceAccount ${NS}/cluster1-cluster0`,
+      `create Secret ${NS}/cluster1-cluster0`,
+      'create ClusterRole kubefed-controller-manager:cluster1-cluster0',
+      'create ClusterRoleBinding kubefed-controller-manager:cluster1-cluster0',
+    ]);
+    expect(host.writes).toEqual([
+      `create Namespace ${NS}`,
+      `create Secret ${NS}/cluster1`,
+      `create KubeFedCluster ${NS}/cluster1`,
+    ]);
+    expect(result.objects.every((o) => o.outcome === 'created')).toBe(true);
+
+    const kfc = host.get('KubeFedCluster', 'cluster1', NS);
+    expect(kfc).toMatchObject({
+      apiVersion: 'core.kubefed.io/v1beta1',
+      kind: 'KubeFedCluster',
+      spec: {
+        apiEndpoint: member.server,
+        caBundle: FAKE_CA,
+        secretRef: { name: 'cluster1' },
+        disabledTLSValidations: [],
+      },
+    });
+    const secret = host.get('Secret', 'cluster1', NS) as { data: Record<string, string> };
+    expect(Buffer.from(secret.data.token ?? '', 'base64').toString()).toBe('token-for-cluster1-cluster0');
+    expect(secret.data['ca.crt']).toBe(FAKE_CA);
+    expect(member.get('ClusterRoleBinding', 'kubefed-controller-manager:cluster1-cluster0')).toMatchObject({
+      roleRef: { kind: 'ClusterRole', name: 'kubefed-controller-manager:cluster1-cluster0' },
+      subjects: [{ kind: 'ServiceAccount', name: 'cluster1-cluster0', namespace: NS }],
+    });
+    expect(member.get('ServiceAccount', 'cluster1-cluster0', NS)).toMatchObject({
+      automountServiceAccountToken: false,
+    });
+  });
+
+  it('writes nothing on a second run and reports every object unchanged', async () => {
+    const { host, member, opts } = pair();
+    await joinCluster(opts);
+    host.writes.length = 0;
+    member.writes.length = 0;
+
+    const again = await joinCluster(opts);
+
+    expect([...host.writes, ...member.writes]).toEqual([]);
+    expect(again.objects.map((o) => o.outcome)).toEqual(Array(8).fill('unchanged'));
+  });
+
+  it('repairs what drifted and reports it as updated', async () => {
+    const { host, member, opts } = pair();
+    await joinCluster(opts);
+    const role = member.get('ClusterRole', 'kubefed-controller-manager:cluster1-cluster0')!;
+    member.put('ClusterRole', { ...role, rules: [{ verbs: ['get'], apiGroups: [''], resources: ['pods'] }] });
+    const kfc = host.get('KubeFedCluster', 'cluster1', NS) as { spec: object };
+    host.put('KubeFedCluster', { ...kfc, spec: { ...kfc.spec, apiEndpoint: 'https://old:6443' } });
+    host.writes.length = 0;
+    member.writes.length = 0;
+
+    const result = await joinCluster(opts);
+
+    expect(member.writes).toEqual(['update ClusterRole kubefed-controller-manager:cluster1-cluster0']);
+    expect(host.writes).toEqual([`update KubeFedCluster ${NS}/cluster1`]);
+    expect(result.objects.filter((o) => o.outcome === 'updated').map((o) => o.kind)).toEqual([
+      'ClusterRole',
+      'KubeFedCluster',
+    ]);
+  });
+
+  it('keeps the Secret an existing KubeFedCluster points at, such as a kubefedctl-generated one', async () => {
+    const { host, opts } = pair();
+    host.put('Namespace', { metadata: { name: NS } });
+    host.put('Secret', { metadata: { name: 'cluster1-x7k2p', namespace: NS }, data: { token: 'b2xk' } });
+    host.put('KubeFedCluster', {
+      metadata: { name: 'cluster1', namespace: NS },
+      spec: { apiEndpoint: 'https://old', secretRef: { name: 'cluster1-x7k2p' } },
+    });
+
+    const result = await joinCluster(opts);
+
+    expect(result.secretName).toBe('cluster1-x7k2p');
+    expect(host.writes).toEqual([
+      `update Secret ${NS}/cluster1-x7k2p`,
+      `update KubeFedCluster ${NS}/cluster1`,
+    ]);
+  });
+
+  it('refuses an existing KubeFedCluster with errorOnExisting before touching the member', async () => {
+    const { host, member, opts } = pair();
+    host.put('KubeFedCluster', {
+      metadata: { name: 'cluster1', namespace: NS },
+      spec: { apiEndpoint: 'x', secretRef: { name: 'y' } },
+    });
+
+    await expect(joinCluster({ ...opts, errorOnExisting: true })).rejects.toThrow(
+      `KubeFedCluster ${NS}/cluster1 already exists in host cluster cluster0`,
+    );
+    expect(member.writes).toEqual([]);
+  });
+
+  it('says the CRD is missing instead of a bare 404', async () => {
+    const { host, opts } = pair();
+    host.crdInstalled = false;
+    await expect(joinCluster(opts)).rejects.toThrow(
+      'KubeFedCluster CRD not installed in host cluster cluster0: run `fedctl controller` once or apply crds/',
+    );
+  });
+
+  it('asks whether kube-controller-manager runs when no token appears', async () => {
+    const { member, opts } = pair();
+    member.tokenController = false;
+    await expect(joinCluster(opts)).rejects.toThrow(
+      /timed out .* waiting for a token in Secret kube-federation-system\/cluster1-cluster0 .* is kube-controller-manager running in cluster1\?/,
+    );
+  });
+
+  it('replaces a token Secret left over from an earlier ServiceAccount of the same name', async () => {
+    const { member, opts } = pair();
+    await joinCluster(opts);
+    const secret = member.get('Secret', 'cluster1-cluster0', NS)!;
+    member.put('Secret', {
+      ...secret,
+      metadata: {
+        ...secret.metadata,
+        annotations: {
+          'kubernetes.io/service-account.name': 'cluster1-cluster0',
+          'kubernetes.io/service-account.uid': 'gone',
+        },
+      },
+    });
+    member.writes.length = 0;
+
+    const result = await joinCluster(opts);
+
+    expect(member.writes).toEqual([
+      `delete Secret ${NS}/cluster1-cluster0`,
+      `create Secret ${NS}/cluster1-cluster0`,
+    ]);
+    expect(result.objects.find((o) => o.kind === 'Secret' && o.side === 'member')?.outcome).toBe('updated');
+  });
+
+  it('joins the host to itself with both sides in one cluster', async () => {
+    const host = new FakeCluster('cluster0');
+    const result = await joinCluster({
+      host: host.clients(),
+      member: host.clients(),
+      clusterName: 'cluster0',
+      hostClusterName: 'cluster0',
+    });
+    expect(result.objects.find((o) => o.side === 'host' && o.kind === 'Namespace')?.outcome).toBe(
+      'unchanged',
+    );
+    expect(host.get('KubeFedCluster', 'cluster0', NS)).toBeDefined();
+    expect(host.get('ServiceAccount', 'cluster0-cluster0', NS)).toBeDefined();
+  });
+});
