@@ -1,0 +1,115 @@
+// `npm run testbed -- up|status|down|stop-apiserver|start-apiserver`: data on stdout, progress on stderr.
+
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { down, readTestbedState, startClusterApiServer, status, stopClusterApiServer, up } from './index.ts';
+import { isRunning } from './processes.ts';
+import { defaultStateDir, statusTable } from './state.ts';
+
+function int(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+    return n;
+  };
+}
+
+const program = new Command('testbed')
+  .description(
+    'Local multi-cluster Kubernetes for fedctl: etcd, kube-apiserver, controller-manager, scheduler, ' +
+      'kwok and CoreDNS per cluster on 127.0.0.1, nodes in network namespaces (or kind clusters).',
+  )
+  .option('--dir <path>', 'state directory (default $FEDCTL_TESTBED_DIR or <repo>/.testbed)')
+  .showHelpAfterError();
+
+const dirOpt = (): { stateDir: string } => ({
+  stateDir: program.opts<{ dir?: string }>().dir ?? defaultStateDir(),
+});
+
+program
+  .command('up')
+  .description('start the testbed (safe to repeat); prints the kubeconfig path')
+  .option('--clusters <n>', 'number of clusters', int('--clusters'), 3)
+  .option('--nodes <k>', 'fake nodes per cluster', int('--nodes'), 2)
+  .addOption(
+    new Option('--cluster-domain <mode>', 'cluster.local everywhere, or clusterI.local per cluster')
+      .choices(['shared', 'distinct'])
+      .default('distinct'),
+  )
+  .addOption(
+    new Option('--provider <name>', 'where clusters run').choices(['local', 'kind']).default('local'),
+  )
+  .option('--no-netns', 'do not back nodes with network namespaces (node IPs stay virtual)')
+  .option('--keep-on-failure', 'leave a failed testbed in place for inspection')
+  .option('--kind-image <image>', 'kind node image (kind provider)')
+  .action(
+    async (o: {
+      clusters: number;
+      nodes: number;
+      clusterDomain: 'shared' | 'distinct';
+      provider: 'local' | 'kind';
+      netns: boolean;
+      keepOnFailure?: boolean;
+      kindImage?: string;
+    }) => {
+      const s = await up({
+        ...dirOpt(),
+        clusters: o.clusters,
+        nodes: o.nodes,
+        clusterDomain: o.clusterDomain,
+        provider: o.provider,
+        netns: o.netns,
+        keepOnFailure: o.keepOnFailure,
+        kindImage: o.kindImage,
+      });
+      process.stdout.write(`${s.kubeconfig}\n`);
+    },
+  );
+
+program
+  .command('status')
+  .description('show clusters, nodes, DNS addresses and the kubeconfig path')
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['json', 'table']).default('table'))
+  .action(async (o: { output: 'json' | 'table' }) => {
+    const s = await status(dirOpt());
+    if (o.output === 'json') {
+      process.stdout.write(`${JSON.stringify(s)}\n`);
+      return;
+    }
+    const state = await readTestbedState(dirOpt());
+    const alive = (cluster: string) => {
+      const c = state.clusters.find((x) => x.name === cluster);
+      if (!c || c.processes.length === 0) return state.provider;
+      const up = c.processes.filter((p) => isRunning(p)).map((p) => p.name.split('/')[1]);
+      const downs = c.processes.filter((p) => !isRunning(p)).map((p) => p.name.split('/')[1]);
+      return `${up.length}/${c.processes.length} running${downs.length ? ` (down: ${downs.join(',')})` : ''}`;
+    };
+    process.stdout.write(statusTable(s, alive));
+  });
+
+program
+  .command('down')
+  .description(
+    'stop every recorded process, delete network namespaces, remove the state directory (safe to repeat)',
+  )
+  .action(async () => {
+    await down(dirOpt());
+  });
+
+program
+  .command('stop-apiserver <cluster>')
+  .description("stop one cluster's kube-apiserver (simulated outage)")
+  .action(async (name: string) => {
+    await stopClusterApiServer(name, dirOpt());
+  });
+
+program
+  .command('start-apiserver <cluster>')
+  .description('start a stopped kube-apiserver again (same port and data)')
+  .action(async (name: string) => {
+    await startClusterApiServer(name, dirOpt());
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  process.stderr.write(`testbed: ${(e as Error).message}\n`);
+  process.exitCode = 1;
+});
