@@ -3,6 +3,9 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import * as controller from './controller.ts';
+import * as enable from './enable.ts';
+import * as federate from './federate.ts';
 import * as get from './get.ts';
 import * as join from './join.ts';
 import {
@@ -13,6 +16,8 @@ import {
   processContext,
   UserError,
 } from './options.ts';
+import * as orphaning from './orphaning.ts';
+import * as status from './status.ts';
 import * as unjoin from './unjoin.ts';
 import * as version from './version.ts';
 
@@ -25,7 +30,17 @@ export interface CommandModule {
 // Registered command modules, in the order `fedctl --help` lists them.
 // Integrator: add controller, status, enable, disable, federate, orphaning-deletion, dns, routes
 // here (import each as `import * as x from './x.ts'`).
-export const COMMANDS: CommandModule[] = [join, unjoin, get, version];
+export const COMMANDS: CommandModule[] = [
+  controller,
+  join,
+  unjoin,
+  get,
+  enable,
+  federate,
+  status,
+  orphaning,
+  version,
+];
 // ---------------------------------------------------------------------------------------------
 
 export function buildProgram(ctx: CliContext, commands: readonly CommandModule[] = COMMANDS): Command {
