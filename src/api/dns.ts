@@ -373,6 +373,8 @@ export function ingressDnsRecordCrd(): object {
           hosts: {
             type: 'array',
             description: 'Host names from the Ingress rules.',
+            // A bound keeps the per-item CEL rule inside the API server's cost budget.
+            maxItems: 100,
             items: dnsName('A host name.', 'each host'),
           },
           recordTTL: ttl,
