@@ -80,6 +80,7 @@ describe('fedctl command line', () => {
   it('prints the stack trace only with -v', async () => {
     const host = new FakeCluster('cluster0');
     host.crdInstalled = false;
+    host.crdCreateForbidden = true;
     const c = cli([host, new FakeCluster('cluster1')]);
     const quiet = await c.run('join', 'cluster1');
     expect(quiet.stderr).not.toContain('    at ');

@@ -25,7 +25,10 @@ export class FakeCluster {
   readonly writes: string[] = [];
   /** Fill `data.token` of service-account-token Secrets, as kube-controller-manager would. */
   tokenController = true;
+  /** The core CRDs exist from the start; when false, join must create them. */
   crdInstalled = true;
+  /** Creating CRDs is forbidden (a user without cluster-admin). */
+  crdCreateForbidden = false;
   unreachable = false;
   #uid = 0;
 
@@ -138,8 +141,9 @@ export class FakeCluster {
     const kfcGuard = () => {
       this.#check();
       // The API server's answer for an unknown resource type: 404 without a Status reason.
-      if (!this.crdInstalled)
+      if (!this.crdInstalled && !this.get('CustomResourceDefinition', 'kubefedclusters.core.kubefed.io')) {
         throw Object.assign(new Error('404 page not found'), { code: 404, body: '404 page not found' });
+      }
     };
     const custom = {
       getNamespacedCustomObject: async (p: P) => {
@@ -171,9 +175,16 @@ export class FakeCluster {
     };
     const objects = {
       read: async (spec: Obj) => {
-        this.#check();
         if (spec.kind === 'CustomResourceDefinition' && this.crdInstalled) return spec;
-        throw apiError(404, 'NotFound', `${String(spec.kind)} "${spec.metadata?.name}" not found`);
+        return this.#read(String(spec.kind), spec.metadata?.name ?? '');
+      },
+      create: async (spec: Obj) => {
+        if (this.crdCreateForbidden)
+          throw apiError(403, 'Forbidden', 'customresourcedefinitions is forbidden');
+        this.#create(String(spec.kind), spec);
+        const stored = this.get(String(spec.kind), spec.metadata?.name ?? '')!;
+        stored.status = { conditions: [{ type: 'Established', status: 'True' }] };
+        return structuredClone(stored);
       },
     };
     return { name: this.name, kc, core, rbac, custom, objects } as unknown as ClusterClients;

@@ -235,12 +235,30 @@ describe('joinCluster', () => {
     expect(member.writes).toEqual([]);
   });
 
-  it('says the CRD is missing instead of a bare 404', async () => {
+  it('installs the core CRDs when the host has none yet, and reports them as created', async () => {
     const { host, opts } = pair();
     host.crdInstalled = false;
+
+    const result = await joinCluster(opts);
+
+    expect(host.writes.slice(0, 4)).toEqual([
+      'create CustomResourceDefinition kubefedclusters.core.kubefed.io',
+      'create CustomResourceDefinition kubefedconfigs.core.kubefed.io',
+      'create CustomResourceDefinition federatedtypeconfigs.core.kubefed.io',
+      'create CustomResourceDefinition replicaschedulingpreferences.scheduling.kubefed.io',
+    ]);
+    expect(result.objects.filter((o) => o.kind === 'CustomResourceDefinition')).toHaveLength(4);
+    expect(host.get('KubeFedCluster', 'cluster1', NS)).toBeDefined();
+  });
+
+  it('says the CRD is missing when it may not create it, before touching the member', async () => {
+    const { host, member, opts } = pair();
+    host.crdInstalled = false;
+    host.crdCreateForbidden = true;
     await expect(joinCluster(opts)).rejects.toThrow(
-      'KubeFedCluster CRD not installed in host cluster cluster0: run `fedctl controller` once or apply crds/',
+      /KubeFedCluster CRD not installed in host cluster cluster0, and creating CRD kubefedclusters.core.kubefed.io failed: .*forbidden.*; run `fedctl controller` once or apply crds\//,
     );
+    expect(member.writes).toEqual([]);
   });
 
   it('asks whether kube-controller-manager runs when no token appears', async () => {

@@ -15,6 +15,7 @@ import type {
   V1Secret,
 } from '@kubernetes/client-node';
 import { CORE_GROUP, CORE_VERSION, DEFAULT_KUBEFED_NAMESPACE } from '../api/constants.ts';
+import { coreCustomResourceDefinitions } from '../api/crds.ts';
 import type { KubeFedCluster, KubeFedClusterSpec } from '../api/types.ts';
 import type { ClusterClients } from '../kube/clients.ts';
 import { endpointOf } from '../kube/clients.ts';
@@ -63,6 +64,11 @@ export interface JoinOptions {
   errorOnExisting?: boolean;
   /** API endpoint the control plane uses for the member (default: the member kubeconfig's server). */
   apiEndpoint?: string;
+  /**
+   * Create the core CRDs when the host lacks them (default true). Only created CRDs appear in
+   * `objects`; existing ones are neither compared nor upgraded.
+   */
+  installCrds?: boolean;
   /** How long to wait for the token controller to fill the ServiceAccount token Secret. */
   tokenTimeoutMs?: number;
   /** Progress: 'debug' for per-object outcomes, 'info' for waits a user should know about. */
@@ -307,27 +313,66 @@ async function ensureNamespace(
   }
 }
 
-/** Checks that the KubeFedCluster CRD is served by the host; a clear error instead of a bare 404. */
-export async function assertKubeFedClusterCrd(host: ClusterClients, hostLabel: string): Promise<void> {
-  try {
-    await host.objects.read({
-      apiVersion: 'apiextensions.k8s.io/v1',
-      kind: 'CustomResourceDefinition',
-      metadata: { name: KUBEFEDCLUSTER_CRD },
-    });
-  } catch (e) {
-    if (isNotFound(e)) {
+const CRD_API_VERSION = 'apiextensions.k8s.io/v1';
+
+/**
+ * Creates the core CRDs (KubeFedCluster, KubeFedConfig, FederatedTypeConfig,
+ * ReplicaSchedulingPreference) that the host lacks, so join works before `fedctl controller` ever ran,
+ * and waits until they are served. Existing CRDs are left alone: upgrading a schema under a running
+ * controller is the controller's business. Returns the names of the CRDs it created.
+ */
+export async function ensureCoreCrds(
+  host: ClusterClients,
+  hostLabel: string,
+  timeoutMs = 30_000,
+): Promise<string[]> {
+  const created: string[] = [];
+  for (const crd of coreCustomResourceDefinitions()) {
+    const name = crd.metadata.name;
+    const ref = { apiVersion: CRD_API_VERSION, kind: 'CustomResourceDefinition', metadata: { name } };
+    try {
+      await host.objects.read(ref);
+      continue;
+    } catch (e) {
+      // Without permission to read CRDs, do not guess: the KubeFedCluster write will tell.
+      if ((e as { code?: number }).code === 403) return created;
+      if (!isNotFound(e)) {
+        throw new JoinError(`checking CRD ${name} in host cluster ${hostLabel}: ${errorMessage(e)}`, {
+          cause: e,
+        });
+      }
+    }
+    try {
+      await host.objects.create(crd as unknown as Parameters<ClusterClients['objects']['create']>[0]);
+      created.push(name);
+    } catch (e) {
+      if (isAlreadyExists(e)) continue;
       throw new JoinError(
-        `KubeFedCluster CRD not installed in host cluster ${hostLabel}: run \`fedctl controller\` once or apply crds/`,
+        `KubeFedCluster CRD not installed in host cluster ${hostLabel}, and creating CRD ${name} failed: ${errorMessage(e)}; run \`fedctl controller\` once or apply crds/`,
+        { cause: e },
       );
     }
-    // No permission to read CRDs is not a reason to refuse: the KubeFedCluster write will tell.
-    if ((e as { code?: number }).code === 403) return;
-    throw new JoinError(
-      `checking CRD ${KUBEFEDCLUSTER_CRD} in host cluster ${hostLabel}: ${errorMessage(e)}`,
-      { cause: e },
-    );
   }
+  const deadline = Date.now() + timeoutMs;
+  for (const name of created) {
+    for (;;) {
+      const crd = (await host.objects.read({
+        apiVersion: CRD_API_VERSION,
+        kind: 'CustomResourceDefinition',
+        metadata: { name },
+      })) as {
+        status?: { conditions?: Array<{ type: string; status: string }> };
+      };
+      if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
+      if (Date.now() > deadline) {
+        throw new JoinError(
+          `CRD ${name} created in host cluster ${hostLabel} but not Established after ${timeoutMs / 1000}s`,
+        );
+      }
+      await sleep(200);
+    }
+  }
+  return created;
 }
 
 export async function readKubeFedCluster(
@@ -374,7 +419,10 @@ export async function joinCluster(opts: JoinOptions): Promise<JoinResult> {
   };
 
   // Preflight on the host first, so a refused join leaves the member untouched.
-  await assertKubeFedClusterCrd(host, hostClusterName);
+  if (opts.installCrds !== false) {
+    for (const name of await ensureCoreCrds(host, hostClusterName))
+      record('host', 'CustomResourceDefinition', name, 'created');
+  }
   const existing = await step(inHost, `reading KubeFedCluster ${ns}/${clusterName}`, () =>
     readKubeFedCluster(host, ns, clusterName),
   );
