@@ -127,19 +127,23 @@ export function applyOverrides<T>(obj: T, ops: readonly PatchOperation[], cluste
   if (ops.length === 0) return doc;
   // fast-json-patch inserts `value` objects by reference; copy them so the result owns its data.
   const copies = structuredClone(ops) as PatchOperation[];
-  try {
-    return jsonpatch.applyPatch(doc, copies, true, true).newDocument as T;
-  } catch (e) {
-    const err = e as { index?: number; message?: string; name?: string };
-    const failed = typeof err.index === 'number' ? ops[err.index] : undefined;
-    const what = failed ? `${failed.op} ${failed.path}` : 'patch';
-    const inCluster = cluster === undefined ? '' : ` for cluster ${JSON.stringify(cluster)}`;
-    throw new OverrideError(
-      `override ${what}${inCluster} failed: ${describePatchError(err)}`,
-      cluster,
-      failed?.path,
-    );
+  let current = doc;
+  // One operation at a time: applyPatch's validator reports index 0 for every failure.
+  for (const [i, op] of copies.entries()) {
+    try {
+      current = jsonpatch.applyOperation(current, op, true, true, true, i).newDocument;
+    } catch (e) {
+      const err = e as { message?: string; name?: string };
+      const failed = ops[i]!;
+      const inCluster = cluster === undefined ? '' : ` for cluster ${JSON.stringify(cluster)}`;
+      throw new OverrideError(
+        `override ${failed.op} ${failed.path}${inCluster} failed: ${describePatchError(err)}`,
+        cluster,
+        failed.path,
+      );
+    }
   }
+  return current;
 }
 
 function describePatchError(err: { name?: string; message?: string }): string {
