@@ -187,8 +187,7 @@ export class FederatedTypeController {
       });
       const entry = { clients: m.clients, informer, synced: false };
       this.#memberInformers.set(m.name, entry);
-      // A member object's key is its federated object's key: same namespace and name.
-      const enqueue = (obj: KubernetesObject) => this.enqueue(keyOf(obj));
+      const enqueue = (obj: KubernetesObject) => this.enqueue(this.federatedKeyOf(obj));
       for (const ev of ['add', 'update', 'delete'] as const) informer.on(ev, enqueue);
       informer.start().then(
         () => {
@@ -199,6 +198,14 @@ export class FederatedTypeController {
           this.#log.warn('member cache did not sync', { cluster: m.name, error: String(err) }),
       );
     }
+  }
+
+  /**
+   * The key of the federated object behind a member object: same namespace and name, except that a
+   * FederatedNamespace `x` lives in namespace `x` while its Namespace is cluster-scoped.
+   */
+  federatedKeyOf(obj: KubernetesObject): string {
+    return federatedKeyFor(this.target, this.federated, obj);
   }
 
   async reconcile(key: string) {
@@ -260,6 +267,8 @@ export class FederatedTypeController {
         },
       },
     };
+    // Without a synced host cache an absent object proves nothing: never remove "strays" then.
+    if (!fed && !this.#hostInformer.hasSynced()) return { retry: true, writes: 0 };
     return syncFederatedObject(name, namespace, fed, ctx);
   }
 }
@@ -268,6 +277,13 @@ class RetryLater extends Error {
   constructor(key: string) {
     super(`retry ${key}`);
   }
+}
+
+/** Pure form of FederatedTypeController.federatedKeyOf. */
+export function federatedKeyFor(target: ResourceRef, federated: ResourceRef, obj: KubernetesObject): string {
+  const name = obj.metadata?.name ?? '';
+  if (!target.namespaced && federated.namespaced) return `${name}/${name}`;
+  return keyOf(obj);
 }
 
 export function keyOf(obj: KubernetesObject): string {
