@@ -181,7 +181,6 @@ describe('renderRecordZoneBlock', () => {
   it('renders literal templates: apex SOA, per-name answers, NODATA for existing names, then NXDOMAIN', () => {
     expect(renderRecordZoneBlock(validateRecordZone(zone), 53)).toBe(`example.com:53 {
     errors
-    cache 30
     template IN SOA example.com {
         match ^example\\.com\\.$
         answer "example.com. 30 IN SOA ns.example.com. hostmaster.example.com. 1 7200 1800 86400 30"

@@ -121,7 +121,8 @@ export function renderRecordZoneBlock(z: RecordZone, port: number, bind: readonl
   const soa = `"${zone}. ${NEGATIVE_TTL} IN SOA ${ns} hostmaster.${zone}. 1 7200 1800 86400 ${NEGATIVE_TTL}"`;
   const lines: string[] = [`${zone}:${port} {`];
   if (bind.length > 0) lines.push(`${INDENT}bind ${bind.join(' ')}`);
-  lines.push(`${INDENT}errors`, `${INDENT}cache 30`);
+  // No `cache`: templates answer from memory, and cache would cap every TTL at its own maximum.
+  lines.push(`${INDENT}errors`);
   const template = (qclass: string, qtype: string, body: string[]) => {
     lines.push(`${INDENT}template ${qclass} ${qtype} ${zone} {`);
     for (const b of body) lines.push(`${INDENT}${INDENT}${b}`);
