@@ -98,8 +98,9 @@ program
 program
   .command('stop-apiserver <cluster>')
   .description("stop one cluster's kube-apiserver (simulated outage)")
-  .action(async (name: string) => {
-    await stopClusterApiServer(name, dirOpt());
+  .option('--hard', 'SIGKILL at once instead of a graceful stop')
+  .action(async (name: string, o: { hard?: boolean }) => {
+    await stopClusterApiServer(name, { ...dirOpt(), hard: o.hard });
   });
 
 program

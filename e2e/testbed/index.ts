@@ -258,14 +258,19 @@ export async function down(opts: CommonOptions = {}): Promise<DownResult> {
   return { removed: state !== undefined, survivors };
 }
 
+export interface StopApiServerOptions extends CommonOptions {
+  /** SIGKILL at once (a crash) instead of SIGTERM with a 5 s grace period. */
+  hard?: boolean;
+}
+
 /** Stops one cluster's API server (simulates an outage); etcd and the other components keep running. */
-export async function stopClusterApiServer(name: string, opts: CommonOptions = {}): Promise<void> {
+export async function stopClusterApiServer(name: string, opts: StopApiServerOptions = {}): Promise<void> {
   const log = opts.log ?? stderrLog();
   const dir = dirOf(opts);
   await withLock(dir, async () => {
     const rec = new StateRecorder(await readStateOrThrow(dir));
-    await stopApiServer(rec, name);
-    log(`${name}: kube-apiserver stopped`);
+    await stopApiServer(rec, name, opts.hard);
+    log(`${name}: kube-apiserver stopped${opts.hard ? ' (SIGKILL)' : ''}`);
   });
 }
 

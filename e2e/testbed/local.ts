@@ -244,6 +244,8 @@ export function apiserverSpec(b: Binaries, ctx: ClusterCtx): StartSpec {
       `--service-account-signing-key-file=${ctx.sa.privateKey}`,
       `--service-cluster-ip-range=${c.serviceCIDR}`,
       '--authorization-mode=Node,RBAC',
+      // The `kubernetes` Service cannot list 127.0.0.1 as an endpoint (loopback is invalid there).
+      '--endpoint-reconciler-type=none',
       '--allow-privileged=true',
       '--profiling=false',
       '--event-ttl=30m',
@@ -675,9 +677,10 @@ export async function upLocal({ state, binaries, log }: LocalUpInput): Promise<v
 }
 
 /** Stops one cluster's API server (its record keeps the command line, pid becomes null). */
-export async function stopApiServer(rec: StateRecorder, name: string): Promise<void> {
+export async function stopApiServer(rec: StateRecorder, name: string, hard = false): Promise<void> {
   const proc = apiserverRecord(rec.state, name);
-  await stopProcess(proc, 15_000);
+  // Graceful shutdown waits for open watches to drain; a short grace keeps outage tests fast.
+  await stopProcess(proc, hard ? 0 : 5_000);
   proc.pid = null;
   proc.startTicks = null;
   await rec.save();

@@ -100,7 +100,8 @@ export function startProcess(spec: StartSpec): ProcessRecord {
 }
 
 /**
- * Stops a recorded process group: SIGTERM, wait up to `graceMs`, then SIGKILL. Only signals the
+ * Stops a recorded process group: SIGTERM, wait up to `graceMs`, then SIGKILL (graceMs 0: SIGKILL
+ * at once, like a crash). Only signals the
  * group when the leader is still the recorded process (or already gone but the group lingers).
  * Returns true when something was signalled.
  */
@@ -119,7 +120,7 @@ export async function stopProcess(rec: ProcessRecord, graceMs = 10_000): Promise
       /* already gone */
     }
   };
-  signal('SIGTERM');
+  if (graceMs > 0) signal('SIGTERM');
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     if (!groupAlive(pid)) return true;
