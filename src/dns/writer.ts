@@ -1,0 +1,289 @@
+/**
+ * Writes fedctl's Corefile section into a member cluster's CoreDNS configuration (thin I/O around
+ * the pure functions of corefile.ts).
+ *
+ * Where it goes:
+ * - Usually into `kube-system/coredns`, key `Corefile`, between fedctl's markers.
+ * - When the Corefile has a top-level `import …*.server` (AKS, k3s, RKE2 load extra server blocks
+ *   that way) fedctl writes its own key `fedctl.server` instead and leaves the Corefile alone: in the
+ *   `coredns` ConfigMap when it already holds `*.server` keys, else in `coredns-custom` when that
+ *   ConfigMap exists (the AKS/k3s convention; their Deployments mount it). When neither holds, the
+ *   section goes into the Corefile after all, which works everywhere.
+ *
+ * How: read, splice, stop when nothing changes; refuse (no write) when the result has a problem
+ * sectionProblems finds or the real-CoreDNS check fails; otherwise copy the previous value into
+ * `kube-system/coredns-fedctl-backup` and replace the ConfigMap with the resourceVersion that was
+ * read, starting over on a conflict. Refusals are terminal for this input (a condition for the
+ * user); API and network errors are thrown (retry with backoff).
+ */
+
+import type { V1ConfigMap } from '@kubernetes/client-node';
+import { FIELD_MANAGER } from '../api/constants.ts';
+import { errorMessage, isConflict, isNotFound } from '../kube/errors.ts';
+import type { CheckResult } from './coredns-check.ts';
+import {
+  type ForwardZone,
+  type MainServer,
+  mainServer,
+  type ParsedCorefile,
+  parseServerBlocks,
+  renderSection,
+  type SectionOptions,
+  sectionProblems,
+  spliceSection,
+} from './corefile.ts';
+
+export const COREDNS_NAMESPACE = 'kube-system';
+export const COREDNS_CONFIGMAP = 'coredns';
+export const COREDNS_CUSTOM_CONFIGMAP = 'coredns-custom';
+export const COREFILE_KEY = 'Corefile';
+/** Key fedctl owns in a ConfigMap whose files the Corefile imports with `*.server`. */
+export const FEDCTL_SERVER_KEY = 'fedctl.server';
+export const BACKUP_CONFIGMAP = 'coredns-fedctl-backup';
+/** On the backup ConfigMap: which ConfigMap and key the saved value came from, and when. */
+export const BACKUP_OF_ANNOTATION = 'fedctl.io/backup-of';
+export const BACKUP_TIME_ANNOTATION = 'fedctl.io/backup-time';
+
+/** The ConfigMap calls the writer makes; CoreV1Api satisfies it. */
+export interface ConfigMapApi {
+  readNamespacedConfigMap(param: { name: string; namespace: string }): Promise<V1ConfigMap>;
+  replaceNamespacedConfigMap(param: {
+    name: string;
+    namespace: string;
+    body: V1ConfigMap;
+    fieldManager?: string;
+  }): Promise<V1ConfigMap>;
+  createNamespacedConfigMap(param: {
+    namespace: string;
+    body: V1ConfigMap;
+    fieldManager?: string;
+  }): Promise<V1ConfigMap>;
+}
+
+/** What the writer needs of a cluster's clients (ClusterClients satisfies it). */
+export interface CorefileClients {
+  name: string;
+  core: ConfigMapApi;
+}
+
+/** What fedctl found in the cluster, for rendering the section to match it. */
+export interface CurrentCorefile {
+  /** The main Corefile. */
+  corefile: string;
+  /** Its main server (port and bind fedctl blocks must use); undefined when it has none. */
+  main?: MainServer;
+  /** `Corefile` (section in the Corefile) or `<configmap>/fedctl.server`. */
+  target: string;
+}
+
+/** The section text, or a function rendering it for what is in the cluster. */
+export type SectionInput = string | ((current: CurrentCorefile) => string);
+
+export type WriteOutcome =
+  | { outcome: 'unchanged'; target: string }
+  | { outcome: 'updated'; target: string; backup: string }
+  | { outcome: 'refused'; reason: string };
+
+export interface WriteOptions {
+  /** Validates the effective Corefile with a real CoreDNS (checkCorefile from coredns-check.ts). */
+  check: (corefile: string) => Promise<CheckResult>;
+  /** Attempts when the ConfigMap changes between read and write; default 5. */
+  maxAttempts?: number;
+  /** Time for the backup annotation; default now. */
+  now?: () => Date;
+}
+
+/**
+ * A SectionInput rendering forward zones (and federation record zones) on the main server's port
+ * and bind addresses; throws (so the write is refused) when the Corefile has no main server.
+ */
+export function sectionFor(
+  forward: readonly ForwardZone[],
+  options: Omit<SectionOptions, 'bind'> = {},
+): SectionInput {
+  return (current) => {
+    if (!current.main) {
+      if (forward.length === 0 && (options.records?.length ?? 0) === 0) return '';
+      throw new Error(
+        'the Corefile has no "." server block, so fedctl cannot tell which port and addresses to use',
+      );
+    }
+    return renderSection(forward, current.main.port, { ...options, bind: current.main.bind });
+  };
+}
+
+interface Target {
+  configMap: V1ConfigMap;
+  name: string;
+  key: string;
+  /** The main Corefile plus every other imported `*.server` file, for checks. */
+  context: string;
+}
+
+/** Writes (or removes, with '') fedctl's section in a cluster's CoreDNS configuration. */
+export async function writeCorefileSection(
+  clients: CorefileClients,
+  section: SectionInput,
+  opts: WriteOptions,
+): Promise<WriteOutcome> {
+  const attempts = opts.maxAttempts ?? 5;
+  for (let attempt = 1; ; attempt++) {
+    const main = await readConfigMap(clients, COREDNS_CONFIGMAP);
+    if (!main) {
+      return refused(
+        `ConfigMap ${COREDNS_NAMESPACE}/${COREDNS_CONFIGMAP} not found in cluster ${clients.name}: is CoreDNS deployed?`,
+      );
+    }
+    const corefile = main.data?.[COREFILE_KEY];
+    if (corefile === undefined) {
+      return refused(
+        `ConfigMap ${COREDNS_NAMESPACE}/${COREDNS_CONFIGMAP} in cluster ${clients.name} has no key ${COREFILE_KEY}`,
+      );
+    }
+    let parsed: ParsedCorefile;
+    try {
+      parsed = parseServerBlocks(corefile);
+    } catch (e) {
+      return refused(`cluster ${clients.name}: ${(e as Error).message}`);
+    }
+    const target = await chooseTarget(clients, main, corefile, parsed);
+    const server = mainServer(corefile, parsed);
+    const current: CurrentCorefile = {
+      corefile,
+      ...(server ? { main: server } : {}),
+      target: target.key === COREFILE_KEY ? COREFILE_KEY : `${target.name}/${target.key}`,
+    };
+
+    let text: string;
+    let candidate: string;
+    const previous = target.configMap.data?.[target.key];
+    try {
+      text = typeof section === 'string' ? section : section(current);
+      candidate = spliceSection(previous ?? '', text);
+    } catch (e) {
+      return refused(`cluster ${clients.name}: ${(e as Error).message}`);
+    }
+    if (candidate === (previous ?? '')) return { outcome: 'unchanged', target: current.target };
+
+    const effective = target.key === COREFILE_KEY ? candidate : joinFiles(target.context, candidate);
+    const problems = sectionProblems(effective);
+    if (problems.length > 0) return refused(`cluster ${clients.name}: ${problems.join('; ')}`);
+    const checked = await opts.check(effective);
+    if (!checked.ok) return refused(`cluster ${clients.name}: CoreDNS check failed: ${checked.error}`);
+
+    const backup = await saveBackup(clients, target, previous ?? '', (opts.now ?? (() => new Date()))());
+    const data = { ...(target.configMap.data ?? {}) };
+    if (target.key !== COREFILE_KEY && candidate === '') delete data[target.key];
+    else data[target.key] = candidate;
+    try {
+      await clients.core.replaceNamespacedConfigMap({
+        name: target.name,
+        namespace: COREDNS_NAMESPACE,
+        body: { ...target.configMap, data },
+        fieldManager: FIELD_MANAGER,
+      });
+      return { outcome: 'updated', target: current.target, backup };
+    } catch (e) {
+      if (isConflict(e) && attempt < attempts) continue;
+      throw withContext(e, `cluster ${clients.name}: updating ${COREDNS_NAMESPACE}/${target.name}`);
+    }
+  }
+}
+
+const refused = (reason: string): WriteOutcome => ({ outcome: 'refused', reason });
+
+function joinFiles(...files: string[]): string {
+  return files.map((f) => (f === '' || f.endsWith('\n') ? f : `${f}\n`)).join('');
+}
+
+/** True for an import of server files, e.g. `custom/*.server` or `/etc/coredns/custom/*.server`. */
+export function importsServerFiles(imports: readonly string[]): boolean {
+  return imports.some((i) => /(^|\/)\*\.server$/.test(i));
+}
+
+async function chooseTarget(
+  clients: CorefileClients,
+  main: V1ConfigMap,
+  corefile: string,
+  parsed: ParsedCorefile,
+): Promise<Target> {
+  const inCorefile: Target = {
+    configMap: main,
+    name: COREDNS_CONFIGMAP,
+    key: COREFILE_KEY,
+    context: corefile,
+  };
+  // A section already in the Corefile stays there: writing a key too would serve its zones twice.
+  if (parsed.section || !importsServerFiles(parsed.imports)) return inCorefile;
+  const serverKeys = (cm: V1ConfigMap) => Object.keys(cm.data ?? {}).filter((k) => k.endsWith('.server'));
+  let holder: V1ConfigMap | undefined;
+  let name = COREDNS_CONFIGMAP;
+  if (serverKeys(main).length > 0) holder = main;
+  else {
+    holder = await readConfigMap(clients, COREDNS_CUSTOM_CONFIGMAP);
+    name = COREDNS_CUSTOM_CONFIGMAP;
+  }
+  if (!holder) return inCorefile;
+  const others = serverKeys(holder)
+    .filter((k) => k !== FEDCTL_SERVER_KEY)
+    .sort()
+    .map((k) => holder.data?.[k] ?? '');
+  return { configMap: holder, name, key: FEDCTL_SERVER_KEY, context: joinFiles(corefile, ...others) };
+}
+
+async function readConfigMap(clients: CorefileClients, name: string): Promise<V1ConfigMap | undefined> {
+  try {
+    return await clients.core.readNamespacedConfigMap({ name, namespace: COREDNS_NAMESPACE });
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw withContext(e, `cluster ${clients.name}: reading ${COREDNS_NAMESPACE}/${name}`);
+  }
+}
+
+async function saveBackup(
+  clients: CorefileClients,
+  target: Target,
+  previous: string,
+  now: Date,
+): Promise<string> {
+  const body: V1ConfigMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: BACKUP_CONFIGMAP,
+      namespace: COREDNS_NAMESPACE,
+      labels: { 'app.kubernetes.io/managed-by': 'fedctl' },
+      annotations: {
+        [BACKUP_OF_ANNOTATION]: `${COREDNS_NAMESPACE}/${target.name}/${target.key}`,
+        [BACKUP_TIME_ANNOTATION]: now.toISOString(),
+      },
+    },
+    data: { [target.key]: previous },
+  };
+  const where = `${COREDNS_NAMESPACE}/${BACKUP_CONFIGMAP}`;
+  const existing = await readConfigMap(clients, BACKUP_CONFIGMAP);
+  try {
+    if (existing) {
+      body.metadata!.resourceVersion = existing.metadata?.resourceVersion;
+      await clients.core.replaceNamespacedConfigMap({
+        name: BACKUP_CONFIGMAP,
+        namespace: COREDNS_NAMESPACE,
+        body,
+        fieldManager: FIELD_MANAGER,
+      });
+    } else {
+      await clients.core.createNamespacedConfigMap({
+        namespace: COREDNS_NAMESPACE,
+        body,
+        fieldManager: FIELD_MANAGER,
+      });
+    }
+  } catch (e) {
+    throw withContext(e, `cluster ${clients.name}: saving the backup ${where}`);
+  }
+  return where;
+}
+
+function withContext(e: unknown, what: string): Error {
+  return new Error(`${what}: ${errorMessage(e)}`, { cause: e });
+}
