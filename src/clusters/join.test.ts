@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FAKE_CA, FakeCluster } from './fake-cluster.ts';
 import {
   CLUSTER_POLICY_RULES,
+  describeError,
   joinCluster,
   joinNames,
   kubeFedClusterSpec,
@@ -11,6 +12,17 @@ import {
 } from './join.ts';
 
 const NS = 'kube-federation-system';
+
+describe('describeError', () => {
+  it('folds the hidden network cause into the message', () => {
+    const e = new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:6443') });
+    expect(describeError(e)).toBe('fetch failed: connect ECONNREFUSED 127.0.0.1:6443');
+  });
+  it('keeps API errors as the API server said them', () => {
+    const e = { code: 403, body: JSON.stringify({ reason: 'Forbidden', message: 'secrets is forbidden' }) };
+    expect(describeError(e)).toBe('secrets is forbidden (HTTP 403, Forbidden)');
+  });
+});
 
 describe('joinNames', () => {
   it('names objects as kubefedctl does: <member>-<host> account, kubefed-controller-manager role', () => {
