@@ -135,9 +135,9 @@ describe('setCondition', () => {
   });
 
   it('uses the given lastTransitionTime for a new condition', () => {
-    expect(setCondition([], { ...ready('True'), lastTransitionTime: T0 }, T1)[0]?.lastTransitionTime).toBe(
-      T0,
-    );
+    expect(
+      setCondition<Condition>([], { ...ready('True'), lastTransitionTime: T0 }, T1)[0]?.lastTransitionTime,
+    ).toBe(T0);
   });
 
   it('replaces in place and leaves other conditions and the input untouched', () => {
@@ -151,7 +151,7 @@ describe('setCondition', () => {
   });
 
   it('drops fields the update leaves undefined', () => {
-    const after = setCondition([], { type: 'Ready', status: 'True', reason: undefined }, T0);
+    const after = setCondition<Condition>([], { type: 'Ready', status: 'True', reason: undefined }, T0);
     expect(Object.keys(after[0]!)).not.toContain('reason');
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Placement } from '../api/types.ts';
 import {
+  type ClusterLabels,
   compileSelector,
   PlacementError,
   placementForNamespaced,
@@ -8,7 +9,7 @@ import {
   selectorMatches,
 } from './placement.ts';
 
-const clusters = [
+const clusters: ClusterLabels[] = [
   { name: 'c3', labels: { region: 'eu', tier: 'edge' } },
   { name: 'c1', labels: { region: 'us', tier: 'core' } },
   { name: 'c2', labels: { region: 'eu' } },

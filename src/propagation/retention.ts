@@ -6,7 +6,7 @@
 // Rules are data: one function per target kind, each with the reason it exists. Every function
 // receives a private copy of the desired object to modify, and the member object read-only.
 
-import type { KubeObject, ObjectMeta } from '../api/types.ts';
+import type { KubeObject } from '../api/types.ts';
 
 export interface RetentionOptions {
   /** The federated object's `spec.retainReplicas`: keep the member's `spec.replicas`. */

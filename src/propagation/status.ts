@@ -99,7 +99,7 @@ function clustersEqual(
 ): boolean {
   if (a.length !== b.length) return false;
   const byName = new Map(b.map((c) => [c.name, c]));
-  if (byName.size !== b.length) return false;
+  if (byName.size !== b.length || new Set(a.map((c) => c.name)).size !== a.length) return false;
   return a.every((c) => {
     const other = byName.get(c.name);
     return (

@@ -38,8 +38,10 @@ export interface PlanInput {
 export interface ReplicaPlan {
   /** Sorted names of the clusters to place the target in. */
   clusters: string[];
-  /** Replicas per placed cluster (planned plus overflow). */
+  /** Replicas per placed cluster (planned plus overflow): what the `/spec/replicas` overrides say. */
   replicas: Record<string, number>;
+  /** Replicas per cluster that fit (within max and capacity). */
+  planned: Record<string, number>;
   /** Replicas beyond a cluster's capacity, asked for in case they fit after all. */
   overflow: Record<string, number>;
 }
@@ -163,10 +165,15 @@ export function planReplicas(input: PlanInput): ReplicaPlan {
   }
 
   const replicas: Record<string, number> = {};
-  for (const name of [...plan.keys()].sort()) replicas[name] = plan.get(name)! + (overflow.get(name) ?? 0);
+  const planned: Record<string, number> = {};
+  for (const name of [...plan.keys()].sort()) {
+    planned[name] = plan.get(name)!;
+    replicas[name] = plan.get(name)! + (overflow.get(name) ?? 0);
+  }
   return {
     clusters: Object.keys(replicas),
     replicas,
+    planned,
     overflow: Object.fromEntries([...overflow].sort(([a], [b]) => (a < b ? -1 : 1))),
   };
 }

@@ -1,0 +1,216 @@
+import { describe, expect, it } from 'vitest';
+import type { FederatedStatus } from '../api/types.ts';
+import { type ClusterOutcome, computePropagationStatus, statusChanged } from './status.ts';
+
+const T0 = '2026-01-01T00:00:00Z';
+const T1 = '2026-01-01T01:00:00Z';
+
+const roll = (
+  clusters: ClusterOutcome[],
+  extra: Partial<Parameters<typeof computePropagationStatus>[0]> = {},
+) => computePropagationStatus({ generation: 3, now: T0, clusters, ...extra });
+
+describe('computePropagationStatus', () => {
+  it('reports Propagation True when every cluster is in sync, listing clusters sorted', () => {
+    expect(roll([{ name: 'c2' }, { name: 'c1', status: '' }])).toEqual({
+      clusters: [{ name: 'c1' }, { name: 'c2' }],
+      conditions: [
+        {
+          lastTransitionTime: T0,
+          message: 'in sync in c1, c2',
+          observedGeneration: 3,
+          status: 'True',
+          type: 'Propagation',
+        },
+      ],
+      observedGeneration: 3,
+    });
+  });
+
+  it('carries no reason on True, as KubeFed (its success reason was empty)', () => {
+    expect(roll([{ name: 'c1' }]).conditions?.[0]).not.toHaveProperty('reason');
+  });
+
+  it('reports True with no clusters when nothing is placed', () => {
+    const s = roll([]);
+    expect(s.clusters).toEqual([]);
+    expect(s.conditions?.[0]).toMatchObject({ status: 'True', message: 'no cluster selected' });
+  });
+
+  it('reports False with CheckClusters naming the failing clusters and their codes', () => {
+    const s = roll([
+      { name: 'c3', status: 'UpdateFailed', message: 'admission webhook denied' },
+      { name: 'c1' },
+      { name: 'c2', status: 'ClusterNotReady' },
+    ]);
+    expect(s.clusters).toEqual([
+      { name: 'c1' },
+      { name: 'c2', status: 'ClusterNotReady' },
+      { message: 'admission webhook denied', name: 'c3', status: 'UpdateFailed' },
+    ]);
+    expect(s.conditions?.[0]).toMatchObject({
+      type: 'Propagation',
+      status: 'False',
+      reason: 'CheckClusters',
+      message: 'not in sync in 2 clusters: c2 (ClusterNotReady), c3 (UpdateFailed)',
+      observedGeneration: 3,
+    });
+  });
+
+  it('counts WaitingForRemoval as not in sync', () => {
+    expect(roll([{ name: 'c1', status: 'WaitingForRemoval' }]).conditions?.[0]).toMatchObject({
+      status: 'False',
+      reason: 'CheckClusters',
+    });
+  });
+
+  it('lets an object-level failure win over per-cluster outcomes', () => {
+    const s = roll([{ name: 'c1', status: 'CreationFailed' }], {
+      failure: { reason: 'NamespaceNotFederated', message: 'namespace shop has no FederatedNamespace' },
+    });
+    expect(s.conditions?.[0]).toMatchObject({
+      status: 'False',
+      reason: 'NamespaceNotFederated',
+      message: 'namespace shop has no FederatedNamespace',
+    });
+    expect(s.clusters).toEqual([{ name: 'c1', status: 'CreationFailed' }]);
+  });
+
+  it('writes an object-level failure without a message', () => {
+    const s = roll([], { failure: { reason: 'ComputePlacementFailed' } });
+    expect(s.conditions?.[0]).not.toHaveProperty('message');
+  });
+
+  it('drops the message of a cluster that is in sync', () => {
+    expect(roll([{ name: 'c1', message: 'stale' }]).clusters).toEqual([{ name: 'c1' }]);
+  });
+
+  it('carries remote status when collected', () => {
+    expect(roll([{ name: 'c1', remoteStatus: { replicas: 2, ready: 1 } }]).clusters).toEqual([
+      { name: 'c1', remoteStatus: { ready: 1, replicas: 2 } },
+    ]);
+  });
+
+  it('omits observedGeneration when the generation is unknown', () => {
+    const s = roll([], { generation: undefined });
+    expect(s).not.toHaveProperty('observedGeneration');
+    expect(s.conditions?.[0]).not.toHaveProperty('observedGeneration');
+  });
+
+  it('keeps lastTransitionTime while the status does not flip, and moves it when it does', () => {
+    const first = roll([{ name: 'c1', status: 'ClusterNotReady' }]);
+    const still = roll([{ name: 'c1', status: 'UpdateFailed' }], { previous: first, now: T1 });
+    expect(still.conditions?.[0]?.lastTransitionTime).toBe(T0);
+    const flipped = roll([{ name: 'c1' }], { previous: still, now: T1 });
+    expect(flipped.conditions?.[0]?.lastTransitionTime).toBe(T1);
+  });
+
+  it('keeps other conditions of the previous status', () => {
+    const previous: FederatedStatus = {
+      conditions: [{ type: 'Other', status: 'True', lastTransitionTime: T0 }],
+    };
+    expect(roll([], { previous }).conditions?.map((c) => c.type)).toEqual(['Other', 'Propagation']);
+  });
+
+  it('returns a status deep-equal (and JSON-equal) to the previous one when nothing changed', () => {
+    const first = roll([{ name: 'c2' }, { name: 'c1', status: 'UpdateFailed', message: 'x' }]);
+    const again = roll([{ name: 'c1', status: 'UpdateFailed', message: 'x' }, { name: 'c2' }], {
+      previous: first,
+      now: T1,
+    });
+    expect(again).toEqual(first);
+    expect(JSON.stringify(again)).toBe(JSON.stringify(first));
+    expect(statusChanged(first, again)).toBe(false);
+  });
+
+  it('is JSON-equal to the same status as the API server returns it (keys sorted by Go)', () => {
+    const first = roll([{ name: 'c1' }]);
+    const fromServer = JSON.parse(JSON.stringify(first)) as FederatedStatus;
+    expect(JSON.stringify(roll([{ name: 'c1' }], { previous: fromServer, now: T1 }))).toBe(
+      JSON.stringify(fromServer),
+    );
+  });
+
+  it('rewrites a status written by KubeFed once (drops lastUpdateTime), then stays put', () => {
+    const kubefed: FederatedStatus = {
+      observedGeneration: 3,
+      conditions: [{ type: 'Propagation', status: 'True', lastTransitionTime: T0, lastUpdateTime: T0 }],
+      clusters: [{ name: 'c1' }],
+    };
+    const first = roll([{ name: 'c1' }], { previous: kubefed, now: T1 });
+    expect(first.conditions?.[0]).not.toHaveProperty('lastUpdateTime');
+    expect(first.conditions?.[0]?.lastTransitionTime).toBe(T0);
+    expect(statusChanged(kubefed, first)).toBe(true);
+    expect(statusChanged(first, roll([{ name: 'c1' }], { previous: first, now: T1 }))).toBe(false);
+  });
+
+  it('does not mutate the previous status or the outcomes', () => {
+    const previous = roll([{ name: 'c1' }]);
+    const copy = structuredClone(previous);
+    const outcomes = [{ name: 'b' }, { name: 'a', status: 'CreationFailed' }];
+    roll(outcomes, { previous, now: T1 });
+    expect(previous).toEqual(copy);
+    expect(outcomes.map((o) => o.name)).toEqual(['b', 'a']);
+  });
+});
+
+describe('statusChanged', () => {
+  const base = computePropagationStatus({
+    generation: 1,
+    now: T0,
+    clusters: [{ name: 'a' }, { name: 'b', status: 'UpdateFailed' }],
+  });
+
+  it.each<[string, FederatedStatus | undefined, boolean]>([
+    ['no previous status', undefined, true],
+    ['identical', structuredClone(base), false],
+    ['clusters in another order', { ...base, clusters: [...(base.clusters ?? [])].reverse() }, false],
+    [
+      'only lastTransitionTime differs',
+      { ...base, conditions: base.conditions?.map((c) => ({ ...c, lastTransitionTime: T1 })) },
+      false,
+    ],
+    ['observedGeneration differs', { ...base, observedGeneration: 2 }, true],
+    [
+      'a cluster code differs',
+      { ...base, clusters: [{ name: 'a' }, { name: 'b', status: 'CreationFailed' }] },
+      true,
+    ],
+    [
+      'a cluster message differs',
+      { ...base, clusters: [{ name: 'a' }, { name: 'b', status: 'UpdateFailed', message: 'x' }] },
+      true,
+    ],
+    ['a cluster is missing', { ...base, clusters: [{ name: 'a' }] }, true],
+    ['a cluster is listed twice', { ...base, clusters: [{ name: 'a' }, { name: 'a' }] }, true],
+    [
+      'empty status equals missing status code',
+      {
+        ...base,
+        clusters: [
+          { name: 'a', status: '' },
+          { name: 'b', status: 'UpdateFailed' },
+        ],
+      },
+      false,
+    ],
+    [
+      'the condition message differs',
+      { ...base, conditions: base.conditions?.map((c) => ({ ...c, message: 'x' })) },
+      true,
+    ],
+    [
+      'remote status differs',
+      {
+        ...base,
+        clusters: [
+          { name: 'a', remoteStatus: { x: 1 } },
+          { name: 'b', status: 'UpdateFailed' },
+        ],
+      },
+      true,
+    ],
+  ])('%s → %s', (_name, old, expected) => {
+    expect(statusChanged(old, base)).toBe(expected);
+  });
+});
