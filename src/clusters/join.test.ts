@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { FAKE_CA, FakeCluster } from './fake-cluster.ts';
 import {
@@ -6,6 +10,7 @@ import {
   joinCluster,
   joinNames,
   kubeFedClusterSpec,
+  memberAccess,
   sameRules,
   sameSpec,
   validateJoinNames,
@@ -73,6 +78,49 @@ describe('sameRules', () => {
     expect(sameRules([{ verbs: ['get'], resources: ['*'], apiGroups: ['*'] }], CLUSTER_POLICY_RULES)).toBe(
       false,
     );
+  });
+});
+
+describe('memberAccess', () => {
+  const kcWith = (cluster: Record<string, unknown>) => {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'm', server: 'https://10.0.0.1:6443', ...cluster }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'm', cluster: 'm', user: 'u' }],
+      currentContext: 'm',
+    });
+    return kc;
+  };
+
+  it('reads the CA from the file a kubeconfig names', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fedctl-join-test-'));
+    try {
+      const pem = '-----BEGIN CERTIFICATE-----\nMIIx\n-----END CERTIFICATE-----\n';
+      writeFileSync(join(dir, 'ca.crt'), pem);
+      const access = memberAccess(kcWith({ caFile: join(dir, 'ca.crt') }));
+      expect(access).toEqual({
+        server: 'https://10.0.0.1:6443',
+        caData: Buffer.from(pem).toString('base64'),
+        skipTLSVerify: false,
+        proxyUrl: undefined,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says which CA file it could not read', () => {
+    expect(() => memberAccess(kcWith({ caFile: '/nonexistent/ca.crt' }))).toThrow(
+      'cannot read certificate-authority file /nonexistent/ca.crt of cluster m',
+    );
+  });
+
+  it('carries skip-TLS-verify and the proxy over', () => {
+    expect(memberAccess(kcWith({ skipTLSVerify: true, proxyUrl: 'http://proxy:3128' }))).toMatchObject({
+      skipTLSVerify: true,
+      proxyUrl: 'http://proxy:3128',
+    });
   });
 });
 
