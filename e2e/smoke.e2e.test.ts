@@ -2,7 +2,7 @@
 // user would look at them (API answers, Ready nodes, an Available Deployment, DNS answers, TCP between
 // node namespaces), then torn down without leftovers. FEDCTL_PROVIDER=kind runs it on kind.
 
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -219,6 +219,32 @@ describe(`testbed smoke (${provider})`, () => {
       30_000,
     );
     expect(ips).toEqual(['127.0.0.42']);
+
+    // A Corefile that would send queries off the machine is refused; CoreDNS keeps the last good one.
+    await core('cluster0').patchNamespacedConfigMap({
+      name: 'coredns',
+      namespace: 'kube-system',
+      body: [
+        {
+          op: 'replace',
+          path: '/data/Corefile',
+          value: `${cm.data!.Corefile}${block}`.replace(
+            '    cache 30',
+            '    forward . /etc/resolv.conf\n    cache 30',
+          ),
+        },
+      ],
+    });
+    const rejected = join(
+      state.clusters.find((x) => x.name === 'cluster0')!.dir,
+      'coredns',
+      'Corefile.rejected',
+    );
+    const why = await eventually('refusal of the unsafe Corefile', async () =>
+      existsSync(rejected) ? readFileSync(rejected, 'utf8') : undefined,
+    );
+    expect(why).toMatch(/forward to \/etc\/resolv\.conf leaves loopback/);
+    expect(await resolveA(c.dns, 'probe.smoke.test')).toEqual(['127.0.0.42']);
   });
 
   it.runIf(provider === 'local')(
@@ -266,7 +292,6 @@ describe(`testbed smoke (${provider})`, () => {
       const left = (await listNetns()).filter((n) => n.startsWith(`fedtb-${state.id}-`));
       expect(left).toEqual([]);
     }
-    const { existsSync } = await import('node:fs');
     expect(existsSync(stateDir)).toBe(false);
     const again = await down({ stateDir, log });
     expect(again.removed).toBe(false);

@@ -20,6 +20,16 @@ WORK="$CACHE/work"
 mkdir -p "$WORK"
 
 step() { echo "[build-binaries] $(date +%H:%M:%S) $*" >&2; }
+
+# One build at a time per cache (make e2e and `testbed up` may both ask for the binaries); a second
+# caller waits, then finds everything built.
+if command -v flock >/dev/null; then
+  exec 9>"$CACHE/build.lock"
+  if ! flock -n 9; then
+    step "another build is running (lock $CACHE/build.lock); waiting for it"
+    flock 9
+  fi
+fi
 fail() { echo "[build-binaries] FAILED building $1: $2 (log: $3)" >&2; tail -n 30 "$3" >&2; exit 1; }
 
 # build NAME MODULE_DIR LOG -- go build args...

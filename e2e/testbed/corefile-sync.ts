@@ -2,13 +2,15 @@
 // kube-system/coredns and write its `Corefile` key to the file the cluster's CoreDNS reads; CoreDNS's
 // `reload` plugin picks the change up. Started detached by `testbed up`, stopped by pid.
 //
-// Usage: node e2e/testbed/corefile-sync.ts <config.json>
+// Corefiles that would make CoreDNS listen or forward beyond loopback are refused (see
+// corefileSafetyProblems). Usage: node e2e/testbed/corefile-sync.ts <config.json>
 // config.json: {"intervalMs": 1000, "clusters": [{"name","server","ca","cert","key","corefile"}]}
 
 import { existsSync, readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { corefileSafetyProblems } from './corefile.ts';
 
 export interface SyncTarget {
   name: string;
@@ -53,6 +55,17 @@ async function syncOne(t: SyncTarget, agent: Agent, last: Map<string, string>): 
   const corefile = (r.body as { data?: Record<string, string> } | undefined)?.data?.Corefile;
   if (typeof corefile !== 'string' || corefile.trim() === '') return;
   if (last.get(t.name) === corefile) return;
+  // The testbed shares a machine: a Corefile that would listen or forward beyond loopback never
+  // reaches CoreDNS. The refusal is logged and left beside the Corefile for diagnostics.
+  const problems = corefileSafetyProblems(corefile);
+  if (problems.length > 0) {
+    log(
+      `${t.name}: REFUSED the ConfigMap's Corefile (CoreDNS keeps the previous one): ${problems.join('; ')}`,
+    );
+    await writeFile(`${t.corefile}.rejected`, `${problems.join('\n')}\n---\n${corefile}`);
+    last.set(t.name, corefile);
+    return;
+  }
   let current: string | undefined;
   try {
     current = readFileSync(t.corefile, 'utf8');

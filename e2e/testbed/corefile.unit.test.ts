@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { isDnsName, renderCorefile, rootBlockPort } from './corefile.ts';
+import {
+  corefileDirectives,
+  corefileSafetyProblems,
+  isDnsName,
+  renderCorefile,
+  rootBlockPort,
+} from './corefile.ts';
 
 const input = {
   domain: 'cluster1.local',
@@ -55,5 +61,50 @@ describe('Corefile rendering', () => {
     expect(rootBlockPort(renderCorefile(input))).toBe(40053);
     expect(rootBlockPort('.:53 {\n}\n')).toBe(53);
     expect(rootBlockPort('example.org {\n}\n')).toBeUndefined();
+  });
+});
+
+describe('Corefile safety check (what the testbed refuses to hand to CoreDNS)', () => {
+  const ok = renderCorefile(input);
+
+  it('accepts the rendered Corefile and loopback-only additions', () => {
+    expect(corefileSafetyProblems(ok)).toEqual([]);
+    const extra = `${ok}# fedctl begin\nclusterset.local:40053 {\n    bind 127.0.0.1\n    errors\n    forward . 127.0.0.1:40054 127.0.0.2:53 {\n        force_tcp\n    }\n}\n# fedctl end\n`;
+    expect(corefileSafetyProblems(extra)).toEqual([]);
+  });
+
+  it.each([
+    ['forward . /etc/resolv.conf', /forward to \/etc\/resolv\.conf leaves loopback/],
+    ['forward . 10.96.0.10', /forward to 10\.96\.0\.10 leaves loopback/],
+    ['forward . dns://8.8.8.8:53', /leaves loopback/],
+    ['health', /health\s+must name a 127\.x address/],
+    ['prometheus :9153', /prometheus :9153 must name/],
+  ])('refuses "%s"', (line, msg) => {
+    const text = ok.replace('    cache 30', `    ${line}\n    cache 30`);
+    expect(corefileSafetyProblems(text).join('\n')).toMatch(msg);
+  });
+
+  it('refuses server blocks without a loopback bind', () => {
+    const text = `${ok}other.test {\n    template IN A other.test {\n        answer "x 1 IN A 127.0.0.1"\n    }\n}\n`;
+    expect(corefileSafetyProblems(text)).toEqual([
+      'server block "other.test" has no bind (it would listen on every interface)',
+    ]);
+    expect(corefileSafetyProblems(ok.replace('bind 127.0.0.1', 'bind 0.0.0.0'))).toEqual([
+      'server block ".:40053" binds 0.0.0.0, not loopback',
+    ]);
+  });
+
+  it('lists server blocks and top-level directives, ignoring comments and plugin options', () => {
+    const { blocks, directives } = corefileDirectives(ok);
+    expect(blocks).toEqual(['.:40053']);
+    expect(directives.map((d) => d.plugin)).toEqual([
+      'bind',
+      'errors',
+      'kubernetes',
+      'cache',
+      'loop',
+      'reload',
+      'loadbalance',
+    ]);
   });
 });

@@ -13,6 +13,9 @@ export interface TestbedPki {
   caKey: string;
   adminCert: string;
   adminKey: string;
+  /** Client certificate the API server's aggregator presents to extension API servers. */
+  frontProxyCert: string;
+  frontProxyKey: string;
 }
 
 export interface ServingCert {
@@ -85,6 +88,8 @@ export async function ensurePki(dir: string): Promise<TestbedPki> {
     caKey: join(dir, 'ca.key'),
     adminCert: join(dir, 'admin.crt'),
     adminKey: join(dir, 'admin.key'),
+    frontProxyCert: join(dir, 'front-proxy-client.crt'),
+    frontProxyKey: join(dir, 'front-proxy-client.key'),
   };
   if (!existsSync(pki.caCert)) {
     await newKey(pki.caKey);
@@ -112,6 +117,15 @@ export async function ensurePki(dir: string): Promise<TestbedPki> {
       pki,
       join(dir, 'admin'),
       '/O=system:masters/CN=admin',
+      'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n',
+      3650,
+    );
+  }
+  if (!existsSync(pki.frontProxyCert)) {
+    await signed(
+      pki,
+      join(dir, 'front-proxy-client'),
+      '/CN=front-proxy-client',
       'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n',
       3650,
     );
