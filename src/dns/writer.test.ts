@@ -2,7 +2,7 @@ import type { V1ConfigMap } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { CheckResult } from './coredns-check.ts';
 import { currentSection, renderSection, SECTION_BEGIN } from './corefile.ts';
-import { type ConfigMapApi, sectionFor, writeCorefileSection } from './writer.ts';
+import { type ConfigMapApi, readCorefile, sectionFor, writeCorefileSection } from './writer.ts';
 
 const KUBEADM = `.:53 {
     errors
@@ -154,12 +154,44 @@ describe('writeCorefileSection into the Corefile', () => {
     );
   });
 
+  it('renders zones and records given as an object for the main server', async () => {
+    const testbed = '.:40123 {\n    bind 127.0.0.1\n    whoami\n}\n';
+    const c = fakeCluster({ coredns: { Corefile: testbed } });
+    const records = [{ zone: 'example.com', records: [] }];
+    expect(await writeCorefileSection(c.clients, { zones: forward, records }, { check: ok })).toMatchObject({
+      outcome: 'updated',
+    });
+    expect(currentSection(c.data('coredns')!.Corefile!)).toBe(
+      renderSection(forward, 40123, { bind: ['127.0.0.1'], records }),
+    );
+    expect(await writeCorefileSection(c.clients, { zones: [] }, { check: ok })).toMatchObject({
+      outcome: 'updated',
+    });
+    expect(c.data('coredns')).toEqual({ Corefile: testbed });
+  });
+
+  it('refuses a section with an invalid zone, naming it', async () => {
+    const c = fakeCluster({ coredns: { Corefile: KUBEADM } });
+    expect(
+      await writeCorefileSection(
+        c.clients,
+        { zones: [{ zone: 'evil.com {', upstreams: ['10.0.0.1'] }] },
+        { check: ok },
+      ),
+    ).toEqual({
+      outcome: 'refused',
+      reason: 'InvalidSection',
+      message: expect.stringContaining('zone "evil.com {"'),
+    });
+  });
+
   it('refuses, without writing, a zone already served outside the section', async () => {
     const c = fakeCluster({ coredns: { Corefile: `${KUBEADM}b.local:53 {\n    whoami\n}\n` } });
     const out = await writeCorefileSection(c.clients, section, { check: ok });
     expect(out).toEqual({
       outcome: 'refused',
-      reason:
+      reason: 'SectionConflict',
+      message:
         'cluster c1: zone b.local on port 53 is already served by the block at line 10; fedctl will not serve it too',
     });
     expect(c.writes).toEqual([]);
@@ -170,7 +202,11 @@ describe('writeCorefileSection into the Corefile', () => {
     const out = await writeCorefileSection(c.clients, section, {
       check: async () => ({ ok: false, error: 'boom' }),
     });
-    expect(out).toEqual({ outcome: 'refused', reason: 'cluster c1: CoreDNS check failed: boom' });
+    expect(out).toEqual({
+      outcome: 'refused',
+      reason: 'CheckFailed',
+      message: 'cluster c1: CoreDNS check failed: boom',
+    });
     expect(c.writes).toEqual([]);
   });
 
@@ -185,7 +221,8 @@ describe('writeCorefileSection into the Corefile', () => {
     });
     expect(out).toMatchObject({
       outcome: 'refused',
-      reason: expect.stringContaining('is coredns installed?'),
+      reason: 'CheckUnavailable',
+      message: expect.stringContaining('could not run: coredns not found: is coredns installed?'),
     });
   });
 
@@ -193,25 +230,29 @@ describe('writeCorefileSection into the Corefile', () => {
     const broken = fakeCluster({ coredns: { Corefile: `${KUBEADM}${SECTION_BEGIN}\n` } });
     expect(await writeCorefileSection(broken.clients, section, { check: ok })).toMatchObject({
       outcome: 'refused',
-      reason: expect.stringMatching(/marker without/),
+      reason: 'CorefileUnparseable',
+      message: expect.stringMatching(/marker without/),
     });
     const noMain = fakeCluster({ coredns: { Corefile: 'example.org {\n    whoami\n}\n' } });
     expect(await writeCorefileSection(noMain.clients, sectionFor(forward), { check: ok })).toMatchObject({
       outcome: 'refused',
-      reason: expect.stringMatching(/no "\." server block/),
+      reason: 'CorefileUnparseable',
+      message: expect.stringMatching(/no "\." server block/),
     });
   });
 
   it('refuses when CoreDNS is not deployed or its ConfigMap has no Corefile', async () => {
     expect(await writeCorefileSection(fakeCluster({}).clients, section, { check: ok })).toEqual({
       outcome: 'refused',
-      reason: 'ConfigMap kube-system/coredns not found in cluster c1: is CoreDNS deployed?',
+      reason: 'CoreDNSConfigNotFound',
+      message: 'ConfigMap kube-system/coredns not found in cluster c1: is CoreDNS deployed?',
     });
     expect(
       await writeCorefileSection(fakeCluster({ coredns: {} }).clients, section, { check: ok }),
     ).toMatchObject({
       outcome: 'refused',
-      reason: expect.stringMatching(/has no key Corefile/),
+      reason: 'CoreDNSConfigNotFound',
+      message: expect.stringMatching(/has no key Corefile/),
     });
   });
 
@@ -249,6 +290,18 @@ describe('writeCorefileSection into the Corefile', () => {
     await expect(writeCorefileSection(c.clients, section, { check: ok })).rejects.toThrow(
       'cluster c1: reading kube-system/coredns: Forbidden (HTTP 403, Forbidden)',
     );
+  });
+});
+
+describe('readCorefile', () => {
+  it('returns the Corefile with its main server, or undefined without CoreDNS', async () => {
+    const testbed = '.:40123 {\n    bind 127.0.0.1\n    whoami\n}\n';
+    expect(await readCorefile(fakeCluster({ coredns: { Corefile: testbed } }).clients)).toEqual({
+      corefile: testbed,
+      main: { port: 40123, bind: ['127.0.0.1'], line: 1 },
+      target: 'Corefile',
+    });
+    expect(await readCorefile(fakeCluster({}).clients)).toBeUndefined();
   });
 });
 
@@ -291,7 +344,8 @@ describe('writeCorefileSection with imported *.server files', () => {
     });
     expect(await writeCorefileSection(c.clients, section, { check: ok })).toMatchObject({
       outcome: 'refused',
-      reason: expect.stringMatching(/zone b.local on port 53 is already served/),
+      reason: 'SectionConflict',
+      message: expect.stringMatching(/zone b.local on port 53 is already served/),
     });
   });
 

@@ -32,6 +32,8 @@ import {
   sectionProblems,
   spliceSection,
 } from './corefile.ts';
+import type { RecordZone } from './federation-zone.ts';
+import { CorefileValueError } from './validate.ts';
 
 export const COREDNS_NAMESPACE = 'kube-system';
 export const COREDNS_CONFIGMAP = 'coredns';
@@ -76,13 +78,35 @@ export interface CurrentCorefile {
   target: string;
 }
 
-/** The section text, or a function rendering it for what is in the cluster. */
-export type SectionInput = string | ((current: CurrentCorefile) => string);
+/** Forward zones and federation record zones, rendered on the main server's port and bind addresses. */
+export interface SectionSpec {
+  zones: readonly ForwardZone[];
+  records?: readonly RecordZone[];
+}
 
-export type WriteOutcome =
+/** The section text, a function rendering it for what is in the cluster, or the zones to render. */
+export type SectionInput = string | ((current: CurrentCorefile) => string) | SectionSpec;
+
+export type RefusalReason =
+  /** No kube-system/coredns ConfigMap, or it has no Corefile key. */
+  | 'CoreDNSConfigNotFound'
+  /** The existing Corefile cannot be edited safely (broken markers or braces, no main server block). */
+  | 'CorefileUnparseable'
+  /** The section could not be rendered (a bad zone, address or record). */
+  | 'InvalidSection'
+  /** The result would serve a zone twice, or listen elsewhere than the main server. */
+  | 'SectionConflict'
+  /** CoreDNS refused the candidate. */
+  | 'CheckFailed'
+  /** The CoreDNS check could not run (no binary). */
+  | 'CheckUnavailable'
+  /** Not returned by the writer: for callers that turn a thrown (API) error into an outcome. */
+  | 'WriteFailed';
+
+export type CorefileOutcome =
   | { outcome: 'unchanged'; target: string }
   | { outcome: 'updated'; target: string; backup: string }
-  | { outcome: 'refused'; reason: string };
+  | { outcome: 'refused'; reason: RefusalReason; message: string };
 
 export interface WriteOptions {
   /** Validates the effective Corefile with a real CoreDNS (checkCorefile from coredns-check.ts). */
@@ -100,7 +124,7 @@ export interface WriteOptions {
 export function sectionFor(
   forward: readonly ForwardZone[],
   options: Omit<SectionOptions, 'bind'> = {},
-): SectionInput {
+): (current: CurrentCorefile) => string {
   return (current) => {
     if (!current.main) {
       if (forward.length === 0 && (options.records?.length ?? 0) === 0) return '';
@@ -120,31 +144,39 @@ interface Target {
   context: string;
 }
 
-/** Writes (or removes, with '') fedctl's section in a cluster's CoreDNS configuration. */
+/**
+ * The cluster's main Corefile and its main server, or undefined when kube-system/coredns or its
+ * Corefile key is missing. Throws API errors (with context) and CorefileParseError.
+ */
+export async function readCorefile(clients: CorefileClients): Promise<CurrentCorefile | undefined> {
+  const main = await readConfigMap(clients, COREDNS_CONFIGMAP);
+  const corefile = main?.data?.[COREFILE_KEY];
+  if (corefile === undefined) return undefined;
+  const server = mainServer(corefile);
+  return { corefile, ...(server ? { main: server } : {}), target: COREFILE_KEY };
+}
+
+/** Writes (or removes, with '' or no zones) fedctl's section in a cluster's CoreDNS configuration. */
 export async function writeCorefileSection(
   clients: CorefileClients,
   section: SectionInput,
   opts: WriteOptions,
-): Promise<WriteOutcome> {
+): Promise<CorefileOutcome> {
   const attempts = opts.maxAttempts ?? 5;
+  const where = `cluster ${clients.name}`;
   for (let attempt = 1; ; attempt++) {
     const main = await readConfigMap(clients, COREDNS_CONFIGMAP);
-    if (!main) {
-      return refused(
-        `ConfigMap ${COREDNS_NAMESPACE}/${COREDNS_CONFIGMAP} not found in cluster ${clients.name}: is CoreDNS deployed?`,
-      );
-    }
+    const cmName = `ConfigMap ${COREDNS_NAMESPACE}/${COREDNS_CONFIGMAP}`;
+    if (!main)
+      return refused('CoreDNSConfigNotFound', `${cmName} not found in ${where}: is CoreDNS deployed?`);
     const corefile = main.data?.[COREFILE_KEY];
-    if (corefile === undefined) {
-      return refused(
-        `ConfigMap ${COREDNS_NAMESPACE}/${COREDNS_CONFIGMAP} in cluster ${clients.name} has no key ${COREFILE_KEY}`,
-      );
-    }
+    if (corefile === undefined)
+      return refused('CoreDNSConfigNotFound', `${cmName} in ${where} has no key ${COREFILE_KEY}`);
     let parsed: ParsedCorefile;
     try {
       parsed = parseServerBlocks(corefile);
     } catch (e) {
-      return refused(`cluster ${clients.name}: ${(e as Error).message}`);
+      return refused('CorefileUnparseable', `${where}: ${(e as Error).message}`);
     }
     const target = await chooseTarget(clients, main, corefile, parsed);
     const server = mainServer(corefile, parsed);
@@ -155,21 +187,32 @@ export async function writeCorefileSection(
     };
 
     let text: string;
-    let candidate: string;
-    const previous = target.configMap.data?.[target.key];
     try {
-      text = typeof section === 'string' ? section : section(current);
+      if (typeof section === 'string') text = section;
+      else if (typeof section === 'function') text = section(current);
+      else text = sectionFor(section.zones, { records: section.records })(current);
+    } catch (e) {
+      const reason = e instanceof CorefileValueError ? 'InvalidSection' : 'CorefileUnparseable';
+      return refused(reason, `${where}: ${(e as Error).message}`);
+    }
+    const previous = target.configMap.data?.[target.key];
+    let candidate: string;
+    try {
       candidate = spliceSection(previous ?? '', text);
     } catch (e) {
-      return refused(`cluster ${clients.name}: ${(e as Error).message}`);
+      return refused('CorefileUnparseable', `${where}: ${(e as Error).message}`);
     }
     if (candidate === (previous ?? '')) return { outcome: 'unchanged', target: current.target };
 
     const effective = target.key === COREFILE_KEY ? candidate : joinFiles(target.context, candidate);
     const problems = sectionProblems(effective);
-    if (problems.length > 0) return refused(`cluster ${clients.name}: ${problems.join('; ')}`);
+    if (problems.length > 0) return refused('SectionConflict', `${where}: ${problems.join('; ')}`);
     const checked = await opts.check(effective);
-    if (!checked.ok) return refused(`cluster ${clients.name}: CoreDNS check failed: ${checked.error}`);
+    if (!checked.ok) {
+      return checked.unavailable
+        ? refused('CheckUnavailable', `${where}: CoreDNS check could not run: ${checked.error}`)
+        : refused('CheckFailed', `${where}: CoreDNS check failed: ${checked.error}`);
+    }
 
     const backup = await saveBackup(clients, target, previous ?? '', (opts.now ?? (() => new Date()))());
     const data = { ...(target.configMap.data ?? {}) };
@@ -185,12 +228,16 @@ export async function writeCorefileSection(
       return { outcome: 'updated', target: current.target, backup };
     } catch (e) {
       if (isConflict(e) && attempt < attempts) continue;
-      throw withContext(e, `cluster ${clients.name}: updating ${COREDNS_NAMESPACE}/${target.name}`);
+      throw withContext(e, `${where}: updating ${COREDNS_NAMESPACE}/${target.name}`);
     }
   }
 }
 
-const refused = (reason: string): WriteOutcome => ({ outcome: 'refused', reason });
+const refused = (reason: RefusalReason, message: string): CorefileOutcome => ({
+  outcome: 'refused',
+  reason,
+  message,
+});
 
 function joinFiles(...files: string[]): string {
   return files.map((f) => (f === '' || f.endsWith('\n') ? f : `${f}\n`)).join('');
