@@ -14,6 +14,7 @@ import {
   diagnostics,
   down,
   kubeConfigFor,
+  providerFromEnv,
   readTestbedState,
   startClusterApiServer,
   stopClusterApiServer,
@@ -26,7 +27,7 @@ import { connectFromNetns, listenInNetns } from './testbed/netns-exec.ts';
 import { isRunning } from './testbed/processes.ts';
 import { allProcesses } from './testbed/state.ts';
 
-const provider = process.env.FEDCTL_PROVIDER === 'kind' ? 'kind' : 'local';
+const provider = providerFromEnv();
 const stateDir = mkdtempSync(join(tmpdir(), 'fedctl-smoke-'));
 const log = (line: string) => process.stderr.write(`[smoke] ${line}\n`);
 

@@ -46,7 +46,7 @@ program
       clusters: number;
       nodes: number;
       clusterDomain: 'shared' | 'distinct';
-      provider: 'local' | 'kind';
+      provider?: 'local' | 'kind';
       netns: boolean;
       keepOnFailure?: boolean;
       kindImage?: string;

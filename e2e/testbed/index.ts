@@ -15,6 +15,7 @@ import {
   defaultStateDir,
   type Provider,
   readState,
+  stateFile,
   type TestbedState,
   type TestbedStatus,
   toStatus,
@@ -47,6 +48,14 @@ export interface UpOptions extends CommonOptions {
 }
 
 const MARKER = '.fedctl-testbed';
+
+/** $FEDCTL_PROVIDER (set by `make e2e-kind`) picks the provider when the caller does not. */
+export function providerFromEnv(env: NodeJS.ProcessEnv = process.env): Provider {
+  const v = env.FEDCTL_PROVIDER;
+  if (v === undefined || v === '' || v === 'local') return 'local';
+  if (v === 'kind') return 'kind';
+  throw new Error(`FEDCTL_PROVIDER must be "local" or "kind", got "${v}"`);
+}
 
 function stderrLog(): Log {
   const t0 = Date.now();
@@ -97,7 +106,7 @@ export async function up(opts: UpOptions = {}): Promise<TestbedStatus> {
     clusters: opts.clusters ?? 3,
     nodes: opts.nodes ?? 2,
     clusterDomain: opts.clusterDomain ?? ('distinct' as DomainMode),
-    provider: opts.provider ?? ('local' as Provider),
+    provider: opts.provider ?? providerFromEnv(),
   };
   planClusters(want.clusters, want.clusterDomain); // validates
   checkNodeCount(want.nodes);
@@ -165,7 +174,16 @@ export async function up(opts: UpOptions = {}): Promise<TestbedStatus> {
       process.stderr.write(`${diagnostics(state)}\n`);
       if (!opts.keepOnFailure) {
         log('cleaning up the half-started testbed (keepOnFailure / --keep-on-failure keeps it)');
-        await teardown(state, log).catch((err) => log(`cleanup failed: ${(err as Error).message}`));
+        try {
+          const survivors = await teardown(state, log);
+          if (survivors.length === 0) {
+            // Nothing runs any more: drop the state so `status` says so, keep the logs to read.
+            await rm(stateFile(stateDir), { force: true });
+            log(`logs kept in ${stateDir}; \`npm run testbed -- down\` removes them`);
+          }
+        } catch (err) {
+          log(`cleanup failed: ${(err as Error).message}`);
+        }
       }
       throw e;
     }

@@ -31,6 +31,13 @@ export async function upKind(state: TestbedState, log: Log, opts: { image?: stri
   await mkdir(dir, { recursive: true });
   const existing = new Set(parseKindClusters(await run('kind', kindGetClustersCommand().args)));
   const plans = planClusters(state.options.clusters, state.options.clusterDomain);
+  // Refuse before creating anything, so a cleanup never deletes a kind cluster we did not make.
+  const clash = plans.filter((p) => existing.has(p.name)).map((p) => p.name);
+  if (clash.length > 0) {
+    throw new Error(
+      `kind cluster(s) ${clash.join(', ')} already exist; delete them (kind delete cluster --name …) or reuse them by hand`,
+    );
+  }
   const sources: { clusterName: string; text: string }[] = [];
   for (const plan of plans) {
     const cfgPath = join(dir, `${plan.name}.yaml`);
