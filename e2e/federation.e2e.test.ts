@@ -403,7 +403,7 @@ describe('bad input', () => {
   const cm = KINDS[0]!;
 
   it.each(['/metadata/name', '/metadata/namespace', '/metadata/generateName', '/kind'])(
-    'refuses an override of %s with a status reason and writes nothing',
+    'refuses an override of %s for that cluster, with a reason, and still propagates elsewhere',
     async (path) => {
       const name = `bad-${path.replaceAll('/', '-').toLowerCase().replace(/^-/, '')}`;
       await apply(
@@ -412,12 +412,17 @@ describe('bad input', () => {
           overrides: [{ clusterName: 'cluster1', clusterOverrides: [{ path, value: 'x' }] }],
         }),
       );
-      const s = await waitFor(`a False Propagation for ${path}`, async () => {
-        const st = await federatedStatus('FederatedConfigMap', name, 'crud');
-        return st?.conditions?.find((c) => c.type === 'Propagation' && c.status === 'False');
-      });
-      expect(s.message).toContain(path);
-      expect(await memberCopy(cm, 'cluster0', name)).toBeUndefined();
+      const entry = await waitFor(`ApplyOverridesFailed for ${path}`, async () =>
+        (await federatedStatus('FederatedConfigMap', name, 'crud'))?.clusters?.find(
+          (c) => c.name === 'cluster1' && c.status === 'ApplyOverridesFailed',
+        ),
+      );
+      expect(entry.message).toContain(path);
+      const condition = (await federatedStatus('FederatedConfigMap', name, 'crud'))?.conditions?.find(
+        (c) => c.type === 'Propagation',
+      );
+      expect(condition?.status).toBe('False');
+      await waitFor(`${name} in cluster0`, () => memberCopy(cm, 'cluster0', name));
       expect(await memberCopy(cm, 'cluster1', name)).toBeUndefined();
     },
   );

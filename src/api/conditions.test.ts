@@ -26,13 +26,14 @@ const ready = (status: 'True' | 'False', extra: Partial<Condition> = {}): Condit
 });
 
 describe('condition constants', () => {
-  it('carry KubeFed v0.10 strings for every per-cluster status code', () => {
+  it("carry KubeFed v0.10 strings for every per-cluster status code, plus fedctl's ClusterNotFound", () => {
     expect(Object.values(PropagationStatus).sort()).toEqual(
       [
         'AlreadyExists',
         'ApplyOverridesFailed',
         'CachedRetrievalFailed',
         'ClientRetrievalFailed',
+        'ClusterNotFound',
         'ClusterNotReady',
         'ComputeResourceFailed',
         'CreationFailed',

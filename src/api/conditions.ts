@@ -35,6 +35,8 @@ export type PropagationReason = (typeof PropagationReason)[keyof typeof Propagat
 /** Per-cluster codes in `status.clusters[].status`; absent/empty means the member is in sync. */
 export const PropagationStatus = Object.freeze({
   ClusterNotReady: 'ClusterNotReady',
+  /** fedctl addition: the placement names a cluster that has no KubeFedCluster (KubeFed ignored it silently). */
+  ClusterNotFound: 'ClusterNotFound',
   CachedRetrievalFailed: 'CachedRetrievalFailed',
   RetrievalFailed: 'RetrievalFailed',
   ClientRetrievalFailed: 'ClientRetrievalFailed',

@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { ConditionType, findCondition } from '../api/conditions.ts';
 import { CORE_GROUP, CORE_VERSION } from '../api/constants.ts';
 import type { KubeFedCluster } from '../api/types.ts';
-import { describeError, KUBEFEDCLUSTER_PLURAL } from '../clusters/join.ts';
-import { apiStatus } from '../kube/errors.ts';
+import { KUBEFEDCLUSTER_PLURAL } from '../clusters/join.ts';
+import { apiStatus, errorMessage } from '../kube/errors.ts';
 import { type CliContext, globalOptions, hostClients, UserError } from './options.ts';
 import { formatAge, formatOutput } from './output.ts';
 
@@ -63,7 +63,7 @@ Examples:
             `KubeFedCluster CRD not installed in host cluster ${context}: run \`fedctl controller\` once or apply crds/`,
           );
         }
-        throw new UserError(`listing KubeFedClusters in host cluster ${context}: ${describeError(e)}`, {
+        throw new UserError(`listing KubeFedClusters in host cluster ${context}: ${errorMessage(e)}`, {
           cause: e,
         });
       }

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { errorMessage } from '../kube/errors.ts';
 import { FAKE_CA, FakeCluster } from './fake-cluster.ts';
 import {
   CLUSTER_POLICY_RULES,
-  describeError,
   joinCluster,
   joinNames,
   kubeFedClusterSpec,
@@ -18,14 +18,14 @@ import {
 
 const NS = 'kube-federation-system';
 
-describe('describeError', () => {
+describe('errorMessage', () => {
   it('folds the hidden network cause into the message', () => {
     const e = new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:6443') });
-    expect(describeError(e)).toBe('fetch failed: connect ECONNREFUSED 127.0.0.1:6443');
+    expect(errorMessage(e)).toBe('fetch failed: connect ECONNREFUSED 127.0.0.1:6443');
   });
   it('keeps API errors as the API server said them', () => {
     const e = { code: 403, body: JSON.stringify({ reason: 'Forbidden', message: 'secrets is forbidden' }) };
-    expect(describeError(e)).toBe('secrets is forbidden (HTTP 403, Forbidden)');
+    expect(errorMessage(e)).toBe('secrets is forbidden (HTTP 403, Forbidden)');
   });
 });
 

@@ -19,23 +19,12 @@ import { coreCustomResourceDefinitions } from '../api/crds.ts';
 import type { KubeFedCluster, KubeFedClusterSpec } from '../api/types.ts';
 import type { ClusterClients } from '../kube/clients.ts';
 import { endpointOf } from '../kube/clients.ts';
-import { errorMessage as apiErrorMessage, isAlreadyExists, isNotFound } from '../kube/errors.ts';
+import { errorMessage, isAlreadyExists, isNotFound } from '../kube/errors.ts';
 
 /**
  * One line for an API or network error. Network failures reach us as "fetch failed" with the reason
  * (ECONNREFUSED, certificate errors) only in `cause`: fold the cause chain in.
  */
-export function describeError(e: unknown): string {
-  let text = apiErrorMessage(e);
-  let cause = (e as { cause?: unknown } | null)?.cause;
-  for (let depth = 0; cause !== undefined && cause !== null && depth < 4; depth++) {
-    const m = cause instanceof Error ? cause.message : typeof cause === 'string' ? cause : '';
-    if (m && !text.includes(m)) text = `${text}: ${m}`;
-    cause = (cause as { cause?: unknown }).cause;
-  }
-  return text;
-}
-const errorMessage = describeError;
 
 export const KUBEFEDCLUSTER_PLURAL = 'kubefedclusters';
 export const KUBEFEDCLUSTER_KIND = 'KubeFedCluster';

@@ -3,11 +3,10 @@
 // unless `force` is set, which removes the host-side registration and says what stayed behind.
 import { CORE_GROUP, CORE_VERSION, DEFAULT_KUBEFED_NAMESPACE } from '../api/constants.ts';
 import type { ClusterClients } from '../kube/clients.ts';
-import { isNotFound } from '../kube/errors.ts';
+import { errorMessage, isNotFound } from '../kube/errors.ts';
 import { probeCluster } from './health.ts';
 import {
   CREATED_BY_ANNOTATION,
-  describeError as errorMessage,
   JoinError,
   joinNames,
   KUBEFEDCLUSTER_KIND,

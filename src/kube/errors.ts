@@ -43,8 +43,19 @@ export const isConflict = (e: unknown): boolean => {
   return s.code === 409 && s.reason !== 'AlreadyExists';
 };
 
-/** One line describing an error from the API server or the network. */
+/**
+ * One line describing an error from the API server or the network. Network failures surface as
+ * "fetch failed" with the real reason in `cause` (ECONNREFUSED, a TLS error), so causes are folded in.
+ */
 export function errorMessage(e: unknown): string {
   const s = apiStatus(e);
-  return s.code !== undefined ? `${s.message} (HTTP ${s.code}${s.reason ? `, ${s.reason}` : ''})` : s.message;
+  let text =
+    s.code !== undefined ? `${s.message} (HTTP ${s.code}${s.reason ? `, ${s.reason}` : ''})` : s.message;
+  let cause = (e as { cause?: unknown } | null)?.cause;
+  for (let depth = 0; cause !== undefined && cause !== null && depth < 4; depth++) {
+    const m = cause instanceof Error ? cause.message : typeof cause === 'string' ? cause : '';
+    if (m && !text.includes(m)) text = `${text}: ${m}`;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return text;
 }

@@ -291,15 +291,68 @@ describe('syncFederatedObject', () => {
     expectWrites(writes, ['create cluster1 Deployment test/web', 'status']);
   });
 
-  it('refuses an override of /metadata/name with a False condition and no retry', async () => {
+  it('refuses an override of /metadata/name for that cluster only, with no retry', async () => {
     const fed = fedDeployment({
-      overrides: [{ clusterName: 'cluster0', clusterOverrides: [{ path: '/metadata/name', value: 'x' }] }],
+      overrides: [{ clusterName: 'cluster1', clusterOverrides: [{ path: '/metadata/name', value: 'x' }] }],
     });
     const { ctx, writes, statuses } = setup({ members: { cluster0: {}, cluster1: {} } });
     const r = await syncFederatedObject('web', 'test', fed, ctx);
-    expectWrites(writes, ['status']);
+    expectWrites(writes, ['create cluster0 Deployment test/web', 'status']);
     expect(r.retry).toBe(false);
     expect(statuses[0]?.conditions[0]?.status).toBe('False');
+    expect(statuses[0]?.clusters).toContainEqual(
+      expect.objectContaining({
+        name: 'cluster1',
+        status: 'ApplyOverridesFailed',
+        message: expect.stringContaining('/metadata/name'),
+      }),
+    );
+  });
+
+  it('fails a cluster listed twice in overrides and still propagates to the others', async () => {
+    const fed = fedDeployment({
+      overrides: [
+        { clusterName: 'cluster1', clusterOverrides: [{ path: '/spec/replicas', value: 1 }] },
+        { clusterName: 'cluster1', clusterOverrides: [{ path: '/spec/replicas', value: 2 }] },
+      ],
+    });
+    const { ctx, writes, statuses } = setup({ members: { cluster0: {}, cluster1: {} } });
+    await syncFederatedObject('web', 'test', fed, ctx);
+    expectWrites(writes, ['create cluster0 Deployment test/web', 'status']);
+    expect(statuses[0]?.clusters).toContainEqual(
+      expect.objectContaining({
+        name: 'cluster1',
+        status: 'ApplyOverridesFailed',
+        message: expect.stringContaining('twice'),
+      }),
+    );
+  });
+
+  it('keeps the managed label even when an override replaces all labels', async () => {
+    const fed = fedDeployment({
+      overrides: [
+        { clusterName: 'cluster0', clusterOverrides: [{ path: '/metadata/labels', value: { team: 'a' } }] },
+      ],
+    });
+    const created: KubernetesObject[] = [];
+    const { ctx } = setup({ members: { cluster0: {} } });
+    const create = ctx.memberWriter.create;
+    ctx.memberWriter.create = async (c, obj) => {
+      created.push(obj);
+      return create(c, obj);
+    };
+    await syncFederatedObject('web', 'test', fed, ctx);
+    expect(created[0]?.metadata?.labels).toEqual({ team: 'a', [MANAGED_LABEL]: 'true' });
+  });
+
+  it('reports a placement naming an unknown cluster as ClusterNotFound', async () => {
+    const fed = fedDeployment({ placement: { clusters: [{ name: 'cluster0' }, { name: 'nope' }] } });
+    const { ctx, writes, statuses } = setup({ members: { cluster0: {} } });
+    await syncFederatedObject('web', 'test', fed, ctx);
+    expectWrites(writes, ['create cluster0 Deployment test/web', 'status']);
+    expect(statuses[0]?.clusters).toContainEqual(
+      expect.objectContaining({ name: 'nope', status: 'ClusterNotFound' }),
+    );
   });
 
   it('adds the finalizer before propagating', async () => {

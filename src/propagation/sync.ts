@@ -1,12 +1,21 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import {
+  isRecoverablePropagationStatus,
+  PropagationStatus as PropagationStatusCode,
+} from '../api/conditions.ts';
 import { MANAGED_LABEL, ORPHAN_ANNOTATION, SYNC_FINALIZER } from '../api/constants.ts';
 import { errorMessage, isAlreadyExists, isNotFound } from '../kube/errors.ts';
 import { desiredObject } from './desired.ts';
 import { needsUpdate } from './equality.ts';
-import { applyOverrides, OverrideError, overridesByCluster } from './overrides.ts';
+import { type Operation, overridesByCluster } from './overrides.ts';
 import { placementForNamespaced, selectClusters } from './placement.ts';
 import { retainFields } from './retention.ts';
-import { type ClusterOutcome, computePropagationStatus, type PropagationStatus } from './status.ts';
+import {
+  type ClusterOutcome,
+  computePropagationStatus,
+  type PropagationStatus,
+  statusChanged,
+} from './status.ts';
 
 // The sync reconciler for one federated object: level-triggered and idempotent. It reads only from
 // the caches and views it is given, decides with the pure modules, and sends a member write only where
@@ -123,7 +132,6 @@ export async function syncFederatedObject(
   // Object-level decisions: placement, namespace federation, overrides. A bad spec is terminal:
   // a False condition with a reason, no retry loop (a spec change re-triggers reconcile).
   let placed: string[];
-  let opsByCluster: Map<string, import('fast-json-patch').Operation[]>;
   try {
     placed = selectClusters(fed.spec?.placement as never, ctx.members);
   } catch (e) {
@@ -159,23 +167,22 @@ export async function syncFederatedObject(
     }
     placed = placementForNamespaced(placed, nsClusters);
   }
-  try {
-    opsByCluster = overridesByCluster(fed.spec?.overrides as never);
-  } catch (e) {
-    const message = e instanceof OverrideError ? e.message : errorMessage(e);
+  const opsByCluster = overridesPerCluster(fed.spec?.overrides);
+  const malformed = opsByCluster.get('*');
+  if (malformed instanceof Error) {
     await writeStatus(
       computePropagationStatus({
         generation,
         now,
         previous: fed.status,
-        failure: { reason: 'ComputePlacementFailed', message: `invalid overrides: ${message}` },
+        failure: { reason: 'ComputePlacementFailed', message: malformed.message },
         clusters: [],
       }),
     );
     return { retry: false, writes: counter.writes };
   }
-
   const outcomes = await reconcileMembers(fed, name, targetNamespace, placed, opsByCluster, ctx, counter);
+  outcomes.push(...unknownClusters(fed, ctx.members));
   await writeStatus(computePropagationStatus({ generation, now, previous: fed.status, clusters: outcomes }));
   const notSynced = outcomes.some((o) => o.status === 'CachedRetrievalFailed');
   return {
@@ -185,20 +192,11 @@ export async function syncFederatedObject(
   };
 }
 
-/** Per-cluster codes worth retrying with backoff; the rest wait for an event (spec change, cluster Ready). */
-const RETRYABLE = new Set([
-  'CreationFailed',
-  'UpdateFailed',
-  'DeletionFailed',
-  'LabelRemovalFailed',
-  'RetrievalFailed',
-  'CreationTimedOut',
-  'UpdateTimedOut',
-  'DeletionTimedOut',
-  'LabelRemovalTimedOut',
-  'WaitingForRemoval',
-]);
-const isRetryable = (o: ClusterOutcome | undefined) => o?.status !== undefined && RETRYABLE.has(o.status);
+// Member calls that failed or hung, and removals not yet observed, are retried with backoff; the rest
+// wait for an event (spec change, member change, cluster Ready).
+const isRetryable = (o: ClusterOutcome | undefined) =>
+  o?.status !== undefined &&
+  (isRecoverablePropagationStatus(o.status) || o.status === PropagationStatusCode.WaitingForRemoval);
 
 function targetName(name: string, _ctx: SyncContext): string {
   return name;
@@ -209,7 +207,7 @@ async function reconcileMembers(
   name: string,
   namespace: string | undefined,
   placed: string[],
-  opsByCluster: Map<string, import('fast-json-patch').Operation[]>,
+  opsByCluster: OpsByCluster,
   ctx: SyncContext,
   counter: { writes: number },
 ): Promise<ClusterOutcome[]> {
@@ -225,19 +223,18 @@ async function reconcileMembers(
       const code = await removeFromMember(m, existing, ctx, counter, false);
       return code ? { name: m.name, status: code } : undefined;
     }
+    const ops = opsByCluster.get(m.name) ?? [];
+    if (ops instanceof Error) return { name: m.name, status: 'ApplyOverridesFailed', message: ops.message };
     let desired: KubernetesObject;
     try {
-      desired = desiredObject(fed as never, ctx.target, []) as KubernetesObject;
+      // Overrides go in here so name, namespace, kind and the managed label are re-applied after them.
+      desired = desiredObject(fed as never, ctx.target, ops, m.name) as KubernetesObject;
     } catch (e) {
-      return { name: m.name, status: 'ComputeResourceFailed', message: errorMessage(e) };
-    }
-    const ops = opsByCluster.get(m.name);
-    if (ops && ops.length > 0) {
-      try {
-        desired = applyOverrides(desired, ops) as KubernetesObject;
-      } catch (e) {
-        return { name: m.name, status: 'ApplyOverridesFailed', message: errorMessage(e) };
-      }
+      return {
+        name: m.name,
+        status: ops.length > 0 ? 'ApplyOverridesFailed' : 'ComputeResourceFailed',
+        message: errorMessage(e),
+      };
     }
     return { name: m.name, ...(await applyToMember(m, desired, existing, fed, ctx, counter)) };
   });
@@ -405,5 +402,47 @@ async function timed<T>(ctx: SyncContext, op: () => Promise<T>): Promise<T> {
 }
 
 function statusEqual(a: PropagationStatus | undefined, b: PropagationStatus): boolean {
-  return JSON.stringify(a ?? {}) === JSON.stringify(b);
+  return !statusChanged(a, b);
+}
+
+/** Clusters the placement names that are not joined: reported, so a typo does not go unnoticed. */
+function unknownClusters(fed: FederatedObject, members: MemberView[]): ClusterOutcome[] {
+  const listed = (fed.spec?.placement as { clusters?: Array<{ name?: string }> } | undefined)?.clusters ?? [];
+  const known = new Set(members.map((m) => m.name));
+  return [...new Set(listed.map((c) => c.name ?? ''))]
+    .filter((n) => n !== '' && !known.has(n))
+    .sort()
+    .map((n) => ({
+      name: n,
+      status: PropagationStatusCode.ClusterNotFound,
+      message: `no KubeFedCluster named ${n}`,
+    }));
+}
+
+type OpsByCluster = Map<string, Operation[] | Error>;
+
+/**
+ * Overrides per cluster. A bad entry (refused path, unknown op, cluster listed twice) fails only the
+ * cluster it names, as ApplyOverridesFailed; the other clusters still converge.
+ */
+export function overridesPerCluster(items: unknown): OpsByCluster {
+  const out: OpsByCluster = new Map();
+  if (items == null) return out;
+  if (!Array.isArray(items)) {
+    out.set('*', new Error('spec.overrides must be a list'));
+    return out;
+  }
+  for (const item of items as Array<{ clusterName?: string }>) {
+    const cluster = item?.clusterName ?? '';
+    if (out.has(cluster)) {
+      out.set(cluster, new Error(`cluster ${cluster} is listed twice in spec.overrides`));
+      continue;
+    }
+    try {
+      out.set(cluster, overridesByCluster([item as never]).get(cluster) ?? []);
+    } catch (e) {
+      out.set(cluster, e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+  return out;
 }
