@@ -24,6 +24,11 @@ on stderr (FEDCTL_LOG=text for plain text). Stops cleanly on SIGINT/SIGTERM.`,
       false,
     )
     .option('--workers <n>', 'concurrent reconciles per federated type', '8')
+    .option(
+      '--coredns-binary <path>',
+      'coredns binary (or its folder) used to check Corefiles before writing them (default: $FEDCTL_COREDNS, then PATH)',
+    )
+    .option('--dns-force-tcp', 'forward cross-cluster DNS queries over TCP', false)
     .option('--resync <seconds>', 'full resync period: every cached object is reconciled again', '300')
     .addHelpText(
       'after',

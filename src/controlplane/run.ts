@@ -3,6 +3,7 @@ import { CORE_GROUP, CORE_VERSION } from '../api/constants.ts';
 import type { KubeFedConfig } from '../api/types.ts';
 import { HealthProber } from '../clusters/health.ts';
 import { ClusterRegistry, KUBEFEDCLUSTER_REF } from '../clusters/registry.ts';
+import { DnsController } from '../dns/controller.ts';
 import type { ClusterClients } from '../kube/clients.ts';
 import { SupervisedInformer } from '../kube/informer.ts';
 import type { Logger } from '../kube/logger.ts';
@@ -33,11 +34,16 @@ export interface ControlPlaneOptions {
   workers?: number;
   resyncMs?: number;
   healthPeriodMs?: number;
+  /** coredns binary (or folder) that checks candidate Corefiles before they are written. */
+  corednsBinary?: string;
+  /** Forward cross-cluster DNS over TCP. */
+  dnsForceTcp?: boolean;
 }
 
 export interface RunningControlPlane {
   registry: ClusterRegistry;
   types: TypeManager;
+  dns: DnsController;
   prober: HealthProber;
   metrics: Registry;
   httpPort?: number;
@@ -79,6 +85,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   await registry.start();
 
   let types: TypeManager | undefined;
+  let dns: DnsController | undefined;
   const clusterReady = metrics.gauge('fedctl_cluster_ready', 'Member cluster readiness (1 Ready, 0 not)', [
     'cluster',
   ]);
@@ -98,6 +105,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       clusterReady.set({ cluster: name }, ready ? 1 : 0);
       log.info('cluster readiness changed', { cluster: name, ready });
       types?.clustersChanged();
+      dns?.enqueueAll();
     },
   });
   await prober.probeNow();
@@ -116,8 +124,20 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   registry.onChange(() => {
     void prober.probeNow();
     types?.clustersChanged();
+    dns?.enqueueAll();
   });
   await types.start();
+  dns = new DnsController({
+    host,
+    namespace,
+    members: () => registry.members(),
+    isReady: (name) => prober.isReady(name),
+    log,
+    metrics,
+    corednsBinary: opts.corednsBinary,
+    forceTcp: opts.dnsForceTcp,
+  });
+  await dns.start();
 
   const queueDepth = metrics.gauge('fedctl_workqueue_depth', 'Keys waiting in each type controller queue', [
     'type',
@@ -147,12 +167,14 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   return {
     registry,
     types,
+    dns,
     prober,
     metrics,
     httpPort,
     async stop() {
       clearInterval(depthTimer);
       prober.stop();
+      await dns?.stop();
       await types?.stop();
       registry.stop();
       config.stop();
