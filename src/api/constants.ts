@@ -27,3 +27,6 @@ export const FIELD_MANAGER = 'fedctl';
 
 /** Label on a kube-system Service whose LoadBalancer ingress is the cluster's DNS address for other clusters. */
 export const CROSS_CLUSTER_DNS_LABEL = 'fedctl.io/cross-cluster-dns';
+
+/** Node annotation naming the network namespace a (local testbed) node lives in, for `fedctl routes --via netns`. */
+export const NETNS_ANNOTATION = 'fedctl.io/netns';

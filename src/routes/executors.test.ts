@@ -144,7 +144,7 @@ describe('executeRoutes', () => {
           .join('\n'),
       ]),
     );
-    const runner = fakeRunner((cmd, args) => (args.at(-1) === 'show' ? all[args[2]!] : undefined));
+    const runner = fakeRunner((_cmd, args) => (args.at(-1) === 'show' ? all[args[2]!] : undefined));
     const results = await executeRoutes(plan, { via: 'netns', runner });
     expect(results.every((r) => r.outcome === 'unchanged')).toBe(true);
     expect(runner.commandLines().every((l) => l.endsWith('route show'))).toBe(true);
