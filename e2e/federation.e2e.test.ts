@@ -32,7 +32,7 @@ beforeAll(async () => {
   // The GitOps path: the shipped crds/ apply as they are; then a KubeFedConfig with a fast health
   // check so the outage test does not wait 30 s for the default thresholds.
   for (const crd of readManifests(
-    join(import.meta.dirname, '..', 'crds', 'core.kubefed.io_kubefedconfigs.yaml'),
+    join(import.meta.dirname, '..', 'crds', 'kubefedconfigs.core.kubefed.io.yaml'),
   ))
     await apply(host, crd);
   await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });

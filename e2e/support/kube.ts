@@ -68,17 +68,14 @@ export async function remove(
 }
 
 /** JSON merge patch (e.g. to simulate drift in a member). */
-export async function mergePatch(
-  api: KubernetesObjectApi,
-  obj: KubernetesObject,
-  patch: object,
-): Promise<void> {
+export async function mergePatch(api: KubernetesObjectApi, obj: KubernetesObject, patch: { metadata?: object; [k: string]: unknown }): Promise<void> {
+  const { metadata, ...rest } = patch;
   await api.patch(
     {
       apiVersion: obj.apiVersion,
       kind: obj.kind,
-      metadata: { name: obj.metadata?.name, namespace: obj.metadata?.namespace },
-      ...patch,
+      ...rest,
+      metadata: { ...metadata, name: obj.metadata?.name, namespace: obj.metadata?.namespace },
     } as never,
     undefined,
     undefined,

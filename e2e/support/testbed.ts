@@ -5,6 +5,8 @@ import * as testbed from '../testbed/index.ts';
 export interface E2ETestbed {
   status: TestbedStatus;
   stateDir: string;
+  /** Folder of the testbed's binaries (coredns among them). */
+  binDir: string;
   down(): Promise<void>;
   stopApiServer(cluster: string): Promise<void>;
   startApiServer(cluster: string): Promise<void>;
@@ -25,9 +27,11 @@ export async function startTestbed(opts: {
     clusterDomain: opts.clusterDomain,
     nodes: opts.nodes,
   });
+  const state = await testbed.readTestbedState(common);
   return {
     status,
     stateDir: opts.stateDir,
+    binDir: state.binDir ?? '',
     down: async () => {
       await testbed.down(common);
     },
