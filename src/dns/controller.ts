@@ -371,8 +371,18 @@ export class DnsController {
   async syncCorefiles(): Promise<Map<string, CorefileOutcome>> {
     const ready = this.#readyMembers();
     const views = await Promise.all(ready.map((m) => this.#dnsCluster(m)));
-    const clusters = views.map((v) => v.cluster);
-    const known = new Set(clusters.map((c) => c.name));
+    // A cluster whose domain or addresses are not clean (hostile annotation, odd discovery) is left
+    // out with a reason; validating each alone keeps one bad cluster from stopping the others.
+    const invalid = new Map<string, string>();
+    for (const v of views) {
+      try {
+        forwardZonesFor([v.cluster]);
+      } catch (e) {
+        invalid.set(v.cluster.name, errorMessage(e));
+      }
+    }
+    const clusters = views.map((v) => v.cluster).filter((c) => !invalid.has(c.name));
+    const known = new Set(ready.map((m) => m.name));
     const needed: NeededNamespace[] = [];
     const recordsByNeed = new Map<string, string[]>();
     for (const [key, where] of this.#serviceClusters) {
@@ -393,8 +403,10 @@ export class DnsController {
         for (const key of keys) problems.set(key, [...new Set([...(problems.get(key) ?? []), text])]);
       }
     };
+    for (const [cluster, message] of invalid) blame([cluster], `InvalidClusterDNS: ${message}`);
+    const valid = new Set(clusters.map((c) => c.name));
     const result = forwardZonesFor(clusters, {
-      needed,
+      needed: needed.filter((n) => valid.has(n.cluster)),
       forceTcp: this.#o.forceTcp,
       federationZones: federation.zones.map((z) => z.zone),
     });
