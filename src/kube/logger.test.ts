@@ -130,20 +130,21 @@ describe('loggerFromEnv', () => {
 
   it('switches to text and a level from FEDCTL_LOG', () => {
     const lines: string[] = [];
-    const log = loggerFromEnv({ FEDCTL_LOG: 'text,debug' }, { write: write(lines) });
+    const log = loggerFromEnv({ write: write(lines) }, { FEDCTL_LOG: 'text,debug' });
     expect(log.level).toBe('debug');
     log.debug('hello');
     expect(lines[0]).toMatch(/ DEBUG hello$/);
   });
 
-  it('reads FEDCTL_LOG_LEVEL and defaults to JSON at info', () => {
-    expect(loggerFromEnv({}).level).toBe('info');
-    expect(loggerFromEnv({ FEDCTL_LOG_LEVEL: 'ERROR' }).level).toBe('error');
+  it('reads FEDCTL_LOG_LEVEL over the given default, and defaults to JSON at info', () => {
+    expect(loggerFromEnv({}, {}).level).toBe('info');
+    expect(loggerFromEnv({ level: 'debug' }, {}).level).toBe('debug');
+    expect(loggerFromEnv({ level: 'debug' }, { FEDCTL_LOG_LEVEL: 'ERROR' }).level).toBe('error');
   });
 
   it('reports words it does not know instead of ignoring them silently', () => {
     const lines: string[] = [];
-    loggerFromEnv({ FEDCTL_LOG: 'txt' }, { write: write(lines) });
+    loggerFromEnv({ write: write(lines) }, { FEDCTL_LOG: 'txt' });
     expect(JSON.parse(lines[0] as string)).toMatchObject({ level: 'warn', words: ['txt'] });
   });
 });

@@ -157,11 +157,12 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
  * Reads the logging settings from the environment:
  * `FEDCTL_LOG` is a comma-separated list of a format (`json`, `text`) and/or a level
  * (`debug`, `info`, `warn`, `error`), e.g. `FEDCTL_LOG=text,debug`; `FEDCTL_LOG_LEVEL` sets the level
- * too. Unknown words are reported on the logger itself instead of being silently ignored.
+ * too. Both override `defaults` (e.g. the CLI's --verbose). Unknown words are reported on the logger
+ * itself instead of being silently ignored.
  */
 export function loggerFromEnv(
-  env: Record<string, string | undefined> = process.env,
   defaults: LoggerOptions = {},
+  env: Record<string, string | undefined> = process.env,
 ): Logger {
   let format = defaults.format;
   let level = defaults.level;
