@@ -375,7 +375,17 @@ export function ingressDnsRecordCrd(): object {
             description: 'Host names from the Ingress rules.',
             // A bound keeps the per-item CEL rule inside the API server's cost budget.
             maxItems: 100,
-            items: dnsName('A host name.', 'each host'),
+            // Ingress rules allow wildcard hosts (*.example.com), so records may name them too.
+            items: str('A host name, optionally starting with "*.".', {
+              maxLength: 253,
+              'x-kubernetes-validations': [
+                {
+                  rule: "self.matches('^(\\\\*\\\\.)?[A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?(\\\\.[A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?)*\\\\.?$')",
+                  message:
+                    'each host must be a DNS name such as www.example.com, optionally starting with "*."',
+                },
+              ],
+            }),
           },
           recordTTL: ttl,
         },
