@@ -113,83 +113,102 @@ export async function up(opts: UpOptions = {}): Promise<TestbedStatus> {
   const netns = want.provider === 'local' && opts.netns !== false;
 
   await mkdir(stateDir, { recursive: true });
-  const existing = await readState(stateDir);
-  if (existing) {
-    const dead = deadProcesses(existing);
-    if (existing.phase === 'ready' && dead.length === 0) {
-      if (!sameShape(existing, want)) {
-        throw new Error(
-          `a testbed with ${existing.options.clusters} cluster(s) x ${existing.options.nodes} node(s), domain ` +
-            `${existing.options.clusterDomain}, provider ${existing.provider} is already up in ${stateDir}; ` +
-            'run `npm run testbed -- down` first to change its shape',
-        );
-      }
-      log(`testbed already up in ${stateDir} (${existing.clusters.length} clusters); nothing to do`);
-      return toStatus(existing);
-    }
-    log(
-      `found a ${existing.phase === 'ready' ? 'broken' : 'half-started'} testbed in ${stateDir}` +
-        `${dead.length ? ` (not running: ${dead.join(', ')})` : ''}; tearing it down first`,
-    );
-    await down({ stateDir, log });
-    await mkdir(stateDir, { recursive: true });
-  }
-
   return withLock(stateDir, async () => {
-    await writeFile(
-      join(stateDir, MARKER),
-      'state directory of a fedctl testbed; `npm run testbed -- down` removes it\n',
-    );
-    if (netns) await checkNetnsSupport();
-    const binaries = want.provider === 'local' ? await ensureBinaries(log) : null;
-    const id = newTestbedId(netns ? usedIdBytes(await listNetns()) : new Set());
-    const state: TestbedState = {
-      version: 1,
-      id,
-      idByte: idByteOf(id),
-      provider: want.provider,
-      phase: 'starting',
-      createdAt: new Date().toISOString(),
-      options: { ...want, netns },
-      stateDir,
-      kubeconfig: join(stateDir, 'kubeconfig'),
-      binDir: binaries?.dir ?? null,
-      netns: [],
-      fabricNetns: null,
-      processes: [],
-      clusters: [],
-    };
-    await mkdir(join(stateDir, 'logs'), { recursive: true });
-    await writeState(state);
-    const t0 = Date.now();
-    log(
-      `starting ${want.clusters} ${want.provider} cluster(s) x ${want.nodes} node(s), ${want.clusterDomain} cluster domain, id ${id}, state in ${stateDir}`,
-    );
-    try {
-      if (want.provider === 'local') await upLocal({ state, binaries: binaries!, log });
-      else await upKind(state, log, { image: opts.kindImage });
-      await writeState(state);
-    } catch (e) {
-      log(`up failed: ${(e as Error).message.split('\n')[0]}`);
-      process.stderr.write(`${diagnostics(state)}\n`);
-      if (!opts.keepOnFailure) {
-        log('cleaning up the half-started testbed (keepOnFailure / --keep-on-failure keeps it)');
-        try {
-          const survivors = await teardown(state, log);
-          if (survivors.length === 0) {
-            // Nothing runs any more: drop the state so `status` says so, keep the logs to read.
-            await rm(stateFile(stateDir), { force: true });
-            log(`logs kept in ${stateDir}; \`npm run testbed -- down\` removes them`);
-          }
-        } catch (err) {
-          log(`cleanup failed: ${(err as Error).message}`);
+    const existing = await readState(stateDir);
+    if (existing) {
+      const dead = deadProcesses(existing);
+      if (existing.phase === 'ready' && dead.length === 0) {
+        if (!sameShape(existing, want)) {
+          throw new Error(
+            `a testbed with ${existing.options.clusters} cluster(s) x ${existing.options.nodes} node(s), domain ` +
+              `${existing.options.clusterDomain}, provider ${existing.provider} is already up in ${stateDir}; ` +
+              'run `npm run testbed -- down` first to change its shape',
+          );
         }
+        log(`testbed already up in ${stateDir} (${existing.clusters.length} clusters); nothing to do`);
+        return toStatus(existing);
       }
-      throw e;
+      log(
+        `found a ${existing.phase === 'ready' ? 'broken' : 'half-started'} testbed in ${stateDir}` +
+          `${dead.length ? ` (not running: ${dead.join(', ')})` : ''}; tearing it down first`,
+      );
+      const survivors = await teardown(existing, log);
+      if (survivors.length > 0) {
+        throw new Error(`could not stop the old testbed's processes: ${survivors.join(', ')}`);
+      }
+      await clearDir(stateDir);
     }
-    log(`testbed up in ${((Date.now() - t0) / 1000).toFixed(1)}s; kubeconfig ${state.kubeconfig}`);
-    return toStatus(state);
+    return startFresh(stateDir, want, netns, opts, log);
   });
+}
+
+async function startFresh(
+  stateDir: string,
+  want: { clusters: number; nodes: number; clusterDomain: DomainMode; provider: Provider },
+  netns: boolean,
+  opts: UpOptions,
+  log: Log,
+): Promise<TestbedStatus> {
+  await writeFile(
+    join(stateDir, MARKER),
+    'state directory of a fedctl testbed; `npm run testbed -- down` removes it\n',
+  );
+  if (netns) await checkNetnsSupport();
+  const binaries = want.provider === 'local' ? await ensureBinaries(log) : null;
+  const id = newTestbedId(netns ? usedIdBytes(await listNetns()) : new Set());
+  const state: TestbedState = {
+    version: 1,
+    id,
+    idByte: idByteOf(id),
+    provider: want.provider,
+    phase: 'starting',
+    createdAt: new Date().toISOString(),
+    options: { ...want, netns },
+    stateDir,
+    kubeconfig: join(stateDir, 'kubeconfig'),
+    binDir: binaries?.dir ?? null,
+    netns: [],
+    fabricNetns: null,
+    processes: [],
+    clusters: [],
+  };
+  await mkdir(join(stateDir, 'logs'), { recursive: true });
+  await writeState(state);
+  const t0 = Date.now();
+  log(
+    `starting ${want.clusters} ${want.provider} cluster(s) x ${want.nodes} node(s), ${want.clusterDomain} cluster domain, id ${id}, state in ${stateDir}`,
+  );
+  try {
+    if (want.provider === 'local') await upLocal({ state, binaries: binaries!, log });
+    else await upKind(state, log, { image: opts.kindImage });
+    await writeState(state);
+  } catch (e) {
+    log(`up failed: ${(e as Error).message.split('\n')[0]}`);
+    process.stderr.write(`${diagnostics(state)}\n`);
+    if (!opts.keepOnFailure) {
+      log('cleaning up the half-started testbed (keepOnFailure / --keep-on-failure keeps it)');
+      try {
+        const survivors = await teardown(state, log);
+        if (survivors.length === 0) {
+          // Nothing runs any more: drop the state so `status` says so, keep the logs to read.
+          await rm(stateFile(stateDir), { force: true });
+          log(`logs kept in ${stateDir}; \`npm run testbed -- down\` removes them`);
+        }
+      } catch (err) {
+        log(`cleanup failed: ${(err as Error).message}`);
+      }
+    }
+    throw e;
+  }
+  log(`testbed up in ${((Date.now() - t0) / 1000).toFixed(1)}s; kubeconfig ${state.kubeconfig}`);
+  return toStatus(state);
+}
+
+/** Removes everything in a testbed directory except the lock file held by the caller. */
+async function clearDir(dir: string): Promise<void> {
+  for (const entry of readdirSync(dir)) {
+    if (entry !== 'lock') await rm(join(dir, entry), { recursive: true, force: true });
+  }
 }
 
 /** The running testbed's status; throws when there is none. */
@@ -255,25 +274,27 @@ export async function down(opts: CommonOptions = {}): Promise<DownResult> {
     log(`no testbed in ${dir}; nothing to do`);
     return { removed: false, survivors: [] };
   }
-  const state = await readState(dir);
-  let survivors: string[] = [];
-  if (state) {
-    survivors = await withLock(dir, () => teardown(state, log));
-  } else {
-    log(`no state file in ${dir}; only removing the directory`);
-  }
-  if (survivors.length > 0) {
-    throw new Error(
-      `these testbed processes survived SIGKILL: ${survivors.join(', ')}; state kept in ${dir}`,
-    );
-  }
-  if (safeToRemove(dir)) {
-    await rm(dir, { recursive: true, force: true });
-    log(`removed ${dir}`);
-  } else if (readdirSync(dir).length > 0) {
-    log(`left ${dir} in place: it is not marked as a testbed directory (${MARKER} missing)`);
-  }
-  return { removed: state !== undefined, survivors };
+  return withLock(dir, async () => {
+    const state = await readState(dir);
+    let survivors: string[] = [];
+    if (state) {
+      survivors = await teardown(state, log);
+    } else {
+      log(`no state file in ${dir}; only removing the directory`);
+    }
+    if (survivors.length > 0) {
+      throw new Error(
+        `these testbed processes survived SIGKILL: ${survivors.join(', ')}; state kept in ${dir}`,
+      );
+    }
+    if (safeToRemove(dir)) {
+      await rm(dir, { recursive: true, force: true });
+      log(`removed ${dir}`);
+    } else if (readdirSync(dir).some((e) => e !== 'lock')) {
+      log(`left ${dir} in place: it is not marked as a testbed directory (${MARKER} missing)`);
+    }
+    return { removed: state !== undefined, survivors };
+  });
 }
 
 export interface StopApiServerOptions extends CommonOptions {
