@@ -38,7 +38,7 @@ e2e-kind: deps
 	FEDCTL_PROVIDER=kind npx vitest run --project e2e
 
 down: deps
-	npm run --silent testbed -- down
+	npm run --silent demo -- down
 
 bench: deps binaries
 	npm run --silent bench

@@ -246,16 +246,14 @@ describe.each(['distinct', 'shared'] as const)('cross-cluster DNS with %s cluste
         .catch(async () => {
           const { kc } = clusterApi(kubeconfig, 'cluster1');
           const { CoreV1Api } = await import('@kubernetes/client-node');
-          await kc
-            .makeApiClient(CoreV1Api)
-            .patchNamespacedServiceStatus(
-              {
-                name: 'web',
-                namespace: ns,
-                body: { status: { loadBalancer: { ingress: [{ ip: '198.51.100.7' }] } } },
-              },
-              undefined as never,
-            );
+          await kc.makeApiClient(CoreV1Api).patchNamespacedServiceStatus(
+            {
+              name: 'web',
+              namespace: ns,
+              body: { status: { loadBalancer: { ingress: [{ ip: '198.51.100.7' }] } } },
+            },
+            undefined as never,
+          );
         });
       void svc;
       await apply(host, {

@@ -68,7 +68,11 @@ export async function remove(
 }
 
 /** JSON merge patch (e.g. to simulate drift in a member). */
-export async function mergePatch(api: KubernetesObjectApi, obj: KubernetesObject, patch: { metadata?: object; [k: string]: unknown }): Promise<void> {
+export async function mergePatch(
+  api: KubernetesObjectApi,
+  obj: KubernetesObject,
+  patch: { metadata?: object; [k: string]: unknown },
+): Promise<void> {
   const { metadata, ...rest } = patch;
   await api.patch(
     {

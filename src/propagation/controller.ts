@@ -183,6 +183,8 @@ export class FederatedTypeController {
         ref: this.target,
         labelSelector: `${MANAGED_LABEL}=true`,
         resyncMs: this.#deps.resyncMs,
+        // A member may be down for long: keep retrying until stop() instead of giving up after a minute.
+        startTimeoutMs: 0,
         logger: this.#log.with({ cluster: m.name }),
       });
       const entry = { clients: m.clients, informer, synced: false };

@@ -1,0 +1,165 @@
+// `make demo`: three local clusters, the controller running, every cluster joined, the KubeFed
+// walkthrough propagated, and what each cluster got printed. `make down` (this file's `down`) stops
+// the controller by its recorded pid and then the testbed.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { fedctlOk } from './support/fedctl.ts';
+import { apply, clusterApi, read, readManifests } from './support/kube.ts';
+import { waitFor } from './support/wait.ts';
+import * as testbed from './testbed/index.ts';
+import { isRunning, processStartTicks } from './testbed/processes.ts';
+import { defaultStateDir } from './testbed/state.ts';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const stateDir = defaultStateDir();
+const pidFile = join(stateDir, 'controller.pid');
+const logFile = join(stateDir, 'controller.log');
+const say = (line: string) => process.stderr.write(`[demo] ${line}\n`);
+
+type Deployment = KubernetesObject & {
+  spec: { replicas: number; template: { spec: { containers: Array<{ image: string }> } } };
+  status?: { readyReplicas?: number };
+};
+
+async function stopController(): Promise<void> {
+  if (!existsSync(pidFile)) return;
+  const rec = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number; startTicks: number | null };
+  if (isRunning(rec)) {
+    process.kill(rec.pid, 'SIGTERM');
+    await waitFor('the controller to stop', () => !isRunning(rec), { timeoutMs: 15_000 }).catch(() =>
+      process.kill(rec.pid, 'SIGKILL'),
+    );
+    say(`stopped controller (pid ${rec.pid})`);
+  }
+  rmSync(pidFile, { force: true });
+}
+
+async function up(): Promise<void> {
+  const status = await testbed.up({ clusters: 3 });
+  const kubeconfig = status.kubeconfig;
+  await stopController();
+  const out = openSync(logFile, 'a');
+  const child = spawn(
+    process.execPath,
+    [
+      join(repo, 'src/cli/index.ts'),
+      '--kubeconfig',
+      kubeconfig,
+      'controller',
+      '--host-cluster-context',
+      'cluster0',
+      '--metrics-port',
+      '0',
+    ],
+    {
+      cwd: repo,
+      detached: true,
+      stdio: ['ignore', out, out],
+    },
+  );
+  closeSync(out);
+  child.unref();
+  writeFileSync(
+    pidFile,
+    JSON.stringify({ pid: child.pid, startTicks: processStartTicks(child.pid ?? 0) ?? null }),
+  );
+  say(`controller running (pid ${child.pid}, log ${logFile})`);
+
+  const host = clusterApi(kubeconfig, 'cluster0').api;
+  await waitFor(
+    'the controller to install the CRDs',
+    () =>
+      read(
+        host,
+        'apiextensions.k8s.io/v1',
+        'CustomResourceDefinition',
+        'federateddeployments.types.kubefed.io',
+      ),
+    { timeoutMs: 60_000 },
+  );
+  for (const c of status.clusters) {
+    await fedctlOk(['join', c.name, '--cluster-context', c.name, '--host-cluster-context', 'cluster0'], {
+      kubeconfig,
+    });
+    say(`joined ${c.name}`);
+  }
+  const dir = join(repo, 'examples', 'walkthrough');
+  for (const f of ['namespace.yaml', 'federatednamespace.yaml', 'federateddeployment.yaml']) {
+    for (const o of readManifests(join(dir, f))) await apply(host, o);
+    say(`applied examples/walkthrough/${f}`);
+  }
+  const clusters = status.clusters.map((c) => c.name);
+  await waitFor(
+    'the walkthrough to propagate',
+    async () => {
+      for (const c of ['cluster0', 'cluster1']) {
+        const d = await read<Deployment>(
+          clusterApi(kubeconfig, c).api,
+          'apps/v1',
+          'Deployment',
+          'test',
+          'test',
+        );
+        if (!d || (d.status?.readyReplicas ?? 0) !== d.spec.replicas) return false;
+      }
+      return true;
+    },
+    { timeoutMs: 120_000 },
+  );
+
+  const rows = [
+    ['CLUSTER', 'NAMESPACE test', 'DEPLOYMENT test', 'REPLICAS (READY)', 'IMAGE', 'ANNOTATION foo'],
+  ];
+  for (const c of clusters) {
+    const api = clusterApi(kubeconfig, c).api;
+    const ns = await read(api, 'v1', 'Namespace', 'test');
+    const d = await read<Deployment>(api, 'apps/v1', 'Deployment', 'test', 'test');
+    rows.push([
+      c,
+      ns ? 'yes' : '-',
+      d ? 'yes' : '-',
+      d ? `${d.spec.replicas} (${d.status?.readyReplicas ?? 0})` : '-',
+      d?.spec.template.spec.containers[0]?.image ?? '-',
+      d?.metadata?.annotations?.foo ?? '-',
+    ]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  process.stdout.write(
+    `${rows
+      .map((r) =>
+        r
+          .map((v, i) => v.padEnd(widths[i]!))
+          .join('   ')
+          .trimEnd(),
+      )
+      .join('\n')}\n\n`,
+  );
+  const st = await fedctlOk(
+    ['status', 'FederatedDeployment', 'test', '-n', 'test', '--host-cluster-context', 'cluster0'],
+    { kubeconfig },
+  );
+  process.stdout.write(`${st.stderr}${st.stdout}\n`);
+  process.stdout.write(
+    [
+      `kubeconfig: ${kubeconfig} (contexts cluster0, cluster1, cluster2; cluster0 is the host)`,
+      `try:  npx fedctl --kubeconfig ${kubeconfig} --host-cluster-context cluster0 get clusters`,
+      `      npx fedctl --kubeconfig ${kubeconfig} --host-cluster-context cluster0 status FederatedDeployment test -n test`,
+      'stop: make down',
+      '',
+    ].join('\n'),
+  );
+}
+
+const command = process.argv[2] ?? 'up';
+if (command === 'down') {
+  await stopController();
+  await testbed.down({});
+} else if (command === 'up') {
+  await up();
+} else {
+  process.stderr.write(`usage: node e2e/demo.ts [up|down]\n`);
+  process.exitCode = 2;
+}
