@@ -141,7 +141,7 @@ async function up(): Promise<void> {
     ['status', 'FederatedDeployment', 'test', '-n', 'test', '--host-cluster-context', 'cluster0'],
     { kubeconfig },
   );
-  process.stdout.write(`${st.stderr}${st.stdout}\n`);
+  process.stdout.write(`${st.stderr}\n${st.stdout}\n\n`);
   process.stdout.write(
     [
       `kubeconfig: ${kubeconfig} (contexts cluster0, cluster1, cluster2; cluster0 is the host)`,
