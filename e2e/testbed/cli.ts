@@ -36,7 +36,10 @@ program
       .default('distinct'),
   )
   .addOption(
-    new Option('--provider <name>', 'where clusters run').choices(['local', 'kind']).default('local'),
+    new Option('--provider <name>', 'where clusters run (default: $FEDCTL_PROVIDER, else local)').choices([
+      'local',
+      'kind',
+    ]),
   )
   .option('--no-netns', 'do not back nodes with network namespaces (node IPs stay virtual)')
   .option('--keep-on-failure', 'leave a failed testbed in place for inspection')
