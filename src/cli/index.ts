@@ -17,6 +17,7 @@ import {
   UserError,
 } from './options.ts';
 import * as orphaning from './orphaning.ts';
+import * as routes from './routes.ts';
 import * as status from './status.ts';
 import * as unjoin from './unjoin.ts';
 import * as version from './version.ts';
@@ -39,6 +40,7 @@ export const COMMANDS: CommandModule[] = [
   federate,
   status,
   orphaning,
+  routes,
   version,
 ];
 // ---------------------------------------------------------------------------------------------
