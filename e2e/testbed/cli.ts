@@ -1,7 +1,16 @@
 // `npm run testbed -- up|status|down|stop-apiserver|start-apiserver`: data on stdout, progress on stderr.
 
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { down, readTestbedState, startClusterApiServer, status, stopClusterApiServer, up } from './index.ts';
+import {
+  down,
+  downOrphans,
+  listTestbeds,
+  readTestbedState,
+  startClusterApiServer,
+  status,
+  stopClusterApiServer,
+  up,
+} from './index.ts';
 import { isRunning } from './processes.ts';
 import { defaultStateDir, statusTable } from './state.ts';
 
@@ -63,6 +72,7 @@ program
         netns: o.netns,
         keepOnFailure: o.keepOnFailure,
         kindImage: o.kindImage,
+        persistent: true,
       });
       process.stdout.write(`${s.kubeconfig}\n`);
     },
@@ -94,8 +104,20 @@ program
   .description(
     'stop every recorded process, delete network namespaces, remove the state directory (safe to repeat)',
   )
+  .option(
+    '--orphans',
+    'instead: tear down testbeds (any state directory) whose owning test run exited without doing so',
+  )
+  .action(async (o: { orphans?: boolean }) => {
+    if (o.orphans) await downOrphans();
+    else await down(dirOpt());
+  });
+
+program
+  .command('list')
+  .description('list the testbeds registered on this machine (one per line: id, state dir, summary)')
   .action(async () => {
-    await down(dirOpt());
+    for (const t of await listTestbeds()) process.stdout.write(`${t.id}\t${t.stateDir}\t${t.summary}\n`);
   });
 
 program

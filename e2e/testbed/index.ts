@@ -8,7 +8,8 @@ import { downKind, upKind } from './kind-runner.ts';
 import { type Log, StateRecorder, startApiServer, stopApiServer, upLocal, withLock } from './local.ts';
 import { checkNetnsSupport, deleteNetns, idByteOf, listNetns, newTestbedId, usedIdBytes } from './netns.ts';
 import { checkNodeCount, planClusters } from './plan.ts';
-import { isRunning, stopProcess, tail } from './processes.ts';
+import { isRunning, processStartTicks, stopProcess, tail } from './processes.ts';
+import { listRegistered, type RegistryEntry, register, unregister } from './registry.ts';
 import {
   allProcesses,
   type DomainMode,
@@ -45,6 +46,11 @@ export interface UpOptions extends CommonOptions {
   keepOnFailure?: boolean;
   /** kind node image (kind provider only). */
   kindImage?: string;
+  /**
+   * The testbed outlives the calling process (the CLI sets this). Otherwise the caller owns it, and
+   * `down --orphans` may remove it once the caller has exited without tearing it down.
+   */
+  persistent?: boolean;
 }
 
 const MARKER = '.fedctl-testbed';
@@ -174,6 +180,12 @@ async function startFresh(
   };
   await mkdir(join(stateDir, 'logs'), { recursive: true });
   await writeState(state);
+  await register({
+    id,
+    stateDir,
+    createdAt: state.createdAt,
+    owner: opts.persistent ? null : { pid: process.pid, startTicks: processStartTicks(process.pid) ?? null },
+  });
   const t0 = Date.now();
   log(
     `starting ${want.clusters} ${want.provider} cluster(s) x ${want.nodes} node(s), ${want.clusterDomain} cluster domain, id ${id}, state in ${stateDir}`,
@@ -256,6 +268,7 @@ async function teardown(state: TestbedState, log: Log): Promise<string[]> {
   const survivors = allProcesses(state)
     .filter((p) => isRunning(p))
     .map((p) => `${p.name} (pid ${p.pid})`);
+  if (survivors.length === 0) await unregister(state.id);
   const stopped = allProcesses(state).filter((p) => p.pid !== null).length;
   log(`stopped ${stopped} process(es), deleted ${netns.length} network namespace(s)`);
   return survivors;
@@ -337,4 +350,60 @@ export function kubeConfigFor(status: TestbedStatus, name: string): KubeConfig {
     currentContext: name,
   });
   return kc;
+}
+
+export interface TestbedListing extends RegistryEntry {
+  /** Clusters and running/recorded processes, or why the entry is stale. */
+  summary: string;
+  /** The state directory is gone or holds another testbed: only the registry entry is left. */
+  stale: boolean;
+  /** Its owning process exited without tearing it down. */
+  orphaned: boolean;
+}
+
+/** Every testbed registered on this machine (any state directory). */
+export async function listTestbeds(): Promise<TestbedListing[]> {
+  const out: TestbedListing[] = [];
+  for (const e of listRegistered()) {
+    const s = existsSync(e.stateDir) ? await readState(e.stateDir).catch(() => undefined) : undefined;
+    if (!s || s.id !== e.id) {
+      out.push({ ...e, stale: true, orphaned: false, summary: 'stale (state directory gone or reused)' });
+      continue;
+    }
+    const procs = allProcesses(s);
+    const running = procs.filter((p) => isRunning(p)).length;
+    const orphaned = e.owner !== null && e.owner !== undefined && !isRunning(e.owner);
+    const owner = e.owner
+      ? `owner pid ${e.owner.pid}${orphaned ? ' (gone: orphaned)' : ''}`
+      : 'persistent (CLI)';
+    out.push({
+      ...e,
+      stale: false,
+      orphaned,
+      summary: `${s.provider}, ${s.clusters.length} cluster(s), ${running}/${procs.length} processes running, ${s.phase}, ${owner}`,
+    });
+  }
+  return out;
+}
+
+/**
+ * Tears down testbeds whose owning process has exited (suites that crashed before their teardown)
+ * and drops stale registry entries. Testbeds in use by a live process, and CLI-started ones, stay.
+ */
+export async function downOrphans(opts: Pick<CommonOptions, 'log'> = {}): Promise<number> {
+  const log = opts.log ?? stderrLog();
+  let n = 0;
+  for (const e of await listTestbeds()) {
+    if (e.stale) {
+      await unregister(e.id);
+      log(`dropped stale registry entry ${e.id} (${e.stateDir})`);
+    } else if (e.orphaned) {
+      log(`tearing down orphaned testbed ${e.id} in ${e.stateDir}`);
+      await down({ stateDir: e.stateDir, log });
+      n++;
+    } else {
+      log(`keeping testbed ${e.id} in ${e.stateDir}: ${e.summary}`);
+    }
+  }
+  return n;
 }
