@@ -1,37 +1,27 @@
-import type { KubernetesObject, V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { setCondition } from '../api/conditions.ts';
-import { CROSS_CLUSTER_DNS_LABEL, DNS_GROUP, DNS_VERSION } from '../api/constants.ts';
+import { DNS_GROUP, DNS_VERSION } from '../api/constants.ts';
 import type { ClusterDNS, DNSEndpoint, Domain, ServiceDNSRecord } from '../api/dns.ts';
 import type { Member } from '../clusters/registry.ts';
 import { ensureObject } from '../kube/apply.ts';
 import type { ClusterClients } from '../kube/clients.ts';
-import { errorMessage, isNotFound } from '../kube/errors.ts';
+import { errorMessage } from '../kube/errors.ts';
 import { SupervisedInformer } from '../kube/informer.ts';
 import type { Logger } from '../kube/logger.ts';
 import type { Registry } from '../kube/metrics.ts';
 import { patchStatus, type ResourceRef } from '../kube/resources.ts';
 import { runWorkers, type Workers, WorkQueue } from '../kube/workqueue.ts';
-import {
-  CLUSTER_DOMAIN_ANNOTATION,
-  clusterDomainFromCorefile,
-  dnsAddresses,
-  topologyOf,
-} from './addresses.ts';
+import { dnsClusterOf, serviceInCluster } from './cluster-view.ts';
 import { checkCorefile } from './coredns-check.ts';
-import { federationZones } from './federation-zone.ts';
+import { planCorefiles, type RecordProblems } from './plan.ts';
 import {
-  type DnsCluster,
-  type ForwardProblem,
-  forwardZonesFor,
-  type NeededNamespace,
-} from './forward-zones.ts';
-import {
+  loadBalancerHostnames,
   mergeClusterDns,
   serviceDnsEndpoints,
-  serviceDnsStatus,
   UnresolvedHostnameError,
 } from './records.ts';
-import { type CorefileOutcome, readCorefile, writeCorefileSection } from './writer.ts';
+import { resolveHostnames } from './resolve.ts';
+import { type CorefileOutcome, writeCorefileSection } from './writer.ts';
 
 const dnsRef = (kind: string, plural: string): ResourceRef => ({
   group: DNS_GROUP,
@@ -65,9 +55,6 @@ export interface DnsControllerOptions {
   forceTcp?: boolean;
 }
 
-/** What the last Corefile pass found, per record key: the problems that concern it. */
-type RecordProblems = Map<string, string[]>;
-
 /**
  * Multi-cluster DNS: for every ServiceDNSRecord, collects the Service's addresses from each Ready
  * member into `status.dns`, writes the DNSEndpoint (`service-<name>`), and keeps one section of every
@@ -84,7 +71,6 @@ export class DnsController {
   /** Clusters where each record's Service exists (the clusters other clusters must forward to). */
   readonly #serviceClusters = new Map<string, string[]>();
   #problems: RecordProblems = new Map();
-  readonly #corefileOutcomes = new Map<string, CorefileOutcome>();
   #workers?: Workers;
 
   constructor(o: DnsControllerOptions) {
@@ -187,7 +173,7 @@ export class DnsController {
 
     const members = this.#o.members();
     const ready = this.#readyMembers();
-    const decisions = await Promise.all(ready.map((m) => this.#clusterDns(m, record)));
+    const decisions = await Promise.all(ready.map((m) => serviceInCluster(m, record)));
     const clusterDns: ClusterDNS[] = [];
     const withService: string[] = [];
     const failures: string[] = [];
@@ -207,7 +193,9 @@ export class DnsController {
     if (previousClusters !== withService.join(',')) this.#queue.add(COREFILES_KEY);
 
     try {
-      const endpoints = serviceDnsEndpoints(record, { domain, dns: status.dns });
+      // Load balancers that publish host names get A records of their addresses, as KubeFed did.
+      const { resolved } = await resolveHostnames(loadBalancerHostnames(status.dns));
+      const endpoints = serviceDnsEndpoints(record, { domain, dns: status.dns, resolved });
       await ensureObject(this.#o.host.kc, DNS_ENDPOINT_REF, {
         apiVersion: `${DNS_GROUP}/${DNS_VERSION}`,
         kind: 'DNSEndpoint',
@@ -284,43 +272,6 @@ export class DnsController {
     return { requeueAfterMs: RECHECK_MS };
   }
 
-  async #clusterDns(
-    m: Member & { clients: ClusterClients },
-    record: ServiceDNSRecord,
-  ): Promise<{ dns: ClusterDNS; exists: boolean } | { error: string }> {
-    const namespace = record.metadata.namespace ?? '';
-    const name = record.metadata.name;
-    try {
-      let service: V1Service | undefined;
-      try {
-        service = await m.clients.core.readNamespacedService({ name, namespace });
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
-      }
-      const slices = service
-        ? await m.clients.kc
-            .makeApiClient((await import('@kubernetes/client-node')).DiscoveryV1Api)
-            .listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${name}` })
-        : { items: [] as V1EndpointSlice[] };
-      const ready = slices.items.some((s) =>
-        (s.endpoints ?? []).some((ep) => ep.conditions?.ready !== false),
-      );
-      const nodes = await m.clients.core.listNode();
-      const { region, zones } = topologyOf(nodes.items);
-      const decision = serviceDnsStatus(
-        m.name,
-        service as never,
-        ready,
-        record.spec.allowServiceWithoutEndpoints === true,
-        region,
-        zones,
-      );
-      return { dns: decision.dns, exists: service !== undefined };
-    } catch (e) {
-      return { error: `cluster ${m.name}: ${errorMessage(e)}` };
-    }
-  }
-
   async #writeStatus(
     record: ServiceDNSRecord & KubernetesObject,
     status: NonNullable<ServiceDNSRecord['status']>,
@@ -335,91 +286,25 @@ export class DnsController {
     );
   }
 
-  /** The DNS view of a member: domain (annotation, else its Corefile) and addresses. */
-  async #dnsCluster(
-    m: Member & { clients: ClusterClients },
-  ): Promise<{ cluster: DnsCluster; corefile?: string }> {
-    const corefile = await readCorefile(m.clients).catch(() => undefined);
-    const domain =
-      m.cluster.metadata?.annotations?.[CLUSTER_DOMAIN_ANNOTATION] ??
-      clusterDomainFromCorefile(corefile?.corefile);
-    const labelled = await m.clients.core
-      .listNamespacedService({ namespace: 'kube-system', labelSelector: `${CROSS_CLUSTER_DNS_LABEL}=true` })
-      .catch(() => ({ items: [] as V1Service[] }));
-    let kubeDns: string[] = [];
-    if (labelled.items.length === 0) {
-      const slices = await m.clients.kc
-        .makeApiClient((await import('@kubernetes/client-node')).DiscoveryV1Api)
-        .listNamespacedEndpointSlice({
-          namespace: 'kube-system',
-          labelSelector: 'kubernetes.io/service-name=kube-dns',
-        })
-        .catch(() => ({ items: [] as V1EndpointSlice[] }));
-      kubeDns = slices.items.flatMap((s) =>
-        (s.endpoints ?? []).filter((ep) => ep.conditions?.ready !== false).flatMap((ep) => ep.addresses),
-      );
-    }
-    const { addresses } = dnsAddresses({
-      annotations: m.cluster.metadata?.annotations,
-      labelledServices: labelled.items,
-      kubeDnsEndpoints: kubeDns,
-    });
-    return { cluster: { name: m.name, domain, dnsServers: addresses }, corefile: corefile?.corefile };
-  }
-
   /** Every Ready member's Corefile section: forward zones plus federation zones. */
   async syncCorefiles(): Promise<Map<string, CorefileOutcome>> {
     const ready = this.#readyMembers();
-    const views = await Promise.all(ready.map((m) => this.#dnsCluster(m)));
-    // A cluster whose domain or addresses are not clean (hostile annotation, odd discovery) is left
-    // out with a reason; validating each alone keeps one bad cluster from stopping the others.
-    const invalid = new Map<string, string>();
-    for (const v of views) {
-      try {
-        forwardZonesFor([v.cluster]);
-      } catch (e) {
-        invalid.set(v.cluster.name, errorMessage(e));
-      }
-    }
-    const clusters = views.map((v) => v.cluster).filter((c) => !invalid.has(c.name));
-    const known = new Set(ready.map((m) => m.name));
-    const needed: NeededNamespace[] = [];
-    const recordsByNeed = new Map<string, string[]>();
-    for (const [key, where] of this.#serviceClusters) {
-      const namespace = key.split('/')[0] ?? '';
-      for (const cluster of where) {
-        if (!known.has(cluster)) continue;
-        needed.push({ cluster, namespace });
-        const k = `${cluster}/${namespace}`;
-        recordsByNeed.set(k, [...(recordsByNeed.get(k) ?? []), key]);
-      }
-    }
-    const domains = this.#domains.list();
-    const federation = federationZones(domains, this.#endpoints.list());
-    const problems: RecordProblems = new Map();
-    const blame = (clustersInvolved: string[], text: string) => {
-      for (const [k, keys] of recordsByNeed) {
-        if (!clustersInvolved.includes(k.split('/')[0] ?? '')) continue;
-        for (const key of keys) problems.set(key, [...new Set([...(problems.get(key) ?? []), text])]);
-      }
-    };
-    for (const [cluster, message] of invalid) blame([cluster], `InvalidClusterDNS: ${message}`);
-    const valid = new Set(clusters.map((c) => c.name));
-    const result = forwardZonesFor(clusters, {
-      needed: needed.filter((n) => valid.has(n.cluster)),
+    const views = await Promise.all(ready.map((m) => dnsClusterOf(m)));
+    const plan = planCorefiles({
+      clusters: views.map((v) => v.cluster),
+      serviceClusters: this.#serviceClusters,
+      domains: this.#domains.list(),
+      dnsEndpoints: this.#endpoints.list(),
       forceTcp: this.#o.forceTcp,
-      federationZones: federation.zones.map((z) => z.zone),
     });
-    for (const p of result.problems as ForwardProblem[]) blame(p.clusters, `${p.reason}: ${p.message}`);
+    const { problems, blame } = plan;
+    const known = ready.map((m) => m.name);
     const outcomes = new Map<string, CorefileOutcome>();
     await Promise.all(
       ready.map(async (m) => {
-        const plan = result.plans.find((p) => p.cluster === m.name);
-        const outcome = await writeCorefileSection(
-          m.clients,
-          { zones: plan?.zones ?? [], records: federation.zones },
-          { check: (c) => checkCorefile(c, { binary: this.#o.corednsBinary }) },
-        ).catch(
+        const outcome = await writeCorefileSection(m.clients, plan.sections.get(m.name) ?? { zones: [] }, {
+          check: (c) => checkCorefile(c, { binary: this.#o.corednsBinary }),
+        }).catch(
           (e: unknown): CorefileOutcome => ({
             outcome: 'refused',
             reason: 'WriteFailed',
@@ -427,7 +312,6 @@ export class DnsController {
           }),
         );
         outcomes.set(m.name, outcome);
-        this.#corefileOutcomes.set(m.name, outcome);
         if (outcome.outcome === 'refused') {
           this.#log.warn('corefile section refused', {
             cluster: m.name,
