@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
@@ -83,6 +83,12 @@ describe.each(['distinct', 'shared'] as const)('cross-cluster DNS with %s cluste
     );
   }
 
+  /** The testbed's status JSON as a file: `fedctl routes --netns-map` reads node namespaces from it. */
+  const netnsMap = () => {
+    const file = join(work, 'status.json');
+    writeFileSync(file, JSON.stringify(tb.status));
+    return file;
+  };
   const nsOf = (cluster: string) => (layout === 'shared' ? `tidb-${cluster}` : 'tidb');
   const peerName = (cluster: string) =>
     `sample-nginx.sample-nginx-peer.${nsOf(cluster)}.svc.${domainOf(cluster)}`;
@@ -166,8 +172,14 @@ describe.each(['distinct', 'shared'] as const)('cross-cluster DNS with %s cluste
         { timeoutMs: 60_000 },
       );
       expect(answer).toEqual([pod1.ip]);
-      const fwd = await condition('sample-nginx-peer', nsOf('cluster1'), 'ForwardZonesConfigured');
-      expect(fwd?.status).toBe('True');
+      const fwd = await waitFor('ForwardZonesConfigured True', async () => {
+        const c = await condition('sample-nginx-peer', nsOf('cluster1'), 'ForwardZonesConfigured');
+        return c?.status === 'True' ? c : undefined;
+      });
+      expect(fwd.message).toContain('cluster1');
+      // `fedctl dns check` agrees that every live section is what fedctl wants.
+      const check = await fedctlOk(['dns', 'check', '--host-cluster-context', 'cluster0'], { kubeconfig });
+      expect(check.stdout).toMatch(/cluster0\s+in sync/);
       const st = await recordStatus('sample-nginx-peer', nsOf('cluster1'));
       expect(st?.dns?.find((d) => d.cluster === 'cluster1')).toMatchObject({
         region: 'region-1',

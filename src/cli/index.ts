@@ -4,6 +4,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import * as controller from './controller.ts';
+import * as dns from './dns.ts';
 import * as enable from './enable.ts';
 import * as federate from './federate.ts';
 import * as get from './get.ts';
@@ -40,6 +41,7 @@ export const COMMANDS: CommandModule[] = [
   federate,
   status,
   orphaning,
+  dns,
   routes,
   version,
 ];

@@ -4,7 +4,7 @@ import type { KubeFedCluster } from '../api/types.ts';
 import { type ClusterClients, clientsFor, endpointOf, kubeConfigForEndpoint } from '../kube/clients.ts';
 import { SupervisedInformer } from '../kube/informer.ts';
 import type { Logger } from '../kube/logger.ts';
-import type { ResourceRef } from '../kube/resources.ts';
+import { listResource, type ResourceRef } from '../kube/resources.ts';
 
 export const KUBEFEDCLUSTER_REF: ResourceRef = {
   group: CORE_GROUP,
@@ -206,4 +206,39 @@ function normaliseServer(server: string): string {
   } catch {
     return server;
   }
+}
+
+/**
+ * Members read once from the host (for one-shot CLI commands; the controller uses ClusterRegistry).
+ * Ready is what the health prober last wrote into the KubeFedCluster's status.
+ */
+export async function loadMembers(
+  host: ClusterClients,
+  namespace: string,
+): Promise<Array<Member & { ready: boolean }>> {
+  const [clusters, secrets] = await Promise.all([
+    listResource(host.kc, KUBEFEDCLUSTER_REF, { namespace }),
+    listResource(host.kc, SECRET_REF, { namespace }),
+  ]);
+  const hostServer = normaliseServer(endpointOf(host.kc).server);
+  return (clusters.items as unknown as Array<KubeFedCluster & KubernetesObject>)
+    .map((cluster) => {
+      const name = cluster.metadata?.name ?? '';
+      const built = buildClients(
+        cluster,
+        (s) => secrets.items.find((x) => x.metadata?.name === s) as V1Secret | undefined,
+      );
+      const ready = (cluster.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+      const base = {
+        name,
+        labels: { ...(cluster.metadata?.labels ?? {}) },
+        cluster,
+        isHost: normaliseServer(cluster.spec?.apiEndpoint ?? '') === hostServer,
+        ready,
+      };
+      return 'error' in built
+        ? { ...base, configError: built.error }
+        : { ...base, clients: clientsFor(name, kubeConfigForEndpoint(built.credentials)) };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
