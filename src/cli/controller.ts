@@ -45,6 +45,8 @@ Examples:
           skipInstall: boolean;
           workers: string;
           resync: string;
+          corednsBinary?: string;
+          dnsForceTcp: boolean;
         },
         cmd: Command,
       ) => {
@@ -69,6 +71,8 @@ Examples:
           skipInstall: opts.skipInstall,
           workers,
           resyncMs: resync * 1000,
+          corednsBinary: opts.corednsBinary,
+          dnsForceTcp: opts.dnsForceTcp,
         });
         log.info('controller running', { host: clients.name, namespace: g.kubefedNamespace });
         await new Promise<void>((resolve) => {
