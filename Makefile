@@ -23,8 +23,9 @@ typecheck: deps
 unit: deps
 	npx vitest run --project unit
 
+# After the suites, tear down any testbed whose test process died before its own teardown.
 e2e: deps binaries
-	npx vitest run --project e2e
+	npx vitest run --project e2e; status=$$?; npm run --silent testbed -- down --orphans; exit $$status
 
 ## test: what CI runs: lint, typecheck, unit tests, e2e suites on the local testbed.
 test: lint typecheck unit e2e
