@@ -399,6 +399,169 @@ describe('every default type', () => {
   );
 });
 
+describe('enable, federate, disable', () => {
+  it('enables a built-in type and propagates it', async () => {
+    const r = await fedctlOk(['enable', 'statefulsets.apps', '--host-cluster-context', 'cluster0'], {
+      kubeconfig,
+    });
+    expect(r.stdout).toMatch(/federatedstatefulsets\.types\.kubefed\.io\s+(created|unchanged)/);
+    const fed = {
+      apiVersion: TYPES,
+      kind: 'FederatedStatefulSet',
+      metadata: { name: 'db', namespace: 'crud' },
+      spec: {
+        template: {
+          spec: {
+            serviceName: 'db',
+            replicas: 1,
+            selector: { matchLabels: { app: 'db' } },
+            template: {
+              metadata: { labels: { app: 'db' } },
+              spec: { containers: [{ name: 'c', image: 'postgres' }] },
+            },
+          },
+        },
+        placement: { clusters: [{ name: 'cluster1' }] },
+      },
+    } as KubernetesObject;
+    await waitFor('the FederatedStatefulSet CRD to be served', async () => {
+      await apply(host, fed);
+      return true;
+    });
+    await waitFor(
+      'StatefulSet db in cluster1',
+      async () => managed(await read(member.cluster1!, 'apps/v1', 'StatefulSet', 'db', 'crud')) === 'true',
+      { timeoutMs: 60_000 },
+    );
+  });
+
+  it('enables a custom resource type, validating templates with its schema', async () => {
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'widgets.example.com' },
+      spec: {
+        group: 'example.com',
+        scope: 'Namespaced',
+        names: { kind: 'Widget', plural: 'widgets', singular: 'widget' },
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: {
+              openAPIV3Schema: {
+                type: 'object',
+                properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } } },
+              },
+            },
+          },
+        ],
+      },
+    } as KubernetesObject;
+    for (const c of CLUSTERS) await apply(member[c]!, crd);
+    await waitFor(
+      'Widget served in the host',
+      async () =>
+        (
+          await fedctl(['enable', 'widgets.example.com', '--host-cluster-context', 'cluster0'], {
+            kubeconfig,
+          })
+        ).exitCode === 0,
+      { timeoutMs: 30_000 },
+    );
+    const widget = (size: unknown) =>
+      ({
+        apiVersion: TYPES,
+        kind: 'FederatedWidget',
+        metadata: { name: 'w', namespace: 'crud' },
+        spec: { template: { spec: { size } }, placement: { clusters: [{ name: 'cluster2' }] } },
+      }) as KubernetesObject;
+    // The target's schema now validates the template at the API server.
+    await waitFor(
+      'the FederatedWidget CRD to be served',
+      async () => {
+        try {
+          await apply(host, widget('big'));
+          return false;
+        } catch (e) {
+          return /size|integer/.test(String((e as Error).message ?? e)) ? true : false;
+        }
+      },
+      { timeoutMs: 30_000 },
+    );
+    await apply(host, widget(3));
+    const w = await waitFor(
+      'Widget w in cluster2',
+      () =>
+        read<KubernetesObject & { spec?: { size?: number } }>(
+          member.cluster2!,
+          'example.com/v1',
+          'Widget',
+          'w',
+          'crud',
+        ),
+      { timeoutMs: 60_000 },
+    );
+    expect(w.spec?.size).toBe(3);
+  });
+
+  it('federates an existing object and disables a type with its CRD', async () => {
+    await apply(host, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'existing', namespace: 'crud' },
+      data: { from: 'host' },
+    } as KubernetesObject);
+    const printed = await fedctlOk(
+      [
+        'federate',
+        'configmaps',
+        'existing',
+        '-n',
+        'crud',
+        '-o',
+        'yaml',
+        '--host-cluster-context',
+        'cluster0',
+      ],
+      { kubeconfig },
+    );
+    expect(printed.stdout).toContain('kind: FederatedConfigMap');
+    await fedctlOk(
+      ['federate', 'configmaps', 'existing', '-n', 'crud', '--host-cluster-context', 'cluster0'],
+      { kubeconfig },
+    );
+    for (const c of CLUSTERS) {
+      await waitFor(`ConfigMap existing managed in ${c}`, async () => {
+        const cm = await read<KubernetesObject & { data?: Record<string, string> }>(
+          member[c]!,
+          'v1',
+          'ConfigMap',
+          'existing',
+          'crud',
+        );
+        return managed(cm) === 'true' && cm?.data?.from === 'host';
+      });
+    }
+    const off = await fedctlOk(
+      ['disable', 'widgets.example.com', '--delete-crd', '--host-cluster-context', 'cluster0'],
+      { kubeconfig },
+    );
+    expect(off.stdout).toContain('federatedwidgets.types.kubefed.io deleted');
+    await waitFor(
+      'FederatedWidget CRD gone',
+      async () =>
+        (await read(
+          host,
+          'apiextensions.k8s.io/v1',
+          'CustomResourceDefinition',
+          'federatedwidgets.types.kubefed.io',
+        )) === undefined,
+    );
+  });
+});
+
 describe('bad input', () => {
   const cm = KINDS[0]!;
 

@@ -10,7 +10,8 @@ import {
   kubeFedClusterCrd,
   replicaSchedulingPreferenceCrd,
 } from './crds.ts';
-import { CRDS_DIR, renderCrdFiles, sortKeys } from './generate-crds.ts';
+import { CRDS_DIR, renderCrdFiles } from './generate-crds.ts';
+import { sortKeys } from './json.ts';
 import type { JSONSchemaProps } from './schema.ts';
 
 /** Problems that would make the API server refuse a CRD as non-structural, as path: message. */

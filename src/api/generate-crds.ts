@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { coreCustomResourceDefinitions, defaultFederatedCustomResourceDefinitions } from './crds.ts';
 import { dnsCustomResourceDefinitions } from './dns.ts';
+import { sortKeys } from './json.ts';
 
 export const CRDS_DIR = resolve(fileURLToPath(new URL('../../crds', import.meta.url)));
 
@@ -36,19 +37,6 @@ export function renderCrdFiles(): Map<string, string> {
 function render(crd: object): string {
   // lineWidth 0: never fold long descriptions, so diffs stay one line per change.
   return HEADER + stringify(sortKeys(crd), { lineWidth: 0, minContentWidth: 0 });
-}
-
-/** Recursively sorts object keys (arrays keep their order: it is meaningful). */
-export function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
-    );
-  }
-  return value;
 }
 
 /** Writes the files and removes stale *.yaml in the directory. Returns what changed. */

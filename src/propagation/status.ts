@@ -11,6 +11,7 @@ import {
   PropagationReason,
   setCondition,
 } from '../api/conditions.ts';
+import { sortKeys } from '../api/json.ts';
 import type { ClusterPropagationStatus, Condition, FederatedStatus } from '../api/types.ts';
 
 /** What happened in one cluster. `status` is a PropagationStatus code; absent or '' = in sync. */
@@ -118,16 +119,4 @@ function toClusterStatus(o: ClusterOutcome): ClusterPropagationStatus {
     ...(o.status && o.message ? { message: o.message } : {}),
     ...(o.remoteStatus !== undefined ? { remoteStatus: o.remoteStatus } : {}),
   };
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
-    );
-  }
-  return value;
 }
