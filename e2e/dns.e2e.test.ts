@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/kube/exec.ts';
+import { patchStatus } from '../src/kube/resources.ts';
 import { ControllerProcess, fedctlOk } from './support/fedctl.ts';
 import { apply, clusterApi, mergePatch, read, remove } from './support/kube.ts';
 import { type E2ETestbed, startTestbed } from './support/testbed.ts';
@@ -15,6 +16,7 @@ import { resolveA } from './testbed/index.ts';
 // (the TiDB-on-EKS layout). cluster0 is the host; every cluster is a member.
 
 const NS = 'kube-federation-system';
+const SERVICE_REF = { group: '', version: 'v1', kind: 'Service', plural: 'services', namespaced: true };
 const DNS = 'multiclusterdns.kubefed.io/v1alpha1';
 
 type DnsRecordObject = KubernetesObject & {
@@ -32,6 +34,8 @@ describe.each(['distinct', 'shared'] as const)('cross-cluster DNS with %s cluste
   let host: KubernetesObjectApi;
   const api: Record<string, KubernetesObjectApi> = {};
   let failed = false;
+  /** Each Corefile before fedctl wrote anything. */
+  const original: Record<string, string> = {};
   const dnsOf = (c: string) => tb.status.clusters.find((x) => x.name === c)!.dns;
   const domainOf = (c: string) => tb.status.clusters.find((x) => x.name === c)!.domain;
   const corefile = async (c: string) =>
@@ -117,6 +121,7 @@ describe.each(['distinct', 'shared'] as const)('cross-cluster DNS with %s cluste
       await fedctlOk(['join', c.name, '--cluster-context', c.name, '--host-cluster-context', 'cluster0'], {
         kubeconfig,
       });
+    for (const c of tb.status.clusters) original[c.name] = await corefile(c.name);
     await waitFor('Domain CRD served', async () => {
       await apply(host, {
         apiVersion: DNS,
@@ -188,9 +193,12 @@ describe.each(['distinct', 'shared'] as const)('cross-cluster DNS with %s cluste
 
       // Routes between node namespaces, planned from the Node objects and applied by `fedctl routes`.
       const contexts = 'cluster0,cluster1,cluster2';
-      const first = await fedctlOk(['routes', '--contexts', contexts, '--apply', '--via', 'netns'], {
-        kubeconfig,
-      });
+      const first = await fedctlOk(
+        ['routes', '--contexts', contexts, '--apply', '--via', 'netns', '--netns-map', netnsMap()],
+        {
+          kubeconfig,
+        },
+      );
       expect(first.stdout).toMatch(/added|replaced|created/i);
       const again = await fedctlOk(['routes', '--contexts', contexts, '--apply', '--via', 'netns'], {
         kubeconfig,
@@ -241,32 +249,10 @@ describe.each(['distinct', 'shared'] as const)('cross-cluster DNS with %s cluste
         metadata: { name: 'web', namespace: ns },
         spec: { type: 'LoadBalancer', selector: { app: 'sample-nginx' }, ports: [{ port: 80 }] },
       } as KubernetesObject);
-      await api
-        .cluster1!.patch(
-          {
-            apiVersion: 'v1',
-            kind: 'Service',
-            metadata: { name: 'web', namespace: ns },
-            status: { loadBalancer: { ingress: [{ ip: '198.51.100.7' }] } },
-          } as never,
-          undefined,
-          undefined,
-          undefined,
-          undefined,
-          'application/merge-patch+json' as never,
-        )
-        .catch(async () => {
-          const { kc } = clusterApi(kubeconfig, 'cluster1');
-          const { CoreV1Api } = await import('@kubernetes/client-node');
-          await kc.makeApiClient(CoreV1Api).patchNamespacedServiceStatus(
-            {
-              name: 'web',
-              namespace: ns,
-              body: { status: { loadBalancer: { ingress: [{ ip: '198.51.100.7' }] } } },
-            },
-            undefined as never,
-          );
-        });
+      // Status is a subresource: a patch of the Service itself would drop it.
+      await patchStatus(clusterApi(kubeconfig, 'cluster1').kc, SERVICE_REF, 'web', ns, {
+        loadBalancer: { ingress: [{ ip: '198.51.100.7' }] },
+      });
       void svc;
       await apply(host, {
         apiVersion: DNS,
@@ -329,14 +315,21 @@ describe.each(['distinct', 'shared'] as const)('cross-cluster DNS with %s cluste
   it(
     'refuses a hostile cluster domain and an unknown DNS address with reasons, writing no block for them',
     tracked(async () => {
-      const before0 = await corefile('cluster0');
-      // cluster2 serves the record's Service too, but nobody can tell where its DNS answers.
-      await samplePeer('cluster2', nsOf('cluster1'));
+      // cluster2 serves a recorded Service too (in its own namespace where namespaces differ by
+      // cluster), but nobody can tell where its DNS answers.
+      await samplePeer('cluster2', nsOf('cluster2'));
+      await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: nsOf('cluster2') } });
+      await apply(host, {
+        apiVersion: DNS,
+        kind: 'ServiceDNSRecord',
+        metadata: { name: 'sample-nginx-peer', namespace: nsOf('cluster2') },
+        spec: { domainRef: 'fed' },
+      } as KubernetesObject);
       await remove(api.cluster2!, 'v1', 'Service', 'cross-cluster-dns', 'kube-system');
       const noAddress = await waitFor(
         'NoDnsAddress reported',
         async () => {
-          const c = await condition('sample-nginx-peer', nsOf('cluster1'), 'ForwardZonesConfigured');
+          const c = await condition('sample-nginx-peer', nsOf('cluster2'), 'ForwardZonesConfigured');
           return c?.status === 'False' && /NoDnsAddress/.test(`${c.reason} ${c.message}`) ? c : undefined;
         },
         { timeoutMs: 90_000 },
@@ -358,20 +351,19 @@ describe.each(['distinct', 'shared'] as const)('cross-cluster DNS with %s cluste
       expect(hostile.message).toContain('cluster1');
       for (const c of ['cluster0', 'cluster1', 'cluster2']) expect(await corefile(c)).not.toContain('evil');
       await mergePatch(host, kfc, { metadata: { annotations: { 'fedctl.io/cluster-domain': null } } });
-      void before0;
     }),
   );
 
   it(
-    'removes the blocks when the last record is deleted, and the name stops resolving',
+    'removes the blocks when the last record is deleted, and restores the Corefile byte for byte when the Domain goes',
     tracked(async () => {
-      for (const r of ['sample-nginx-peer']) await remove(host, DNS, 'ServiceDNSRecord', r, nsOf('cluster1'));
+      for (const ns of new Set([nsOf('cluster1'), nsOf('cluster2')]))
+        await remove(host, DNS, 'ServiceDNSRecord', 'sample-nginx-peer', ns);
+      const forwardZone =
+        layout === 'shared' ? `${nsOf('cluster1')}.svc.cluster.local:` : `${domainOf('cluster1')}:`;
       await waitFor(
-        "fedctl's section gone from cluster0",
-        async () =>
-          !(await corefile('cluster0')).includes(
-            `${domainOf('cluster1') === domainOf('cluster0') ? nsOf('cluster1') : domainOf('cluster1')}`,
-          ) || !(await corefile('cluster0')).includes('fedctl:begin'),
+        `the ${forwardZone} block gone from cluster0`,
+        async () => !(await corefile('cluster0')).includes(forwardZone),
         { timeoutMs: 60_000 },
       );
       await waitFor(
@@ -379,9 +371,20 @@ describe.each(['distinct', 'shared'] as const)('cross-cluster DNS with %s cluste
         async () => (await resolveA(dnsOf('cluster0'), peerName('cluster1'))).length === 0,
         { timeoutMs: 60_000 },
       );
-      await fedctlOk(['routes', '--contexts', 'cluster0,cluster1,cluster2', '--delete', '--via', 'netns'], {
-        kubeconfig,
-      });
+      // Without a Domain nothing is left to serve: the section goes and the original bytes are back.
+      await remove(host, DNS, 'Domain', 'fed', NS);
+      for (const c of ['cluster0', 'cluster1']) {
+        await waitFor(
+          `${c}'s Corefile back to its original bytes`,
+          async () => (await corefile(c)) === original[c],
+          { timeoutMs: 60_000 },
+        );
+      }
+      const removed = await fedctlOk(
+        ['routes', '--contexts', 'cluster0,cluster1,cluster2', '--delete', '--via', 'netns'],
+        { kubeconfig },
+      );
+      expect(removed.stdout).toMatch(/deleted/);
     }),
   );
 });

@@ -5,7 +5,7 @@ import { request as httpsRequest } from 'node:https';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { CROSS_CLUSTER_DNS_LABEL } from '../../src/api/constants.ts';
+import { CROSS_CLUSTER_DNS_LABEL, NETNS_ANNOTATION } from '../../src/api/constants.ts';
 import type { Binaries } from './binaries.ts';
 import { nodeIP, nodeSubnet, parseCidr } from './cidr.ts';
 import { renderCorefile } from './corefile.ts';
@@ -664,6 +664,16 @@ export async function upLocal({ state, binaries, log }: LocalUpInput): Promise<v
     if (opts.netns) {
       await setUpNetns(rec, state);
       await addPodRoutes(state);
+      // `fedctl routes --via netns` finds each node's namespace from this annotation.
+      await Promise.all(
+        ctxs.flatMap((ctx) =>
+          ctx.rec.nodes.map((n) =>
+            ctx.http!.mergePatch(`/api/v1/nodes/${n.name}`, {
+              metadata: { annotations: { [NETNS_ANNOTATION]: n.netns } },
+            }),
+          ),
+        ),
+      );
       log(`network namespaces ready (fabric ${state.fabricNetns}, nodes on ${nodeSubnet(state.idByte)})`);
     }
     await Promise.all(ctxs.map((ctx) => setUpDns(rec, log, binaries, ports, ctx)));
