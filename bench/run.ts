@@ -219,6 +219,10 @@ try {
     `controller RSS with ${N + LATENCY_SAMPLES + 1} federated and ${3 * (N + LATENCY_SAMPLES + 1)} member objects cached`,
     `${(Number(rss) / 1024).toFixed(0)} MiB`,
   );
+  const heapUsed = (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).match(
+    /^nodejs_heap_used_bytes (\S+)/m,
+  )?.[1];
+  report('controller V8 heap in use (same moment)', `${(Number(heapUsed) / 2 ** 20).toFixed(0)} MiB`);
 
   // ---- DNS: record → name resolves from every other cluster, vs. the same block written by hand
   const dnsOf = (c: string) => tb.status.clusters.find((x) => x.name === c)!.dns;

@@ -70,6 +70,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   if (!opts.skipInstall) await installControlPlane(host, namespace, log);
 
   const metrics = new Registry();
+  const rss = metrics.gauge('process_resident_memory_bytes', 'Resident memory of the controller process');
+  const heap = metrics.gauge('nodejs_heap_used_bytes', 'V8 heap in use');
+  metrics.onCollect(() => {
+    const m = process.memoryUsage();
+    rss.set({}, m.rss);
+    heap.set({}, m.heapUsed);
+  });
   const config = new SupervisedInformer<KubeFedConfig & KubernetesObject>({
     name: `${host.name}/kubefedconfigs`,
     kc: host.kc,

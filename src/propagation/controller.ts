@@ -86,8 +86,22 @@ export class FederatedTypeController {
       resyncMs: deps.resyncMs,
       logger: this.#log,
     });
-    const enqueue = (obj: KubernetesObject) => this.enqueue(keyOf(obj));
+    const enqueue = (obj: KubernetesObject, old?: KubernetesObject) =>
+      this.#enqueueEvent(keyOf(obj), obj, old);
     for (const ev of ['add', 'update', 'delete'] as const) this.#hostInformer.on(ev, enqueue);
+  }
+
+  /**
+   * A resync re-delivers every cached object unchanged (same resourceVersion). Enqueued at once, a
+   * thousand of them would make a real change wait behind them; spread over a window they yield.
+   */
+  #enqueueEvent(key: string, obj: KubernetesObject, old?: KubernetesObject): void {
+    const rv = obj.metadata?.resourceVersion;
+    if (old && rv !== undefined && rv === old.metadata?.resourceVersion) {
+      this.#queue.addAfter(key, Math.random() * resyncSpreadMs(this.#deps.resyncMs));
+    } else {
+      this.#queue.add(key);
+    }
   }
 
   /** Federated objects currently in the host cache (read-only). */
@@ -189,7 +203,8 @@ export class FederatedTypeController {
       });
       const entry = { clients: m.clients, informer, synced: false };
       this.#memberInformers.set(m.name, entry);
-      const enqueue = (obj: KubernetesObject) => this.enqueue(this.federatedKeyOf(obj));
+      const enqueue = (obj: KubernetesObject, old?: KubernetesObject) =>
+        this.#enqueueEvent(this.federatedKeyOf(obj), obj, old);
       for (const ev of ['add', 'update', 'delete'] as const) informer.on(ev, enqueue);
       informer.start().then(
         () => {
@@ -279,6 +294,11 @@ class RetryLater extends Error {
   constructor(key: string) {
     super(`retry ${key}`);
   }
+}
+
+/** Window over which resync re-enqueues are spread: half the period, at most 30 s. */
+export function resyncSpreadMs(resyncMs = 300_000): number {
+  return Math.min(resyncMs / 2, 30_000);
 }
 
 /** Pure form of FederatedTypeController.federatedKeyOf. */
