@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { federatedKeyFor, refsOf, splitKey } from './controller.ts';
+import { federatedKeyFor, refsOf, resyncSpreadMs, splitKey } from './controller.ts';
 
 const ref = (kind: string, namespaced: boolean) => ({
   group: '',
@@ -76,5 +76,13 @@ describe('refsOf', () => {
       plural: 'federateddeployments',
       namespaced: true,
     });
+  });
+});
+
+describe('resyncSpreadMs', () => {
+  it('spreads resync re-enqueues over half the period, at most 30 s', () => {
+    expect(resyncSpreadMs(20_000)).toBe(10_000);
+    expect(resyncSpreadMs(300_000)).toBe(30_000);
+    expect(resyncSpreadMs()).toBe(30_000);
   });
 });
