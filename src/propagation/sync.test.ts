@@ -366,6 +366,24 @@ describe('syncFederatedObject', () => {
     expect(writes[0]).toBe(`finalizers ${SYNC_FINALIZER}`);
   });
 
+  it('fails the reconcile (so it is retried) when the finalizer cannot be written', async () => {
+    const { ctx } = setup({ members: { cluster0: {} } });
+    ctx.hostWriter.setFinalizers = async () => {
+      throw Object.assign(new Error('conflict'), {
+        code: 409,
+        body: JSON.stringify({ reason: 'Conflict', message: 'conflict' }),
+      });
+    };
+    await expect(
+      syncFederatedObject(
+        'web',
+        'test',
+        fedDeployment({ placement: { clusters: [{ name: 'cluster0' }] } }, { finalizers: [] }),
+        ctx,
+      ),
+    ).rejects.toThrow('conflict');
+  });
+
   it('on deletion removes member objects, then the finalizer once they are gone', async () => {
     const deleting = fedDeployment({}, { deletionTimestamp: new Date() });
     const { ctx, writes } = setup({ members: { cluster0: { objects: [memberCopy()] }, cluster1: {} } });

@@ -116,14 +116,22 @@ export async function syncFederatedObject(
 
   if (fed.metadata?.deletionTimestamp) return finalize(fed, name, targetNamespace, ctx, counter);
 
-  if (!fed.metadata?.finalizers?.includes(SYNC_FINALIZER)) {
-    await ctx.hostWriter.setFinalizers(fed, [...(fed.metadata?.finalizers ?? []), SYNC_FINALIZER]);
-    counter.writes++;
-  }
+  // The finalizer is sent alongside the member writes rather than before them: it saves a round trip
+  // on every new object, and if the federated object vanishes before the finalizer lands, its member
+  // copies are removed as strays (the `!fed` branch above).
+  const finalizerAdded = fed.metadata?.finalizers?.includes(SYNC_FINALIZER)
+    ? Promise.resolve()
+    : ctx.hostWriter.setFinalizers(fed, [...(fed.metadata?.finalizers ?? []), SYNC_FINALIZER]).then(() => {
+        counter.writes++;
+      });
+  // Surfaced in writeStatus; a rejection must not go unhandled while member writes run.
+  finalizerAdded.catch(() => undefined);
 
   const generation = fed.metadata?.generation;
   const now = ctx.now?.() ?? new Date();
+  // Every path ends here, so a failed finalizer write always surfaces (and is retried).
   const writeStatus = async (status: PropagationStatus) => {
+    await finalizerAdded;
     if (statusEqual(fed.status, status)) return;
     await ctx.hostWriter.writeStatus(fed, status);
     counter.writes++;
