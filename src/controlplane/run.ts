@@ -10,6 +10,7 @@ import type { Logger } from '../kube/logger.ts';
 import { Registry } from '../kube/metrics.ts';
 import { patchStatus, type ResourceRef } from '../kube/resources.ts';
 import { startHttpServer } from '../kube/server.ts';
+import { SchedulingController } from '../scheduling/controller.ts';
 import { installControlPlane, KUBEFEDCONFIG_NAME } from './install.ts';
 import { TypeManager } from './type-manager.ts';
 
@@ -93,6 +94,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
 
   let types: TypeManager | undefined;
   let dns: DnsController | undefined;
+  let scheduling: SchedulingController | undefined;
   const clusterReady = metrics.gauge('fedctl_cluster_ready', 'Member cluster readiness (1 Ready, 0 not)', [
     'cluster',
   ]);
@@ -113,6 +115,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       log.info('cluster readiness changed', { cluster: name, ready });
       types?.clustersChanged();
       dns?.enqueueAll();
+      scheduling?.enqueueAll();
     },
   });
   await prober.probeNow();
@@ -132,6 +135,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     void prober.probeNow();
     types?.clustersChanged();
     dns?.enqueueAll();
+    scheduling?.enqueueAll();
   });
   await types.start();
   dns = new DnsController({
@@ -145,6 +149,14 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     forceTcp: opts.dnsForceTcp,
   });
   await dns.start();
+  scheduling = new SchedulingController({
+    host,
+    members: () => registry.members(),
+    isReady: (name) => prober.isReady(name),
+    log,
+    metrics,
+  });
+  await scheduling.start();
 
   const queueDepth = metrics.gauge('fedctl_workqueue_depth', 'Keys waiting in each type controller queue', [
     'type',
@@ -181,6 +193,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     async stop() {
       clearInterval(depthTimer);
       prober.stop();
+      await scheduling?.stop();
       await dns?.stop();
       await types?.stop();
       registry.stop();
