@@ -139,23 +139,6 @@ function networkError(kc: KubeConfig, req: KubeRequest, e: unknown): Error {
  * Sends one request with the KubeConfig's credentials and returns the response without judging its
  * status. Network failures throw an Error naming the server and path (cause attached).
  */
-// client-node 2.0.1 builds a new undici Agent in every applySecurityAuthentication call, so each
-// request would open a fresh TCP+TLS connection and leave an agent behind. Keep the first one per
-// KubeConfig (a KubeConfig holds one cluster and one identity; new credentials mean a new KubeConfig).
-const dispatchers = new WeakMap<KubeConfig, NonNullable<ReturnType<RequestContext['getDispatcher']>>>();
-
-function reuseDispatcher(kc: KubeConfig, ctx: RequestContext): void {
-  const cached = dispatchers.get(kc);
-  if (cached) {
-    const fresh = ctx.getDispatcher();
-    ctx.setDispatcher(cached);
-    if (fresh && fresh !== cached) void fresh.close().catch(() => undefined);
-    return;
-  }
-  const first = ctx.getDispatcher();
-  if (first) dispatchers.set(kc, first);
-}
-
 export async function kubeFetch(kc: KubeConfig, req: KubeRequest): Promise<KubeResponse> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error(`kubeconfig context "${kc.getCurrentContext()}" has no cluster`);
@@ -175,8 +158,8 @@ export async function kubeFetch(kc: KubeConfig, req: KubeRequest): Promise<KubeR
   );
   if (signals.length > 0)
     ctx.setSignal(signals.length === 1 ? (signals[0] as AbortSignal) : AbortSignal.any(signals));
+  // A PooledKubeConfig (src/kube/clients.ts) reuses its connections here.
   await kc.applySecurityAuthentication(ctx);
-  reuseDispatcher(kc, ctx);
   try {
     const res = await http.send(ctx).toPromise();
     return {
