@@ -355,7 +355,7 @@ describe.each(['distinct', 'shared'] as const)('cross-cluster DNS with %s cluste
   );
 
   it(
-    'removes the blocks when the last record is deleted, and restores the Corefile byte for byte when the Domain goes',
+    'removes the blocks when the last record is deleted, and restores Corefiles byte for byte on unjoin and when the Domain goes',
     tracked(async () => {
       for (const ns of new Set([nsOf('cluster1'), nsOf('cluster2')]))
         await remove(host, DNS, 'ServiceDNSRecord', 'sample-nginx-peer', ns);
@@ -371,9 +371,16 @@ describe.each(['distinct', 'shared'] as const)('cross-cluster DNS with %s cluste
         async () => (await resolveA(dnsOf('cluster0'), peerName('cluster1'))).length === 0,
         { timeoutMs: 60_000 },
       );
+      // Unjoining a cluster removes fedctl's section from its own Corefile.
+      expect(await corefile('cluster1')).toContain('fedctl:begin');
+      await fedctlOk(
+        ['unjoin', 'cluster1', '--cluster-context', 'cluster1', '--host-cluster-context', 'cluster0'],
+        { kubeconfig },
+      );
+      expect(await corefile('cluster1')).toBe(original.cluster1);
       // Without a Domain nothing is left to serve: the section goes and the original bytes are back.
       await remove(host, DNS, 'Domain', 'fed', NS);
-      for (const c of ['cluster0', 'cluster1']) {
+      for (const c of ['cluster0']) {
         await waitFor(
           `${c}'s Corefile back to its original bytes`,
           async () => (await corefile(c)) === original[c],
