@@ -216,7 +216,7 @@ describe.each(['distinct', 'shared'] as const)('cross-cluster DNS with %s cluste
           node1.netns!,
           process.execPath,
           '-e',
-          `require('net').createServer((s) => s.end('hello from cluster1\\n')).listen(80, '${pod1.ip}', () => console.log('listening')); setTimeout(() => process.exit(0), 20000);`,
+          `const srv = require('net').createServer((s) => { s.end('hello from cluster1\\n'); srv.close(); }).listen(80, '${pod1.ip}', () => console.log('listening')); setTimeout(() => process.exit(0), 20000).unref();`,
         ],
         { timeoutMs: 25_000 },
       );
@@ -243,7 +243,7 @@ describe.each(['distinct', 'shared'] as const)('cross-cluster DNS with %s cluste
     tracked(async () => {
       // A LoadBalancer Service whose ingress address is documentation space (never contacted: only DNS answers it).
       const ns = nsOf('cluster1');
-      const svc = await apply(api.cluster1!, {
+      await apply(api.cluster1!, {
         apiVersion: 'v1',
         kind: 'Service',
         metadata: { name: 'web', namespace: ns },
@@ -253,7 +253,6 @@ describe.each(['distinct', 'shared'] as const)('cross-cluster DNS with %s cluste
       await patchStatus(clusterApi(kubeconfig, 'cluster1').kc, SERVICE_REF, 'web', ns, {
         loadBalancer: { ingress: [{ ip: '198.51.100.7' }] },
       });
-      void svc;
       await apply(host, {
         apiVersion: DNS,
         kind: 'ServiceDNSRecord',

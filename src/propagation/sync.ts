@@ -107,7 +107,7 @@ export async function syncFederatedObject(
 
   if (!fed) {
     const outcomes = await forEachCluster(ctx.members, async (m) => {
-      const existing = m.ready && m.synced ? m.cached(targetName(name, ctx), targetNamespace) : undefined;
+      const existing = m.ready && m.synced ? m.cached(name, targetNamespace) : undefined;
       if (!existing) return undefined;
       return removeFromMember(m, existing, ctx, counter, false);
     });
@@ -205,10 +205,6 @@ export async function syncFederatedObject(
 const isRetryable = (o: ClusterOutcome | undefined) =>
   o?.status !== undefined &&
   (isRecoverablePropagationStatus(o.status) || o.status === PropagationStatusCode.WaitingForRemoval);
-
-function targetName(name: string, _ctx: SyncContext): string {
-  return name;
-}
 
 async function reconcileMembers(
   fed: FederatedObject,
