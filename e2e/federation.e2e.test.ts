@@ -485,7 +485,7 @@ describe('enable, federate, disable', () => {
           await apply(host, widget('big'));
           return false;
         } catch (e) {
-          return /size|integer/.test(String((e as Error).message ?? e)) ? true : false;
+          return /size|integer/.test(String((e as Error).message ?? e));
         }
       },
       { timeoutMs: 30_000 },
