@@ -548,7 +548,10 @@ describe('enable, federate, disable', () => {
       ['disable', 'widgets.example.com', '--delete-crd', '--host-cluster-context', 'cluster0'],
       { kubeconfig },
     );
+    expect(off.stdout).toContain('1 FederatedWidget object(s) deleted');
     expect(off.stdout).toContain('federatedwidgets.types.kubefed.io deleted');
+    // The controller removed the member copy before the type went away.
+    expect(await read(member.cluster2!, 'example.com/v1', 'Widget', 'w', 'crud')).toBeUndefined();
     await waitFor(
       'FederatedWidget CRD gone',
       async () =>

@@ -32,7 +32,7 @@ host. Works for any type the host serves, custom resources included (their schem
     .argument('<type>', 'the type, as given to enable')
     .option(
       '--delete-crd',
-      'also delete the Federated<Kind> CRD, and with it every federated object of that kind',
+      'also delete every federated object of that kind (the running controller removes their member copies, or orphans them where asked) and then the Federated<Kind> CRD',
       false,
     )
     .addHelpText('after', '\nExample:\n  fedctl disable statefulsets.apps --delete-crd')

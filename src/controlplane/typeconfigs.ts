@@ -100,13 +100,42 @@ export async function disableType(
   namespace: string,
   input: string,
   deleteCrd: boolean,
+  opts: { timeoutMs?: number } = {},
 ): Promise<string[]> {
   const ftc = await findTypeConfig(host, namespace, input);
+  const { federated } = refsOf(ftc);
   const done: string[] = [];
+  if (deleteCrd) {
+    // Federated objects carry the sync finalizer. Deleting the type config first would stop their
+    // controller and leave the CRD Terminating forever, so they go first, while the controller still
+    // removes their member copies (or orphans them where asked).
+    const { items } = await listResource(host.kc, federated);
+    await Promise.all(
+      items.map((o) =>
+        deleteResource(host.kc, federated, o.metadata?.name ?? '', o.metadata?.namespace).catch((e) =>
+          isNotFound(e) ? undefined : Promise.reject(e),
+        ),
+      ),
+    );
+    const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+    for (;;) {
+      const left = (await listResource(host.kc, federated)).items;
+      if (left.length === 0) break;
+      if (Date.now() > deadline) {
+        const names = left
+          .map((o) => `${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}`)
+          .join(', ');
+        throw new Error(
+          `${federated.kind} objects still being deleted (${names}): is fedctl controller running? Nothing else was changed`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    if (items.length > 0) done.push(`${items.length} ${federated.kind} object(s) deleted`);
+  }
   await deleteResource(host.kc, FTC_REF, ftc.metadata?.name ?? '', namespace);
   done.push(`federatedtypeconfig/${ftc.metadata?.name} deleted`);
   if (deleteCrd) {
-    const { federated } = refsOf(ftc);
     const crdName = `${federated.plural}.${federated.group}`;
     try {
       await deleteResource(host.kc, CRD_REF, crdName);
