@@ -1,13 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/kube/exec.ts';
 import { patchStatus } from '../src/kube/resources.ts';
-import { ControllerProcess, fedctlOk } from './support/fedctl.ts';
+import { fedctlOk } from './support/fedctl.ts';
+import { type Federation, startFederation } from './support/federation.ts';
 import { apply, clusterApi, mergePatch, read, remove } from './support/kube.ts';
-import { type E2ETestbed, startTestbed } from './support/testbed.ts';
+import type { E2ETestbed } from './support/testbed.ts';
 import { waitFor } from './support/wait.ts';
 import { resolveA } from './testbed/index.ts';
 
@@ -27,12 +27,11 @@ type DnsRecordObject = KubernetesObject & {
 };
 
 describe.each(['distinct', 'shared'] as const)('cross-cluster DNS with %s cluster domains', (layout) => {
-  const work = mkdtempSync(join(tmpdir(), `fedctl-e2e-dns-${layout}-`));
-  const controller = new ControllerProcess(join(work, 'controller.log'));
+  let fed: Federation;
   let tb: E2ETestbed;
   let kubeconfig: string;
   let host: KubernetesObjectApi;
-  const api: Record<string, KubernetesObjectApi> = {};
+  let api: Record<string, KubernetesObjectApi>;
   let failed = false;
   /** Each Corefile before fedctl wrote anything. */
   const original: Record<string, string> = {};
@@ -89,7 +88,7 @@ describe.each(['distinct', 'shared'] as const)('cross-cluster DNS with %s cluste
 
   /** The testbed's status JSON as a file: `fedctl routes --netns-map` reads node namespaces from it. */
   const netnsMap = () => {
-    const file = join(work, 'status.json');
+    const file = join(tb.stateDir, 'status-for-routes.json');
     writeFileSync(file, JSON.stringify(tb.status));
     return file;
   };
@@ -98,29 +97,8 @@ describe.each(['distinct', 'shared'] as const)('cross-cluster DNS with %s cluste
     `sample-nginx.sample-nginx-peer.${nsOf(cluster)}.svc.${domainOf(cluster)}`;
 
   beforeAll(async () => {
-    tb = await startTestbed({ clusters: 3, clusterDomain: layout, stateDir: join(work, 'testbed') });
-    kubeconfig = tb.status.kubeconfig;
-    for (const c of tb.status.clusters) api[c.name] = clusterApi(kubeconfig, c.name).api;
-    host = api.cluster0!;
-    controller.start(
-      ['--host-cluster-context', 'cluster0', '--metrics-port', '0', '--coredns-binary', tb.binDir],
-      kubeconfig,
-    );
-    await waitFor(
-      'the controller to install its CRDs',
-      () =>
-        read(
-          host,
-          'apiextensions.k8s.io/v1',
-          'CustomResourceDefinition',
-          'servicednsrecords.multiclusterdns.kubefed.io',
-        ),
-      { timeoutMs: 60_000 },
-    );
-    for (const c of tb.status.clusters)
-      await fedctlOk(['join', c.name, '--cluster-context', c.name, '--host-cluster-context', 'cluster0'], {
-        kubeconfig,
-      });
+    fed = await startFederation({ name: `dns-${layout}`, clusterDomain: layout });
+    ({ tb, kubeconfig, host, api } = fed);
     for (const c of tb.status.clusters) original[c.name] = await corefile(c.name);
     await waitFor('Domain CRD served', async () => {
       await apply(host, {
@@ -135,13 +113,7 @@ describe.each(['distinct', 'shared'] as const)('cross-cluster DNS with %s cluste
   }, 900_000);
 
   afterAll(async () => {
-    if (failed) {
-      process.stderr.write(
-        `\n--- controller log (tail) ---\n${controller.tail(150)}\n--- testbed ---\n${await tb?.diagnostics()}\n`,
-      );
-    }
-    await controller.stop();
-    await tb?.down();
+    await fed?.stop(failed);
   }, 300_000);
 
   const tracked = (fn: () => Promise<void>) => async () => {

@@ -1,11 +1,9 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ControllerProcess, fedctl, fedctlOk } from './support/fedctl.ts';
-import { apply, clusterApi, mergePatch, read, readManifests, remove } from './support/kube.ts';
-import { type E2ETestbed, startTestbed } from './support/testbed.ts';
+import { fedctl, fedctlOk } from './support/fedctl.ts';
+import { type Federation, startFederation } from './support/federation.ts';
+import { apply, mergePatch, read, readManifests, remove } from './support/kube.ts';
 import { waitFor } from './support/wait.ts';
 
 // The federation core on three real local clusters: cluster0 is host and member, cluster1 and
@@ -13,69 +11,17 @@ import { waitFor } from './support/wait.ts';
 
 const CLUSTERS = ['cluster0', 'cluster1', 'cluster2'] as const;
 const TYPES = 'types.kubefed.io/v1beta1';
-const NS = 'kube-federation-system';
-let tb: E2ETestbed;
+let fed: Federation;
 let kubeconfig: string;
 let host: KubernetesObjectApi;
-const member: Record<string, KubernetesObjectApi> = {};
-const work = mkdtempSync(join(tmpdir(), 'fedctl-e2e-federation-'));
-const controller = new ControllerProcess(join(work, 'controller.log'));
+let member: Record<string, KubernetesObjectApi>;
 let failed = false;
 
 const managed = (o: KubernetesObject | undefined) => o?.metadata?.labels?.['kubefed.io/managed'];
 
 beforeAll(async () => {
-  tb = await startTestbed({ clusters: 3, stateDir: join(work, 'testbed') });
-  kubeconfig = tb.status.kubeconfig;
-  host = clusterApi(kubeconfig, 'cluster0').api;
-  for (const c of CLUSTERS) member[c] = clusterApi(kubeconfig, c).api;
-  // The GitOps path: the shipped crds/ apply as they are; then a KubeFedConfig with a fast health
-  // check so the outage test does not wait 30 s for the default thresholds.
-  for (const crd of readManifests(
-    join(import.meta.dirname, '..', 'crds', 'kubefedconfigs.core.kubefed.io.yaml'),
-  ))
-    await apply(host, crd);
-  await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-  await waitFor('KubeFedConfig CRD to be served', async () => {
-    await apply(host, {
-      apiVersion: 'core.kubefed.io/v1beta1',
-      kind: 'KubeFedConfig',
-      metadata: { name: 'kubefed', namespace: NS },
-      spec: {
-        scope: 'Cluster',
-        clusterHealthCheck: { period: '1s', timeout: '1s', failureThreshold: 2, successThreshold: 1 },
-      },
-    } as KubernetesObject);
-    return true;
-  });
-  controller.start(
-    ['--host-cluster-context', 'cluster0', '--metrics-port', '0', '--resync', '30'],
-    kubeconfig,
-  );
-  await waitFor(
-    'the controller to install the KubeFedCluster CRD',
-    () =>
-      read(host, 'apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'kubefedclusters.core.kubefed.io'),
-    { timeoutMs: 60_000 },
-  );
-  for (const c of CLUSTERS)
-    await fedctlOk(['join', c, '--cluster-context', c, '--host-cluster-context', 'cluster0'], { kubeconfig });
-  await waitFor(
-    'every cluster Ready',
-    async () => {
-      const r = await fedctlOk(['get', 'clusters', '--host-cluster-context', 'cluster0', '-o', 'json'], {
-        kubeconfig,
-      });
-      const items = JSON.parse(r.stdout).items ?? JSON.parse(r.stdout);
-      return (
-        items.length === 3 &&
-        items.every((c: { status?: { conditions?: Array<{ type: string; status: string }> } }) =>
-          c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'),
-        )
-      );
-    },
-    { timeoutMs: 60_000 },
-  );
+  fed = await startFederation({ name: 'federation', controllerArgs: ['--resync', '30'] });
+  ({ kubeconfig, host, api: member } = fed);
 }, 900_000);
 
 afterEach((ctx) => {
@@ -83,12 +29,7 @@ afterEach((ctx) => {
 });
 
 afterAll(async () => {
-  if (failed) {
-    process.stderr.write(`\n--- controller log (tail) ---\n${controller.tail(120)}\n`);
-    process.stderr.write(`--- testbed ---\n${await tb?.diagnostics()}\n`);
-  }
-  await controller.stop();
-  await tb?.down();
+  await fed?.stop(failed);
 }, 300_000);
 
 async function federatedStatus(kind: string, name: string, namespace?: string) {
@@ -629,7 +570,7 @@ describe('bad input', () => {
   });
 
   it('keeps the other clusters converging while one API server is down, and catches up when it returns', async () => {
-    await tb.stopApiServer('cluster2');
+    await fed.tb.stopApiServer('cluster2');
     try {
       await waitFor(
         'cluster2 not Ready',
@@ -655,7 +596,7 @@ describe('bad input', () => {
       );
       expect(st).toBeDefined();
     } finally {
-      await tb.startApiServer('cluster2');
+      await fed.tb.startApiServer('cluster2');
     }
     await waitFor(
       'during-outage in cluster2 after recovery',
@@ -674,7 +615,7 @@ describe('steady state', () => {
   it('sends no writes while nothing changes', async () => {
     const port = await waitFor(
       'the metrics address in the controller log',
-      () => controller.tail(5000).match(/serving \/healthz[^\n]*127\.0\.0\.1:(\d+)/)?.[1],
+      () => fed.controller.tail(5000).match(/serving \/healthz[^\n]*127\.0\.0\.1:(\d+)/)?.[1],
     );
     const writes = async () => {
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

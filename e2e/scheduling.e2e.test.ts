@@ -1,11 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ControllerProcess, fedctlOk } from './support/fedctl.ts';
-import { apply, clusterApi, mergePatch, read, readManifests, remove } from './support/kube.ts';
-import { type E2ETestbed, startTestbed } from './support/testbed.ts';
+import { type Federation, startFederation } from './support/federation.ts';
+import { apply, mergePatch, read, readManifests, remove } from './support/kube.ts';
 import { sleep, waitFor } from './support/wait.ts';
 
 // ReplicaSchedulingPreference on three real local clusters (cluster0 is host and member): the real
@@ -15,15 +12,11 @@ import { sleep, waitFor } from './support/wait.ts';
 const CLUSTERS = ['cluster0', 'cluster1', 'cluster2'] as const;
 const TYPES = 'types.kubefed.io/v1beta1';
 const SCHED = 'scheduling.kubefed.io/v1alpha1';
-const NS = 'kube-federation-system';
 const APP = 'web';
 const EXAMPLES = join(import.meta.dirname, '..', 'examples', 'scheduling');
-let tb: E2ETestbed;
-let kubeconfig: string;
+let fed: Federation;
 let host: KubernetesObjectApi;
-const member: Record<string, KubernetesObjectApi> = {};
-const work = mkdtempSync(join(tmpdir(), 'fedctl-e2e-scheduling-'));
-const controller = new ControllerProcess(join(work, 'controller.log'));
+let member: Record<string, KubernetesObjectApi>;
 let failed = false;
 
 interface Cond {
@@ -78,60 +71,8 @@ async function waitForReplicas(want: Record<string, number>, timeoutMs = 60_000)
 }
 
 beforeAll(async () => {
-  tb = await startTestbed({ clusters: 3, stateDir: join(work, 'testbed') });
-  kubeconfig = tb.status.kubeconfig;
-  host = clusterApi(kubeconfig, 'cluster0').api;
-  for (const c of CLUSTERS) member[c] = clusterApi(kubeconfig, c).api;
-  for (const crd of readManifests(
-    join(import.meta.dirname, '..', 'crds', 'kubefedconfigs.core.kubefed.io.yaml'),
-  ))
-    await apply(host, crd);
-  await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-  await waitFor('KubeFedConfig CRD to be served', async () => {
-    await apply(host, {
-      apiVersion: 'core.kubefed.io/v1beta1',
-      kind: 'KubeFedConfig',
-      metadata: { name: 'kubefed', namespace: NS },
-      spec: {
-        scope: 'Cluster',
-        clusterHealthCheck: { period: '1s', timeout: '1s', failureThreshold: 2, successThreshold: 1 },
-      },
-    } as KubernetesObject);
-    return true;
-  });
-  controller.start(
-    ['--host-cluster-context', 'cluster0', '--metrics-port', '0', '--resync', '30'],
-    kubeconfig,
-  );
-  await waitFor(
-    'the controller to install the RSP CRD',
-    () =>
-      read(
-        host,
-        'apiextensions.k8s.io/v1',
-        'CustomResourceDefinition',
-        'replicaschedulingpreferences.scheduling.kubefed.io',
-      ),
-    { timeoutMs: 60_000 },
-  );
-  for (const c of CLUSTERS)
-    await fedctlOk(['join', c, '--cluster-context', c, '--host-cluster-context', 'cluster0'], { kubeconfig });
-  await waitFor(
-    'every cluster Ready',
-    async () => {
-      const r = await fedctlOk(['get', 'clusters', '--host-cluster-context', 'cluster0', '-o', 'json'], {
-        kubeconfig,
-      });
-      const items = JSON.parse(r.stdout).items ?? JSON.parse(r.stdout);
-      return (
-        items.length === 3 &&
-        items.every((c: { status?: { conditions?: Cond[] } }) =>
-          c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'),
-        )
-      );
-    },
-    { timeoutMs: 60_000 },
-  );
+  fed = await startFederation({ name: 'scheduling' });
+  ({ host, api: member } = fed);
 }, 900_000);
 
 afterEach((ctx) => {
@@ -139,12 +80,7 @@ afterEach((ctx) => {
 });
 
 afterAll(async () => {
-  if (failed) {
-    process.stderr.write(`\n--- controller log (tail) ---\n${controller.tail(120)}\n`);
-    process.stderr.write(`--- testbed ---\n${await tb?.diagnostics()}\n`);
-  }
-  await controller.stop();
-  await tb?.down();
+  await fed?.stop(failed);
 }, 300_000);
 
 describe('ReplicaSchedulingPreference', () => {

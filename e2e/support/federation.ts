@@ -1,0 +1,116 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
+import { ControllerProcess, fedctlOk } from './fedctl.ts';
+import { apply, clusterApi, read, readManifests } from './kube.ts';
+import { type E2ETestbed, startTestbed } from './testbed.ts';
+import { waitFor } from './wait.ts';
+
+const NS = 'kube-federation-system';
+
+/** A running federation for one e2e file: testbed, `fedctl controller` on cluster0, every cluster joined. */
+export interface Federation {
+  tb: E2ETestbed;
+  kubeconfig: string;
+  /** Generic clients per cluster; cluster0 is the host. */
+  api: Record<string, KubernetesObjectApi>;
+  host: KubernetesObjectApi;
+  controller: ControllerProcess;
+  /** Stops the controller and the testbed; after a failure, prints the controller log and testbed logs first. */
+  stop(failed: boolean): Promise<void>;
+}
+
+export async function startFederation(opts: {
+  name: string;
+  clusters?: number;
+  clusterDomain?: 'shared' | 'distinct';
+  controllerArgs?: string[];
+}): Promise<Federation> {
+  const work = mkdtempSync(join(tmpdir(), `fedctl-e2e-${opts.name}-`));
+  const tb = await startTestbed({
+    clusters: opts.clusters ?? 3,
+    clusterDomain: opts.clusterDomain,
+    stateDir: join(work, 'testbed'),
+  });
+  const kubeconfig = tb.status.kubeconfig;
+  const api = Object.fromEntries(tb.status.clusters.map((c) => [c.name, clusterApi(kubeconfig, c.name).api]));
+  const host = api.cluster0!;
+  // The GitOps path: the shipped crds/ apply as they are. A fast health check lets outage tests see a
+  // cluster go NotReady in seconds instead of the default 30.
+  for (const crd of readManifests(
+    join(import.meta.dirname, '..', '..', 'crds', 'kubefedconfigs.core.kubefed.io.yaml'),
+  ))
+    await apply(host, crd);
+  await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  await waitFor('KubeFedConfig CRD to be served', async () => {
+    await apply(host, {
+      apiVersion: 'core.kubefed.io/v1beta1',
+      kind: 'KubeFedConfig',
+      metadata: { name: 'kubefed', namespace: NS },
+      spec: {
+        scope: 'Cluster',
+        clusterHealthCheck: { period: '1s', timeout: '1s', failureThreshold: 2, successThreshold: 1 },
+      },
+    } as KubernetesObject);
+    return true;
+  });
+  const controller = new ControllerProcess(join(work, 'controller.log'));
+  controller.start(
+    [
+      '--host-cluster-context',
+      'cluster0',
+      '--metrics-port',
+      '0',
+      '--coredns-binary',
+      tb.binDir,
+      ...(opts.controllerArgs ?? []),
+    ],
+    kubeconfig,
+  );
+  const stop = async (failed: boolean) => {
+    if (failed)
+      process.stderr.write(
+        `\n--- controller log (tail) ---\n${controller.tail(150)}\n--- testbed ---\n${await tb.diagnostics()}\n`,
+      );
+    await controller.stop();
+    await tb.down();
+  };
+  try {
+    await waitFor(
+      'the controller to install its CRDs',
+      () =>
+        read(
+          host,
+          'apiextensions.k8s.io/v1',
+          'CustomResourceDefinition',
+          'replicaschedulingpreferences.scheduling.kubefed.io',
+        ),
+      { timeoutMs: 60_000 },
+    );
+    for (const c of tb.status.clusters)
+      await fedctlOk(['join', c.name, '--cluster-context', c.name, '--host-cluster-context', 'cluster0'], {
+        kubeconfig,
+      });
+    await waitFor(
+      'every cluster Ready',
+      async () => {
+        const r = await fedctlOk(['get', 'clusters', '--host-cluster-context', 'cluster0', '-o', 'json'], {
+          kubeconfig,
+        });
+        const items = (JSON.parse(r.stdout).items ?? []) as Array<{
+          status?: { conditions?: Array<{ type: string; status: string }> };
+        }>;
+        return (
+          items.length === tb.status.clusters.length &&
+          items.every((c) => c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'))
+        );
+      },
+      { timeoutMs: 60_000 },
+    );
+  } catch (e) {
+    await stop(true);
+    throw e;
+  }
+  return { tb, kubeconfig, api, host, controller, stop };
+}
