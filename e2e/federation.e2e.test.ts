@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fedctl, fedctlOk } from './support/fedctl.ts';
+import { ControllerProcess, fedctl, fedctlOk } from './support/fedctl.ts';
 import { type Federation, startFederation } from './support/federation.ts';
 import { apply, mergePatch, read, readManifests, remove } from './support/kube.ts';
 import { waitFor } from './support/wait.ts';
@@ -637,5 +637,38 @@ describe('steady state', () => {
     const before = await writes();
     await new Promise((r) => setTimeout(r, 35_000));
     expect((await writes()) - before).toBe(0);
+  });
+});
+
+describe('leader election', () => {
+  it('runs one controller at a time and fails over when the leader stops', async () => {
+    const standby = new ControllerProcess(join(fed.tb.stateDir, 'standby.log'));
+    standby.start(['--host-cluster-context', 'cluster0', '--metrics-port', '0'], kubeconfig);
+    try {
+      await waitFor('the standby to wait for the lease', () =>
+        /waiting to become leader/.test(standby.tail(50)),
+      );
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(standby.tail(200)).not.toMatch(/became leader/);
+      // The leader stops and releases the lease: the standby takes over and propagation goes on.
+      await fed.controller.stop();
+      await waitFor('the standby to lead', () => /became leader/.test(standby.tail(200)), {
+        timeoutMs: 30_000,
+      });
+      await apply(host, {
+        apiVersion: TYPES,
+        kind: 'FederatedConfigMap',
+        metadata: { name: 'after-failover', namespace: 'crud' },
+        spec: { template: { data: { ok: 'yes' } }, placement: { clusters: [{ name: 'cluster1' }] } },
+      } as KubernetesObject);
+      await waitFor(
+        'after-failover in cluster1',
+        () => read(member.cluster1!, 'v1', 'ConfigMap', 'after-failover', 'crud'),
+        { timeoutMs: 60_000 },
+      );
+    } finally {
+      if (failed) process.stderr.write(`\n--- standby controller log ---\n${standby.tail(80)}\n`);
+      await standby.stop();
+    }
   });
 });

@@ -1,8 +1,8 @@
 // `fedctl controller`: runs the host controller until SIGINT/SIGTERM.
 import type { Command } from 'commander';
-import { startControlPlane } from '../controlplane/run.ts';
+import { electLeader, startControlPlane } from '../controlplane/run.ts';
 import { loggerFromEnv } from '../kube/logger.ts';
-import { type CliContext, globalOptions, hostClients, usageError } from './options.ts';
+import { type CliContext, globalOptions, hostClients, UserError, usageError } from './options.ts';
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -29,6 +29,7 @@ on stderr (FEDCTL_LOG=text for plain text). Stops cleanly on SIGINT/SIGTERM.`,
       'coredns binary (or its folder) used to check Corefiles before writing them (default: $FEDCTL_COREDNS, then PATH)',
     )
     .option('--dns-force-tcp', 'forward cross-cluster DNS queries over TCP', false)
+    .option('--no-leader-elect', 'run without leader election (only when exactly one controller runs)')
     .option('--resync <seconds>', 'full resync period: every cached object is reconciled again', '300')
     .addHelpText(
       'after',
@@ -47,6 +48,7 @@ Examples:
           resync: string;
           corednsBinary?: string;
           dnsForceTcp: boolean;
+          leaderElect: boolean;
         },
         cmd: Command,
       ) => {
@@ -62,6 +64,19 @@ Examples:
           throw usageError(`--resync must be a positive number of seconds, got ${opts.resync}`);
         const { clients } = hostClients(ctx, g);
         const log = loggerFromEnv({ level: g.verbose ? 'debug' : 'info' }).with({ component: 'controller' });
+        // Only the leader runs controllers; the others wait for the lease.
+        const election = opts.leaderElect ? await electLeader(clients, g.kubefedNamespace, log) : undefined;
+        const signalled = new Promise<string>((resolve) => {
+          process.once('SIGINT', () => resolve('SIGINT'));
+          process.once('SIGTERM', () => resolve('SIGTERM'));
+        });
+        if (election) {
+          const first = await Promise.race([election.leading.then(() => undefined), signalled]);
+          if (first) {
+            await election.stop();
+            return;
+          }
+        }
         const plane = await startControlPlane({
           host: clients,
           namespace: g.kubefedNamespace,
@@ -75,15 +90,16 @@ Examples:
           dnsForceTcp: opts.dnsForceTcp,
         });
         log.info('controller running', { host: clients.name, namespace: g.kubefedNamespace });
-        await new Promise<void>((resolve) => {
-          const stop = (signal: string) => {
-            log.info('stopping', { signal });
-            resolve();
-          };
-          process.once('SIGINT', () => stop('SIGINT'));
-          process.once('SIGTERM', () => stop('SIGTERM'));
-        });
+        const lost = election?.lost ?? new Promise<string>(() => undefined);
+        const why = await Promise.race([
+          signalled.then((signal) => ({ signal })),
+          lost.then((reason) => ({ reason })),
+        ]);
+        if ('signal' in why) log.info('stopping', { signal: why.signal });
+        else log.error('lost leadership, stopping', { reason: why.reason });
         await plane.stop();
+        await election?.stop();
+        if ('reason' in why) throw new UserError(`lost leadership: ${why.reason}`);
       },
     );
 }

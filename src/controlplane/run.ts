@@ -1,14 +1,18 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { CORE_GROUP, CORE_VERSION } from '../api/constants.ts';
 import type { KubeFedConfig } from '../api/types.ts';
 import { HealthProber } from '../clusters/health.ts';
 import { ClusterRegistry, KUBEFEDCLUSTER_REF } from '../clusters/registry.ts';
 import { DnsController } from '../dns/controller.ts';
+import { ensureObject } from '../kube/apply.ts';
 import type { ClusterClients } from '../kube/clients.ts';
 import { SupervisedInformer } from '../kube/informer.ts';
+import { campaign } from '../kube/leader.ts';
 import type { Logger } from '../kube/logger.ts';
 import { Registry } from '../kube/metrics.ts';
-import { patchStatus, type ResourceRef } from '../kube/resources.ts';
+import { patchStatus, type ResourceRef, tryGetResource } from '../kube/resources.ts';
 import { startHttpServer } from '../kube/server.ts';
 import { SchedulingController } from '../scheduling/controller.ts';
 import { installControlPlane, KUBEFEDCONFIG_NAME } from './install.ts';
@@ -201,4 +205,34 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       await closeHttp?.();
     },
   };
+}
+
+/**
+ * Campaign for the controller lease (`<namespace>/fedctl-controller`) with the durations of the
+ * KubeFedConfig's leaderElect section (KubeFed defaults 15 s / 10 s / 5 s before one exists).
+ */
+export async function electLeader(host: ClusterClients, namespace: string, log: Logger) {
+  const config = (await tryGetResource(host.kc, KUBEFEDCONFIG_REF, KUBEFEDCONFIG_NAME, namespace).catch(
+    () => undefined,
+  )) as (KubeFedConfig & KubernetesObject) | undefined;
+  const le = config?.spec?.leaderElect;
+  // The lease lives in the control-plane namespace, which install creates only once we lead.
+  await ensureObject(
+    host.kc,
+    { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false },
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
+  );
+  const identity = `${hostname()}_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const election = campaign({
+    kc: host.kc,
+    namespace,
+    name: 'fedctl-controller',
+    identity,
+    leaseDurationMs: parseDuration(le?.leaseDuration, 15_000),
+    renewDeadlineMs: parseDuration(le?.renewDeadline, 10_000),
+    retryPeriodMs: parseDuration(le?.retryPeriod, 5_000),
+    log,
+  });
+  log.info('waiting to become leader', { lease: `${namespace}/fedctl-controller`, identity });
+  return election;
 }
