@@ -298,11 +298,14 @@ export async function tryGetResource<T extends KubernetesObject = KubernetesObje
 export interface WriteOptions {
   fieldManager?: string;
   dryRun?: boolean;
+  /** Strict: unknown or duplicate fields are errors (the API server's default only warns). */
+  fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
 }
 
 const writeQuery = (o: WriteOptions = {}) => ({
   fieldManager: o.fieldManager ?? 'fedctl',
   dryRun: o.dryRun ? 'All' : undefined,
+  fieldValidation: o.fieldValidation,
 });
 
 const nameOf = (ref: ResourceRef, obj: KubernetesObject): string => {
