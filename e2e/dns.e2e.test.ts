@@ -17,6 +17,13 @@ import { resolveA } from './testbed/index.ts';
 
 const NS = 'kube-federation-system';
 const SERVICE_REF = { group: '', version: 'v1', kind: 'Service', plural: 'services', namespaced: true };
+const INGRESS_REF = {
+  group: 'networking.k8s.io',
+  version: 'v1',
+  kind: 'Ingress',
+  plural: 'ingresses',
+  namespaced: true,
+};
 const DNS = 'multiclusterdns.kubefed.io/v1alpha1';
 
 type DnsRecordObject = KubernetesObject & {
@@ -211,7 +218,7 @@ describe.each(['distinct', 'shared'] as const)('cross-cluster DNS with %s cluste
   );
 
   it(
-    'serves the federation zone from the DNSEndpoint records without ExternalDNS',
+    'serves the federation zone from Service and Ingress DNS records without ExternalDNS',
     tracked(async () => {
       // A LoadBalancer Service whose ingress address is documentation space (never contacted: only DNS answers it).
       const ns = nsOf('cluster1');
@@ -242,6 +249,48 @@ describe.each(['distinct', 'shared'] as const)('cross-cluster DNS with %s cluste
       );
       expect(ips).toEqual(['198.51.100.7']);
       await remove(host, DNS, 'ServiceDNSRecord', 'web', ns);
+
+      // IngressDNSRecord: the hosts of a same-named Ingress get A records of its load balancers.
+      await apply(api.cluster1!, {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: { name: 'shop', namespace: ns },
+        spec: {
+          rules: [
+            {
+              host: 'shop.example.org',
+              http: {
+                paths: [
+                  {
+                    path: '/',
+                    pathType: 'Prefix',
+                    backend: { service: { name: 'web', port: { number: 80 } } },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      } as KubernetesObject);
+      await patchStatus(clusterApi(kubeconfig, 'cluster1').kc, INGRESS_REF, 'shop', ns, {
+        loadBalancer: { ingress: [{ ip: '198.51.100.8' }] },
+      });
+      await apply(host, {
+        apiVersion: DNS,
+        kind: 'IngressDNSRecord',
+        metadata: { name: 'shop', namespace: ns },
+        spec: { hosts: ['shop.example.org'], recordTTL: 60 },
+      } as KubernetesObject);
+      const shop = await waitFor(
+        "shop.example.org from cluster2's CoreDNS",
+        async () => {
+          const a = await resolveA(dnsOf('cluster2'), 'shop.example.org');
+          return a.length > 0 ? a : undefined;
+        },
+        { timeoutMs: 60_000 },
+      );
+      expect(shop).toEqual(['198.51.100.8']);
+      await remove(host, DNS, 'IngressDNSRecord', 'shop', ns);
     }),
   );
 

@@ -13,3 +13,7 @@ export function sortKeys(value: unknown): unknown {
   }
   return value;
 }
+
+/** Equal as JSON whatever the key order (the API server returns custom resources with sorted keys). */
+export const sameJson = (a: unknown, b: unknown): boolean =>
+  JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));

@@ -1,7 +1,17 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { setCondition } from '../api/conditions.ts';
 import { DNS_GROUP, DNS_VERSION } from '../api/constants.ts';
-import type { ClusterDNS, DNSEndpoint, Domain, ServiceDNSRecord } from '../api/dns.ts';
+import type {
+  ClusterDNS,
+  ClusterIngressDNS,
+  DNSEndpoint,
+  Domain,
+  Endpoint,
+  IngressDNSRecord,
+  LoadBalancerStatus,
+  ServiceDNSRecord,
+} from '../api/dns.ts';
+import { sameJson } from '../api/json.ts';
 import type { Member } from '../clusters/registry.ts';
 import { ensureObject } from '../kube/apply.ts';
 import type { ClusterClients } from '../kube/clients.ts';
@@ -9,12 +19,14 @@ import { errorMessage } from '../kube/errors.ts';
 import { SupervisedInformer } from '../kube/informer.ts';
 import type { Logger } from '../kube/logger.ts';
 import type { Registry } from '../kube/metrics.ts';
-import { patchStatus, type ResourceRef } from '../kube/resources.ts';
+import { patchStatus, type ResourceRef, tryGetResource } from '../kube/resources.ts';
 import { runWorkers, type Workers, WorkQueue } from '../kube/workqueue.ts';
 import { dnsClusterOf, serviceInCluster } from './cluster-view.ts';
 import { checkCorefile } from './coredns-check.ts';
 import { planCorefiles, type RecordProblems } from './plan.ts';
 import {
+  desiredDnsEndpoint,
+  ingressDnsEndpoints,
   loadBalancerHostnames,
   mergeClusterDns,
   serviceDnsEndpoints,
@@ -33,6 +45,16 @@ const dnsRef = (kind: string, plural: string): ResourceRef => ({
 export const SERVICE_DNS_RECORD_REF = dnsRef('ServiceDNSRecord', 'servicednsrecords');
 export const DOMAIN_REF = dnsRef('Domain', 'domains');
 export const DNS_ENDPOINT_REF = dnsRef('DNSEndpoint', 'dnsendpoints');
+export const INGRESS_DNS_RECORD_REF = dnsRef('IngressDNSRecord', 'ingressdnsrecords');
+const INGRESS_REF: ResourceRef = {
+  group: 'networking.k8s.io',
+  version: 'v1',
+  kind: 'Ingress',
+  plural: 'ingresses',
+  namespaced: true,
+};
+/** Queue keys of IngressDNSRecords carry this prefix (ServiceDNSRecords use a bare namespace/name). */
+const INGRESS_KEY = 'ingress:';
 
 /** Condition types on a ServiceDNSRecord (fedctl additions; KubeFed had none). */
 export const RECORDS_PUBLISHED = 'RecordsPublished';
@@ -66,6 +88,7 @@ export class DnsController {
   readonly #log: Logger;
   readonly #queue = new WorkQueue();
   readonly #records: SupervisedInformer<ServiceDNSRecord & KubernetesObject>;
+  readonly #ingressRecords: SupervisedInformer<IngressDNSRecord & KubernetesObject>;
   readonly #domains: SupervisedInformer<Domain & KubernetesObject>;
   readonly #endpoints: SupervisedInformer<DNSEndpoint & KubernetesObject>;
   /** Clusters where each record's Service exists (the clusters other clusters must forward to). */
@@ -85,6 +108,7 @@ export class DnsController {
         logger: this.#log,
       });
     this.#records = informer(SERVICE_DNS_RECORD_REF);
+    this.#ingressRecords = informer(INGRESS_DNS_RECORD_REF);
     this.#domains = informer(DOMAIN_REF, o.namespace);
     this.#endpoints = informer(DNS_ENDPOINT_REF);
     for (const ev of ['add', 'update', 'delete'] as const) {
@@ -92,13 +116,21 @@ export class DnsController {
         this.#queue.add(`${r.metadata?.namespace}/${r.metadata?.name}`);
         if (ev === 'delete') this.#queue.add(COREFILES_KEY);
       });
+      this.#ingressRecords.on(ev, (r) =>
+        this.#queue.add(`${INGRESS_KEY}${r.metadata?.namespace}/${r.metadata?.name}`),
+      );
       this.#domains.on(ev, () => this.enqueueAll());
       this.#endpoints.on(ev, () => this.#queue.add(COREFILES_KEY));
     }
   }
 
   async start(): Promise<void> {
-    await Promise.all([this.#records.start(), this.#domains.start(), this.#endpoints.start()]);
+    await Promise.all([
+      this.#records.start(),
+      this.#ingressRecords.start(),
+      this.#domains.start(),
+      this.#endpoints.start(),
+    ]);
     const outcomes = this.#o.metrics.counter(
       'fedctl_corefile_writes_total',
       'Corefile section writes by cluster and outcome',
@@ -113,6 +145,7 @@ export class DnsController {
             outcomes.inc({ cluster, outcome: outcome.outcome });
           return { requeueAfterMs: RECHECK_MS };
         }
+        if (key.startsWith(INGRESS_KEY)) return this.syncIngressRecord(key.slice(INGRESS_KEY.length));
         return this.syncRecord(key);
       },
       { onError: (key, err) => this.#log.warn('dns reconcile failed', { key, error: errorMessage(err) }) },
@@ -123,6 +156,7 @@ export class DnsController {
   async stop(): Promise<void> {
     await this.#workers?.stop();
     this.#records.stop();
+    this.#ingressRecords.stop();
     this.#domains.stop();
     this.#endpoints.stop();
   }
@@ -130,6 +164,8 @@ export class DnsController {
   /** Clusters joined, left or changed health. */
   enqueueAll(): void {
     for (const r of this.#records.list()) this.#queue.add(`${r.metadata?.namespace}/${r.metadata?.name}`);
+    for (const r of this.#ingressRecords.list())
+      this.#queue.add(`${INGRESS_KEY}${r.metadata?.namespace}/${r.metadata?.name}`);
     this.#queue.add(COREFILES_KEY);
   }
 
@@ -139,6 +175,74 @@ export class DnsController {
       .filter(
         (m): m is Member & { clients: ClusterClients } => m.clients !== undefined && this.#o.isReady(m.name),
       );
+  }
+
+  /**
+   * One IngressDNSRecord (KubeFed v0.6.1): the load balancers of the same-named Ingress in every Ready
+   * member into `status.dns`, and A records for its hosts in DNSEndpoint `ingress-<name>`.
+   */
+  async syncIngressRecord(key: string): Promise<{ requeueAfterMs: number } | undefined> {
+    const [namespace, name] = key.split('/') as [string, string];
+    const record = this.#ingressRecords.get(name, namespace);
+    if (!record) return undefined;
+    const generation = record.metadata?.generation;
+    const failures: string[] = [];
+    const found = await Promise.all(
+      this.#readyMembers().map(async (m): Promise<ClusterIngressDNS | undefined> => {
+        try {
+          const ingress = (await tryGetResource(m.clients.kc, INGRESS_REF, name, namespace)) as
+            | { status?: { loadBalancer?: LoadBalancerStatus } }
+            | undefined;
+          return ingress ? { cluster: m.name, loadBalancer: ingress.status?.loadBalancer ?? {} } : undefined;
+        } catch (e) {
+          failures.push(`cluster ${m.name}: ${errorMessage(e)}`);
+          return undefined;
+        }
+      }),
+    );
+    const dns = found
+      .filter((d): d is ClusterIngressDNS => d !== undefined)
+      .sort((a, b) => (a.cluster ?? '').localeCompare(b.cluster ?? ''));
+    let condition: Parameters<typeof setCondition>[1];
+    try {
+      const { resolved } = await resolveHostnames(loadBalancerHostnames(dns));
+      const endpoints = ingressDnsEndpoints(record, { dns, resolved });
+      await writeDnsEndpoint(this.#o.host, 'ingress', record, endpoints);
+      condition =
+        failures.length > 0
+          ? {
+              type: RECORDS_PUBLISHED,
+              status: 'False',
+              reason: 'ClusterRetrievalFailed',
+              message: failures.join('; '),
+              observedGeneration: generation,
+            }
+          : {
+              type: RECORDS_PUBLISHED,
+              status: 'True',
+              reason: 'RecordsWritten',
+              message: `${endpoints.length} records in DNSEndpoint ingress-${name}`,
+              observedGeneration: generation,
+            };
+    } catch (e) {
+      const reason = e instanceof UnresolvedHostnameError ? 'UnresolvedHostname' : 'RecordsFailed';
+      condition = {
+        type: RECORDS_PUBLISHED,
+        status: 'False',
+        reason,
+        message: errorMessage(e),
+        observedGeneration: generation,
+      };
+    }
+    const status = {
+      dns,
+      observedGeneration: generation,
+      conditions: setCondition(record.status?.conditions ?? [], condition, new Date()),
+    };
+    if (!sameJson(record.status ?? {}, status)) {
+      await patchStatus(this.#o.host.kc, INGRESS_DNS_RECORD_REF, name, namespace, status);
+    }
+    return { requeueAfterMs: RECHECK_MS };
   }
 
   /** One ServiceDNSRecord: per-cluster status, DNSEndpoint, conditions. */
@@ -196,25 +300,7 @@ export class DnsController {
       // Load balancers that publish host names get A records of their addresses, as KubeFed did.
       const { resolved } = await resolveHostnames(loadBalancerHostnames(status.dns));
       const endpoints = serviceDnsEndpoints(record, { domain, dns: status.dns, resolved });
-      await ensureObject(this.#o.host.kc, DNS_ENDPOINT_REF, {
-        apiVersion: `${DNS_GROUP}/${DNS_VERSION}`,
-        kind: 'DNSEndpoint',
-        metadata: {
-          name: `service-${name}`,
-          namespace,
-          ownerReferences: [
-            {
-              apiVersion: `${DNS_GROUP}/${DNS_VERSION}`,
-              kind: 'ServiceDNSRecord',
-              name,
-              uid: record.metadata?.uid ?? '',
-              controller: true,
-              blockOwnerDeletion: false,
-            },
-          ],
-        },
-        spec: { endpoints },
-      } as KubernetesObject);
+      await writeDnsEndpoint(this.#o.host, 'service', record, endpoints);
       conditions = setCondition(
         conditions,
         failures.length > 0
@@ -276,7 +362,7 @@ export class DnsController {
     record: ServiceDNSRecord & KubernetesObject,
     status: NonNullable<ServiceDNSRecord['status']>,
   ): Promise<void> {
-    if (JSON.stringify(record.status ?? {}) === JSON.stringify(status)) return;
+    if (sameJson(record.status ?? {}, status)) return;
     await patchStatus(
       this.#o.host.kc,
       SERVICE_DNS_RECORD_REF,
@@ -331,4 +417,25 @@ export class DnsController {
     for (const k of changed) this.#queue.add(k);
     return outcomes;
   }
+}
+
+/** The DNSEndpoint beside a record (`service-<name>` or `ingress-<name>`), owned by it so it goes with it. */
+async function writeDnsEndpoint(
+  host: ClusterClients,
+  kind: 'service' | 'ingress',
+  record: { metadata: { name: string; namespace?: string; uid?: string } },
+  endpoints: Endpoint[],
+): Promise<void> {
+  const desired = desiredDnsEndpoint(kind, record, endpoints);
+  desired.metadata.ownerReferences = [
+    {
+      apiVersion: `${DNS_GROUP}/${DNS_VERSION}`,
+      kind: kind === 'service' ? 'ServiceDNSRecord' : 'IngressDNSRecord',
+      name: record.metadata.name,
+      uid: record.metadata.uid ?? '',
+      controller: true,
+      blockOwnerDeletion: false,
+    },
+  ];
+  await ensureObject(host.kc, DNS_ENDPOINT_REF, desired as KubernetesObject);
 }
