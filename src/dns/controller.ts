@@ -203,37 +203,9 @@ export class DnsController {
     const dns = found
       .filter((d): d is ClusterIngressDNS => d !== undefined)
       .sort((a, b) => (a.cluster ?? '').localeCompare(b.cluster ?? ''));
-    let condition: Parameters<typeof setCondition>[1];
-    try {
-      const { resolved } = await resolveHostnames(loadBalancerHostnames(dns));
-      const endpoints = ingressDnsEndpoints(record, { dns, resolved });
-      await writeDnsEndpoint(this.#o.host, 'ingress', record, endpoints);
-      condition =
-        failures.length > 0
-          ? {
-              type: RECORDS_PUBLISHED,
-              status: 'False',
-              reason: 'ClusterRetrievalFailed',
-              message: failures.join('; '),
-              observedGeneration: generation,
-            }
-          : {
-              type: RECORDS_PUBLISHED,
-              status: 'True',
-              reason: 'RecordsWritten',
-              message: `${endpoints.length} records in DNSEndpoint ingress-${name}`,
-              observedGeneration: generation,
-            };
-    } catch (e) {
-      const reason = e instanceof UnresolvedHostnameError ? 'UnresolvedHostname' : 'RecordsFailed';
-      condition = {
-        type: RECORDS_PUBLISHED,
-        status: 'False',
-        reason,
-        message: errorMessage(e),
-        observedGeneration: generation,
-      };
-    }
+    const condition = await publishRecords(this.#o.host, 'ingress', record, dns, failures, (resolved) =>
+      ingressDnsEndpoints(record, { dns, resolved }),
+    );
     const status = {
       dns,
       observedGeneration: generation,
@@ -296,44 +268,13 @@ export class DnsController {
     this.#serviceClusters.set(key, withService.sort());
     if (previousClusters !== withService.join(',')) this.#queue.add(COREFILES_KEY);
 
-    try {
-      // Load balancers that publish host names get A records of their addresses, as KubeFed did.
-      const { resolved } = await resolveHostnames(loadBalancerHostnames(status.dns));
-      const endpoints = serviceDnsEndpoints(record, { domain, dns: status.dns, resolved });
-      await writeDnsEndpoint(this.#o.host, 'service', record, endpoints);
-      conditions = setCondition(
-        conditions,
-        failures.length > 0
-          ? {
-              type: RECORDS_PUBLISHED,
-              status: 'False',
-              reason: 'ClusterRetrievalFailed',
-              message: failures.join('; '),
-              observedGeneration: generation,
-            }
-          : {
-              type: RECORDS_PUBLISHED,
-              status: 'True',
-              reason: 'RecordsWritten',
-              message: `${endpoints.length} records in DNSEndpoint service-${name}`,
-              observedGeneration: generation,
-            },
-        now,
-      );
-    } catch (e) {
-      const reason = e instanceof UnresolvedHostnameError ? 'UnresolvedHostname' : 'RecordsFailed';
-      conditions = setCondition(
-        conditions,
-        {
-          type: RECORDS_PUBLISHED,
-          status: 'False',
-          reason,
-          message: errorMessage(e),
-          observedGeneration: generation,
-        },
-        now,
-      );
-    }
+    conditions = setCondition(
+      conditions,
+      await publishRecords(this.#o.host, 'service', record, status.dns, failures, (resolved) =>
+        serviceDnsEndpoints(record, { domain, dns: status.dns, resolved }),
+      ),
+      now,
+    );
     const problems = this.#problems.get(key) ?? [];
     conditions = setCondition(
       conditions,
@@ -438,4 +379,42 @@ async function writeDnsEndpoint(
     },
   ];
   await ensureObject(host.kc, DNS_ENDPOINT_REF, desired as KubernetesObject);
+}
+
+/**
+ * Resolve load-balancer host names (KubeFed published their addresses as A records), compute the
+ * records, write the DNSEndpoint, and say so as the RecordsPublished condition.
+ */
+async function publishRecords(
+  host: ClusterClients,
+  kind: 'service' | 'ingress',
+  record: { metadata: { name: string; namespace?: string; uid?: string; generation?: number } },
+  dns: readonly { loadBalancer?: LoadBalancerStatus }[],
+  failures: readonly string[],
+  endpointsFor: (resolved: Awaited<ReturnType<typeof resolveHostnames>>['resolved']) => Endpoint[],
+): Promise<Parameters<typeof setCondition>[1]> {
+  const observedGeneration = record.metadata.generation;
+  try {
+    const { resolved } = await resolveHostnames(loadBalancerHostnames(dns));
+    const endpoints = endpointsFor(resolved);
+    await writeDnsEndpoint(host, kind, record, endpoints);
+    return failures.length > 0
+      ? {
+          type: RECORDS_PUBLISHED,
+          status: 'False',
+          reason: 'ClusterRetrievalFailed',
+          message: failures.join('; '),
+          observedGeneration,
+        }
+      : {
+          type: RECORDS_PUBLISHED,
+          status: 'True',
+          reason: 'RecordsWritten',
+          message: `${endpoints.length} records in DNSEndpoint ${kind}-${record.metadata.name}`,
+          observedGeneration,
+        };
+  } catch (e) {
+    const reason = e instanceof UnresolvedHostnameError ? 'UnresolvedHostname' : 'RecordsFailed';
+    return { type: RECORDS_PUBLISHED, status: 'False', reason, message: errorMessage(e), observedGeneration };
+  }
 }
