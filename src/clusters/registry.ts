@@ -110,13 +110,8 @@ export class ClusterRegistry {
   }
 
   #member(cluster: KubeFedCluster & KubernetesObject): Member {
-    const name = cluster.metadata?.name ?? '';
-    const base = {
-      name,
-      labels: { ...(cluster.metadata?.labels ?? {}) },
-      cluster,
-      isHost: normaliseServer(cluster.spec?.apiEndpoint ?? '') === this.#hostServer,
-    };
+    const base = memberBase(cluster, this.#hostServer);
+    const { name } = base;
     const built = buildClients(cluster, (secretName) =>
       this.#secrets.get(secretName, cluster.metadata?.namespace),
     );
@@ -199,6 +194,16 @@ export function buildClients(
   return { fingerprint: JSON.stringify(credentials), credentials };
 }
 
+/** What a Member is apart from its clients: name, labels, the KubeFedCluster, whether it is the host. */
+function memberBase(cluster: KubeFedCluster & KubernetesObject, hostServer: string) {
+  return {
+    name: cluster.metadata?.name ?? '',
+    labels: { ...(cluster.metadata?.labels ?? {}) },
+    cluster,
+    isHost: normaliseServer(cluster.spec?.apiEndpoint ?? '') === hostServer,
+  };
+}
+
 function normaliseServer(server: string): string {
   try {
     const u = new URL(server);
@@ -223,22 +228,15 @@ export async function loadMembers(
   const hostServer = normaliseServer(endpointOf(host.kc).server);
   return (clusters.items as unknown as Array<KubeFedCluster & KubernetesObject>)
     .map((cluster) => {
-      const name = cluster.metadata?.name ?? '';
       const built = buildClients(
         cluster,
         (s) => secrets.items.find((x) => x.metadata?.name === s) as V1Secret | undefined,
       );
       const ready = (cluster.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-      const base = {
-        name,
-        labels: { ...(cluster.metadata?.labels ?? {}) },
-        cluster,
-        isHost: normaliseServer(cluster.spec?.apiEndpoint ?? '') === hostServer,
-        ready,
-      };
+      const base = { ...memberBase(cluster, hostServer), ready };
       return 'error' in built
         ? { ...base, configError: built.error }
-        : { ...base, clients: clientsFor(name, kubeConfigForEndpoint(built.credentials)) };
+        : { ...base, clients: clientsFor(base.name, kubeConfigForEndpoint(built.credentials)) };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
 }

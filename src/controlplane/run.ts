@@ -165,10 +165,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   const queueDepth = metrics.gauge('fedctl_workqueue_depth', 'Keys waiting in each type controller queue', [
     'type',
   ]);
-  const depthTimer = setInterval(() => {
+  // Read at scrape time: nothing to poll between scrapes.
+  metrics.onCollect(() => {
     for (const c of types?.controllers() ?? []) queueDepth.set({ type: c.federated.kind }, c.queueLength());
-  }, 1000);
-  depthTimer.unref();
+  });
 
   let httpPort: number | undefined;
   let closeHttp: (() => Promise<void>) | undefined;
@@ -195,7 +195,6 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     metrics,
     httpPort,
     async stop() {
-      clearInterval(depthTimer);
       prober.stop();
       await scheduling?.stop();
       await dns?.stop();

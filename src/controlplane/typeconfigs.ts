@@ -1,8 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { CORE_GROUP, CORE_VERSION } from '../api/constants.ts';
 import { federatedCrd } from '../api/crds.ts';
 import type { JSONSchemaProps } from '../api/schema.ts';
-import { groupQualifiedName, type TargetType, typeConfigFor } from '../api/type-configs.ts';
+import { type TargetType, typeConfigFor } from '../api/type-configs.ts';
 import type { FederatedTypeConfig } from '../api/types.ts';
 import { type EnsureOutcome, ensureObject } from '../kube/apply.ts';
 import type { ClusterClients } from '../kube/clients.ts';
@@ -147,8 +146,6 @@ export async function disableType(
   return done;
 }
 
-export const typeConfigName = (ref: ResourceRef) => groupQualifiedName(ref.plural, ref.group);
-
 // Scalable built-ins get `retainReplicas` in their federated schema.
 async function hasReplicas(host: ClusterClients, ref: ResourceRef): Promise<boolean> {
   return ['Deployment', 'ReplicaSet', 'StatefulSet'].includes(ref.kind) && ['apps', ''].includes(ref.group)
@@ -169,8 +166,6 @@ async function customResourceSchema(host: ClusterClients, ref: ResourceRef) {
     throw e;
   }
 }
-
-export const FTC_API_VERSION = `${CORE_GROUP}/${CORE_VERSION}`;
 
 /** A target CRD's schema as a template schema: without apiVersion, kind, metadata (set by fedctl) and status. */
 export function templateSchemaFrom(schema: JSONSchemaProps | undefined): JSONSchemaProps | undefined {
