@@ -3,7 +3,7 @@ import { federatedCrd } from '../api/crds.ts';
 import type { JSONSchemaProps } from '../api/schema.ts';
 import { type TargetType, typeConfigFor } from '../api/type-configs.ts';
 import type { FederatedTypeConfig } from '../api/types.ts';
-import { type EnsureOutcome, ensureObject } from '../kube/apply.ts';
+import { CRD_REF, type EnsureOutcome, ensureObject, waitEstablished } from '../kube/apply.ts';
 import type { ClusterClients } from '../kube/clients.ts';
 import { isNotFound } from '../kube/errors.ts';
 import {
@@ -14,7 +14,6 @@ import {
   type ResourceRef,
 } from '../kube/resources.ts';
 import { refsOf } from '../propagation/controller.ts';
-import { CRD_REF, waitEstablished } from './install.ts';
 import { FTC_REF } from './type-manager.ts';
 
 /** A type name as users type it: `deployments.apps`, `deployments`, `Deployment`, `deployment.apps`. */
@@ -88,7 +87,7 @@ export async function enableType(
   const ftc = typeConfigFor(target, { namespace }) as unknown as KubernetesObject;
   const outcomes: Record<string, EnsureOutcome> = {};
   outcomes[`customresourcedefinition/${crd.metadata?.name}`] = await ensureObject(host.kc, CRD_REF, crd);
-  await waitEstablished(host, crd.metadata?.name ?? '');
+  await waitEstablished(host.kc, crd.metadata?.name ?? '');
   outcomes[`federatedtypeconfig/${ftc.metadata?.name}`] = await ensureObject(host.kc, FTC_REF, ftc);
   return { typeConfig: ftc.metadata?.name ?? '', federatedCrd: crd.metadata?.name ?? '', outcomes };
 }
