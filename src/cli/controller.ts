@@ -94,8 +94,22 @@ Examples:
         });
         log.info('serving /healthz /readyz /metrics', { address: `${server.host}:${server.port}` });
         try {
-          // Only the leader runs controllers; the others wait for the lease.
-          election = opts.leaderElect ? await electLeader(clients, g.kubefedNamespace, log) : undefined;
+          // Only the leader runs controllers; the others wait for the lease. Preparing the campaign
+          // waits for an unreachable host, so a signal must be able to end that wait.
+          const shutdown = new AbortController();
+          void signalled.then(() => shutdown.abort());
+          try {
+            election = opts.leaderElect
+              ? await electLeader(clients, g.kubefedNamespace, log, shutdown.signal)
+              : undefined;
+          } catch (e) {
+            if (shutdown.signal.aborted) return;
+            throw e;
+          }
+          if (shutdown.signal.aborted) {
+            await election?.stop();
+            return;
+          }
           supervisor = superviseControlPlane({
             election,
             log,

@@ -229,7 +229,12 @@ async function startParts(
  * Campaign for the controller lease (`<namespace>/fedctl-controller`) with the durations of the
  * KubeFedConfig's leaderElect section (KubeFed defaults 15 s / 10 s / 5 s before one exists).
  */
-export async function electLeader(host: ClusterClients, namespace: string, log: Logger) {
+export async function electLeader(
+  host: ClusterClients,
+  namespace: string,
+  log: Logger,
+  signal?: AbortSignal,
+) {
   const config = (await tryGetResource(host.kc, KUBEFEDCONFIG_REF, KUBEFEDCONFIG_NAME, namespace).catch(
     () => undefined,
   )) as (KubeFedConfig & KubernetesObject) | undefined;
@@ -244,7 +249,7 @@ export async function electLeader(host: ClusterClients, namespace: string, log: 
         { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false },
         { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
       ),
-    { log },
+    { log, signal },
   );
   const identity = `${hostname()}_${process.pid}_${randomBytes(3).toString('hex')}`;
   const election = campaign({

@@ -104,6 +104,29 @@ describe('superviseControlPlane', () => {
     expect(s.ready()).toBe(false);
   });
 
+  it('retries a permanent error after the control plane has run, ending only if it persists', async () => {
+    const election = handElection();
+    let start = planes().start;
+    const s = superviseControlPlane({ election, start: () => start(), log: quiet, retryBaseMs: 1 });
+    election.win();
+    await tick();
+    // The host comes back with its authorizer not warmed up yet: two 403s, then it works.
+    const again = planes([apiError(403), apiError(403)]);
+    start = again.start;
+    election.lose();
+    election.win();
+    await tick(50);
+    expect(again.events).toEqual(['start failed', 'start failed', 'start 1']);
+    expect(s.ready()).toBe(true);
+    // A 403 that does not go away ends it after a few attempts.
+    const revoked = planes(Array(10).fill(apiError(403)));
+    start = revoked.start;
+    election.lose();
+    election.win();
+    await expect(s.done).rejects.toThrow('HTTP 403');
+    expect(revoked.events).toEqual(Array(5).fill('start failed'));
+  });
+
   it('stops a plane whose start finished after its term was already over', async () => {
     const election = handElection();
     let release!: () => void;

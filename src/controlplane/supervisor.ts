@@ -3,7 +3,10 @@
 // longer than the renew deadline, or another controller took over), and starts them afresh — every
 // cache read again — when leadership returns. A start that fails because the host is unreachable is
 // retried with backoff. Only a permanent error (bad credentials, no permission, an invalid object:
-// see isPermanent) ends the process, through `done`.
+// see isPermanent) ends the process, through `done`: at once on the first start (a configuration
+// error, said right away), but after the control plane has run once only when it persists for
+// PERMANENT_RETRIES attempts — an API server that has just come back can refuse requests for a few
+// seconds while its authorizer warms up.
 import { exponentialDelay, sleep } from '../kube/backoff.ts';
 import { errorMessage, isPermanent } from '../kube/errors.ts';
 import type { Election } from '../kube/leader.ts';
@@ -37,6 +40,8 @@ export interface Supervisor<P> {
   stop(): Promise<void>;
 }
 
+const PERMANENT_RETRIES = 5;
+
 export function superviseControlPlane<P extends Stoppable>(o: SupervisorOptions<P>): Supervisor<P> {
   let running: P | undefined;
   let stopping = false;
@@ -68,6 +73,8 @@ export function superviseControlPlane<P extends Stoppable>(o: SupervisorOptions<
 
   const loop = async () => {
     let failures = 0;
+    let permanentFailures = 0;
+    let ranOnce = false;
     while (!stopping) {
       let term = 0;
       if (o.election) {
@@ -88,13 +95,15 @@ export function superviseControlPlane<P extends Stoppable>(o: SupervisorOptions<
           o.log.warn('start interrupted: leadership lost', { error: errorMessage(e) });
           continue;
         }
-        if (isPermanent(e)) throw e;
+        if (isPermanent(e) && (!ranOnce || ++permanentFailures >= PERMANENT_RETRIES)) throw e;
         const delayMs = exponentialDelay(failures++, o.retryBaseMs ?? 1000, o.retryMaxMs ?? 30_000);
         o.log.warn('starting the control plane failed; retrying', { error: errorMessage(e), delayMs });
         await Promise.race([sleep(delayMs, undefined, abort.signal), stopRequested]);
         continue;
       }
       failures = 0;
+      permanentFailures = 0;
+      ranOnce = true;
       if (abort.signal.aborted) {
         await stopPlane(plane);
         continue;

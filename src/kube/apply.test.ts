@@ -16,6 +16,17 @@ describe('isPermanent', () => {
     expect(isPermanent(new Error('fetch failed'))).toBe(false);
     for (const code of [404, 409, 429, 500, 503, 504]) expect(isPermanent(apiError(code))).toBe(false);
   });
+  it('is false for a write refused because its namespace is still being deleted', () => {
+    const e = Object.assign(new Error('HTTP 403'), {
+      code: 403,
+      body: JSON.stringify({
+        reason: 'Forbidden',
+        message: 'unable to create new content in namespace x because it is being terminated',
+        details: { causes: [{ type: 'NamespaceTerminating' }] },
+      }),
+    });
+    expect(isPermanent(e)).toBe(false);
+  });
 });
 
 describe('retryTransient', () => {

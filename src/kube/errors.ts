@@ -69,5 +69,9 @@ export function errorMessage(e: unknown): string {
  */
 export function isPermanent(e: unknown): boolean {
   const code = apiStatus(e).code;
+  // Writing into a namespace that is being deleted is refused with 403 until it is gone and can be
+  // created again (a reinstall racing the deletion): a wait, not a configuration error.
+  const body = (e as { body?: unknown } | null)?.body;
+  if (code === 403 && typeof body === 'string' && body.includes('NamespaceTerminating')) return false;
   return code === 400 || code === 401 || code === 403 || code === 405 || code === 422;
 }
