@@ -142,7 +142,8 @@ export const PropagationMessage = Object.freeze({
     `${namespace} is a system or control-plane namespace: fedctl never creates, changes or deletes it in members; its placement still selects the clusters of the objects inside it`,
   invalidDeleteOptions: (detail: string) =>
     `annotation kubefed.io/deleteoption is not valid DeleteOptions JSON (${detail}); member objects are kept until it is fixed or removed`,
-  notOwned: 'the member object carries kubefed.io/managed=true but fedctl did not create or adopt it for this federated object: its label is removed, the object is kept',
+  notOwned:
+    'the member object carries kubefed.io/managed=true but fedctl did not create or adopt it for this federated object: its label is removed, the object is kept',
   waitingForCluster: (cluster: string) =>
     `cluster ${cluster} is not ready: its copy is removed when it returns (or when it is unjoined)`,
 });

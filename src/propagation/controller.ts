@@ -290,7 +290,13 @@ export class FederatedTypeController {
         create: (c, obj) => createResource(clientOf(c), this.#refFor(obj), obj),
         replace: (c, obj) => replaceResource(clientOf(c), this.#refFor(obj), obj),
         delete: (c, obj, options) =>
-          deleteResource(clientOf(c), this.target, obj.metadata?.name ?? '', obj.metadata?.namespace, options),
+          deleteResource(
+            clientOf(c),
+            this.target,
+            obj.metadata?.name ?? '',
+            obj.metadata?.namespace,
+            options,
+          ),
         get: async (c, n, ns) => getResource(clientOf(c), this.target, n, ns),
       },
       hostWriter: {

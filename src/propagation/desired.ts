@@ -63,7 +63,8 @@ export function baseObject(fed: FederatedObject, target: DesiredTarget): KubeObj
   for (const key of FEDCTL_ANNOTATIONS) delete annotations[key];
   return {
     ...body,
-    apiVersion: typeof body.apiVersion === 'string' && body.apiVersion !== '' ? body.apiVersion : target.apiVersion,
+    apiVersion:
+      typeof body.apiVersion === 'string' && body.apiVersion !== '' ? body.apiVersion : target.apiVersion,
     kind: target.kind,
     metadata: {
       ...identity(fed, target),
@@ -135,7 +136,11 @@ export function templateHash(base: KubeObject, ops: readonly Operation[]): strin
 export function trackedAnnotationKeys(base: KubeObject, ops: readonly Operation[]): string[] {
   const keys = new Set(Object.keys(base.metadata?.annotations ?? {}));
   for (const op of ops) {
-    if (op.path === '/metadata/annotations' && (op.op === 'add' || op.op === 'replace') && isObject(op.value)) {
+    if (
+      op.path === '/metadata/annotations' &&
+      (op.op === 'add' || op.op === 'replace') &&
+      isObject(op.value)
+    ) {
       for (const k of Object.keys(op.value)) keys.add(k);
     }
     const prefix = '/metadata/annotations/';

@@ -130,7 +130,14 @@ export function applyOverrides<T>(obj: T, ops: readonly PatchOperation[], cluste
   // One operation at a time: applyPatch's validator reports index 0 for every failure.
   for (const [i, op] of copies.entries()) {
     try {
-      current = jsonpatch.applyOperation(current, lenientReplace(current, op), true, true, true, i).newDocument;
+      current = jsonpatch.applyOperation(
+        current,
+        lenientReplace(current, op),
+        true,
+        true,
+        true,
+        i,
+      ).newDocument;
     } catch (e) {
       const err = e as { message?: string; name?: string };
       const failed = ops[i]!;

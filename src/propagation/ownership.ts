@@ -9,8 +9,8 @@
 //
 // Pure: the reconciler gathers the facts, this function decides, the reconciler carries it out.
 
-import { OWNER_UID_ANNOTATION } from '../api/constants.ts';
 import { PropagationStatus as Code } from '../api/conditions.ts';
+import { OWNER_UID_ANNOTATION } from '../api/constants.ts';
 
 /** The federated object as the synced host cache shows it. */
 export type FederatedState =

@@ -1,9 +1,9 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import {
+  PropagationStatus as Code,
   isRecoverablePropagationStatus,
   PropagationMessage,
   PropagationReason,
-  PropagationStatus as Code,
 } from '../api/conditions.ts';
 import {
   DELETE_OPTIONS_ANNOTATION,
@@ -202,7 +202,13 @@ export async function syncFederatedObject(
     await finalizerAdded;
     await writeStatusIfChanged(
       run,
-      computePropagationStatus({ generation, now, previous: fed.status, failure: placement.failure, clusters: [] }),
+      computePropagationStatus({
+        generation,
+        now,
+        previous: fed.status,
+        failure: placement.failure,
+        clusters: [],
+      }),
     );
     return result(run, false);
   }
@@ -270,7 +276,8 @@ export async function syncFederatedObject(
     run,
     computePropagationStatus({ generation, now, previous: fed.status, clusters: reported }),
   );
-  const unknown = placement.unknown || reported.some((o) => o.status === Code.CachedRetrievalFailed);
+  const unknown =
+    placement.unknown || reported.some((o) => o.unknown || o.status === Code.CachedRetrievalFailed);
   return result(
     run,
     reported.some((o) => isRetryable(o.status)),
@@ -282,6 +289,8 @@ export async function syncFederatedObject(
 interface Extra {
   /** A deleting federated object must keep its finalizer for this cluster. */
   blocksFinalizer?: boolean;
+  /** The cluster's state is not known yet (its last report is kept): look again soon. */
+  unknown?: boolean;
 }
 
 function result(run: Run, retry: boolean, requeueAfterMs?: number): SyncResult {
@@ -340,7 +349,8 @@ function copyFact(m: MemberView, run: Run): CopyFact {
   const owner = ownerUidOf(existing as KubeObject);
   return {
     state: 'present',
-    deleting: existing.metadata?.deletionTimestamp !== undefined && existing.metadata?.deletionTimestamp !== null,
+    deleting:
+      existing.metadata?.deletionTimestamp !== undefined && existing.metadata?.deletionTimestamp !== null,
     ...(owner !== undefined ? { ownerUid: owner } : {}),
   };
 }
@@ -417,7 +427,7 @@ async function carryOut(
       // Unknown state keeps the last known report (and recorded version); a cluster known to be
       // unreachable is reported as such, its recorded version kept for when it returns.
       if (action.code === Code.CachedRetrievalFailed && previous && !action.blocksFinalizer)
-        return { ...previous, blocksFinalizer: false };
+        return { ...previous, blocksFinalizer: false, unknown: true };
       return {
         name: m.name,
         status: action.code,
@@ -438,14 +448,27 @@ async function carryOut(
     case 'delete': {
       const existing = m.cached(run.name, run.namespace)!;
       if (deleteOptions instanceof Error)
-        return { name: m.name, status: Code.DeletionFailed, message: deleteOptions.message, blocksFinalizer: true };
+        return {
+          name: m.name,
+          status: Code.DeletionFailed,
+          message: deleteOptions.message,
+          blocksFinalizer: true,
+        };
       // The host's own namespace holds the federated objects themselves: never deleted, only unlabelled.
       if (run.ctx.target.kind === 'Namespace' && !run.ctx.target.namespaced) {
         let hostUid: string | undefined;
         try {
-          hostUid = await timed(run.ctx, () => run.ctx.hostNamespaceUid?.(run.name) ?? Promise.resolve(undefined));
+          hostUid = await timed(
+            run.ctx,
+            () => run.ctx.hostNamespaceUid?.(run.name) ?? Promise.resolve(undefined),
+          );
         } catch (e) {
-          return { name: m.name, status: Code.RetrievalFailed, message: errorMessage(e), blocksFinalizer: true };
+          return {
+            name: m.name,
+            status: Code.RetrievalFailed,
+            message: errorMessage(e),
+            blocksFinalizer: true,
+          };
         }
         if (hostUid !== undefined && hostUid === existing.metadata?.uid) {
           const code = await unlabel(m, existing, run);
@@ -508,7 +531,11 @@ async function applyToMember(m: MemberView, ops: Operation[], run: Run): Promise
   }
   if (!live) return { status: Code.CreationFailed, message: 'object exists but could not be read back' };
   if (live.metadata?.labels?.[MANAGED_LABEL] === 'false') return { status: Code.ManagedLabelFalse };
-  if (!ctx.adoptResources && live.metadata?.labels?.[MANAGED_LABEL] !== 'true' && !(await isHostNamespace(live, run)))
+  if (
+    !ctx.adoptResources &&
+    live.metadata?.labels?.[MANAGED_LABEL] !== 'true' &&
+    !(await isHostNamespace(live, run))
+  )
     return { status: Code.AlreadyExists };
   try {
     return await update(m, build(live), live, run);
@@ -535,7 +562,8 @@ async function update(
 ): Promise<Outcome> {
   const { ctx } = run;
   const recorded = ctx.recordedVersion?.(m.name) ?? previousEntry(run.fed, m.name)?.version;
-  if (upToDate(candidate as KubeObject, existing as KubeObject, recorded)) return { version: versionOf(existing) };
+  if (upToDate(candidate as KubeObject, existing as KubeObject, recorded))
+    return { version: versionOf(existing) };
   try {
     const written = await timed(ctx, () => ctx.memberWriter.replace(m.name, candidate));
     run.writes++;
@@ -607,7 +635,11 @@ export function parseDeleteOptions(fed: FederatedObject): DeleteOptions | Error 
   const o = parsed as Record<string, unknown>;
   const out: DeleteOptions = {};
   if (o.propagationPolicy !== undefined) {
-    if (o.propagationPolicy !== 'Orphan' && o.propagationPolicy !== 'Background' && o.propagationPolicy !== 'Foreground')
+    if (
+      o.propagationPolicy !== 'Orphan' &&
+      o.propagationPolicy !== 'Background' &&
+      o.propagationPolicy !== 'Foreground'
+    )
       return new Error(
         PropagationMessage.invalidDeleteOptions(
           `propagationPolicy ${JSON.stringify(o.propagationPolicy)} is not Orphan, Background or Foreground`,
@@ -616,8 +648,14 @@ export function parseDeleteOptions(fed: FederatedObject): DeleteOptions | Error 
     out.propagationPolicy = o.propagationPolicy;
   }
   if (o.gracePeriodSeconds !== undefined) {
-    if (typeof o.gracePeriodSeconds !== 'number' || !Number.isInteger(o.gracePeriodSeconds) || o.gracePeriodSeconds < 0)
-      return new Error(PropagationMessage.invalidDeleteOptions('gracePeriodSeconds must be a whole number ≥ 0'));
+    if (
+      typeof o.gracePeriodSeconds !== 'number' ||
+      !Number.isInteger(o.gracePeriodSeconds) ||
+      o.gracePeriodSeconds < 0
+    )
+      return new Error(
+        PropagationMessage.invalidDeleteOptions('gracePeriodSeconds must be a whole number ≥ 0'),
+      );
     out.gracePeriodSeconds = o.gracePeriodSeconds;
   }
   if (o.preconditions !== undefined) {
@@ -628,7 +666,10 @@ export function parseDeleteOptions(fed: FederatedObject): DeleteOptions | Error 
   return out;
 }
 
-function previousEntry(fed: FederatedObject | undefined, cluster: string): ClusterPropagationStatus | undefined {
+function previousEntry(
+  fed: FederatedObject | undefined,
+  cluster: string,
+): ClusterPropagationStatus | undefined {
   return fed?.status?.clusters?.find((c) => c.name === cluster);
 }
 
