@@ -678,3 +678,42 @@ describe('parseDeleteOptions', () => {
     },
   );
 });
+
+describe('syncFederatedObject: a member that hangs', () => {
+  it('reports the hung cluster as soon as it is judged not ready, without delaying the others', async () => {
+    const { ctx, writes, statuses } = setup({ members: { cluster0: {}, cluster1: {} } });
+    const lost = new AbortController();
+    const slow: string[] = [];
+    ctx.operationTimeoutMs = 60_000;
+    ctx.patienceMs = 20;
+    ctx.onSlow = (c) => {
+      slow.push(c);
+      setTimeout(() => lost.abort(), 20); // the prober's verdict
+    };
+    ctx.lostSignal = (c) => (c === 'cluster1' ? lost.signal : undefined);
+    const create = ctx.memberWriter.create;
+    ctx.memberWriter.create = (c, obj) => (c === 'cluster1' ? new Promise(() => undefined) : create(c, obj));
+    const started = performance.now();
+    const r = await syncFederatedObject('web', 'test', fedDeployment(), ctx);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(slow).toEqual(['cluster1']);
+    expectWrites(writes, ['create cluster0 Deployment test/web', 'status']);
+    expect(statuses[0]?.clusters).toContainEqual(
+      expect.objectContaining({ name: 'cluster1', status: 'CreationTimedOut' }),
+    );
+    expect(r.retry).toBe(true);
+  });
+
+  it('gives up on a request at the operation time limit', async () => {
+    const { ctx, statuses } = setup({ members: { cluster0: {} } });
+    ctx.operationTimeoutMs = 30;
+    ctx.memberWriter.create = () => new Promise(() => undefined);
+    await syncFederatedObject(
+      'web',
+      'test',
+      fedDeployment({ placement: { clusters: [{ name: 'cluster0' }] } }),
+      ctx,
+    );
+    expect(statuses[0]?.clusters[0]).toMatchObject({ name: 'cluster0', status: 'CreationTimedOut' });
+  });
+});
