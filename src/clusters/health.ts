@@ -376,7 +376,7 @@ export class HealthProber {
    */
   suspect(name: string): void {
     const t = this.#tracked.get(name);
-    if (!t || t.state.ready !== true || t.suspect) return;
+    if (t?.state.ready !== true || t.suspect === true) return;
     t.suspect = true;
     const m = this.#membersSafe().find((x) => x.name === name);
     if (m) void this.#probeMember(m);
