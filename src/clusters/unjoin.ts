@@ -104,50 +104,44 @@ export function unjoinPlan(
   ];
 }
 
-function deleter(c: ClusterClients, p: PlannedRemoval): () => Promise<unknown> {
+/** How to read (for --dry-run) and delete one planned object. */
+function calls(
+  c: ClusterClients,
+  p: PlannedRemoval,
+): { read(): Promise<unknown>; delete(): Promise<unknown> } {
   const ns = p.namespace ?? '';
+  const name = p.name;
   switch (p.kind) {
     case 'ClusterRoleBinding':
     case 'ClusterRole':
     case 'RoleBinding':
     case 'Role':
-      return () =>
-        rbacApi(c, { kind: p.kind as RbacObject['kind'], name: p.name, namespace: p.namespace }).delete();
+      return rbacApi(c, { kind: p.kind as RbacObject['kind'], name, namespace: p.namespace });
     case 'Secret':
-      return () => c.core.deleteNamespacedSecret({ name: p.name, namespace: ns });
+      return {
+        read: () => c.core.readNamespacedSecret({ name, namespace: ns }),
+        delete: () => c.core.deleteNamespacedSecret({ name, namespace: ns }),
+      };
     case 'ServiceAccount':
-      return () => c.core.deleteNamespacedServiceAccount({ name: p.name, namespace: ns });
+      return {
+        read: () => c.core.readNamespacedServiceAccount({ name, namespace: ns }),
+        delete: () => c.core.deleteNamespacedServiceAccount({ name, namespace: ns }),
+      };
     case 'Namespace':
-      return () => c.core.deleteNamespace({ name: p.name });
-    case KUBEFEDCLUSTER_KIND:
-      return () =>
-        c.custom.deleteNamespacedCustomObject({
-          group: CORE_GROUP,
-          version: CORE_VERSION,
-          namespace: ns,
-          plural: KUBEFEDCLUSTER_PLURAL,
-          name: p.name,
-        });
-  }
-}
-
-function reader(c: ClusterClients, p: PlannedRemoval): () => Promise<unknown> {
-  const ns = p.namespace ?? '';
-  switch (p.kind) {
-    case 'ClusterRoleBinding':
-    case 'ClusterRole':
-    case 'RoleBinding':
-    case 'Role':
-      return () =>
-        rbacApi(c, { kind: p.kind as RbacObject['kind'], name: p.name, namespace: p.namespace }).read();
-    case 'Secret':
-      return () => c.core.readNamespacedSecret({ name: p.name, namespace: ns });
-    case 'ServiceAccount':
-      return () => c.core.readNamespacedServiceAccount({ name: p.name, namespace: ns });
-    case 'Namespace':
-      return () => c.core.readNamespace({ name: p.name });
-    case KUBEFEDCLUSTER_KIND:
-      return () => readKubeFedCluster(c, ns, p.name).then((k) => k ?? Promise.reject({ code: 404 }));
+      return { read: () => c.core.readNamespace({ name }), delete: () => c.core.deleteNamespace({ name }) };
+    case KUBEFEDCLUSTER_KIND: {
+      const where = {
+        group: CORE_GROUP,
+        version: CORE_VERSION,
+        namespace: ns,
+        plural: KUBEFEDCLUSTER_PLURAL,
+        name,
+      };
+      return {
+        read: () => c.custom.getNamespacedCustomObject(where),
+        delete: () => c.custom.deleteNamespacedCustomObject(where),
+      };
+    }
   }
 }
 
@@ -250,11 +244,11 @@ async function remove(
   try {
     if (dryRun) {
       // The object's existence is what a dry run can tell; nothing is deleted.
-      await reader(c, p)();
+      await calls(c, p).read();
       record(p, 'would-delete');
       return true;
     }
-    await deleter(c, p)();
+    await calls(c, p).delete();
     record(p, 'deleted');
     return true;
   } catch (e) {

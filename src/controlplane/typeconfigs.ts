@@ -121,13 +121,7 @@ export async function enableType(
   input: string,
   opts: EnableOptions = {},
 ): Promise<EnableResult> {
-  const { name, group } = parseTypeName(input);
-  const ref = await discoverResource(host.kc, {
-    group,
-    kind: name,
-    plural: name,
-    version: opts.targetVersion,
-  });
+  const ref = await discoverTarget(host, input, opts.targetVersion);
   const target: TargetType = {
     group: ref.group,
     version: ref.version,
@@ -157,6 +151,12 @@ export async function enableType(
   await waitEstablished(host, crd.metadata?.name ?? '');
   outcomes[ftcKey] = await ensureObject(host.kc, FTC_REF, ftc);
   return result;
+}
+
+/** The API type a user means by TYPE (`deployments.apps`, `Deployment`), at `version` if given. */
+function discoverTarget(host: ClusterClients, input: string, version?: string): Promise<ResourceRef> {
+  const { name, group } = parseTypeName(input);
+  return discoverResource(host.kc, { group, kind: name, plural: name, version });
 }
 
 /** What ensureObject would report, without writing (for --dry-run). */
@@ -230,13 +230,7 @@ export async function disableType(
     federated = refsOf(ftc).federated;
   } else {
     // No FederatedTypeConfig: derive the federated CRD from the target type, as enable names it.
-    const { name, group } = parseTypeName(input);
-    const target = await discoverResource(host.kc, {
-      group,
-      kind: name,
-      plural: name,
-      version: opts.targetVersion,
-    });
+    const target = await discoverTarget(host, input, opts.targetVersion);
     const fed = federatedTypeFor(
       toTargetType({ ...target, scope: target.namespaced ? 'Namespaced' : 'Cluster' }),
     );
