@@ -108,6 +108,8 @@ describe('fedctl join', () => {
       member: c.cluster1!,
       clusterName: 'cluster1',
       hostClusterName: 'cluster0',
+      // What the CLI records for `fedctl enable` (the member's kubeconfig context).
+      memberContext: 'cluster1',
     });
     expect(cluster1.objects.map((o) => `${o.side} ${o.kind} ${o.name} ${o.outcome}`)).toEqual([
       `member Namespace ${NS} created`,
