@@ -1,7 +1,14 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { errorMessage, isAlreadyExists, isConflict, isNotFound } from './errors.ts';
 import type { Logger } from './logger.ts';
-import { createResource, getResource, type ResourceRef, replaceResource } from './resources.ts';
+import {
+  collectionPath,
+  getResource,
+  kubeRequest,
+  objectPath,
+  type ResourceRef,
+  replaceResource,
+} from './resources.ts';
 
 // Leader election on a coordination.k8s.io Lease, as KubeFed's controller manager did (durations from
 // KubeFedConfig.spec.leaderElect). Only the leader runs controllers; one that cannot renew in time
@@ -122,10 +129,14 @@ export function campaign(o: LeaderElectionOptions): Election {
     for (const w of waiting) w.resolve(why);
   };
 
+  // Each lease request is bounded by the retry period: a host that accepts connections and never
+  // answers must not keep the campaign from trying again once it answers (the default limit is 60 s).
+  const timeoutMs = Math.max(1000, Math.min(o.retryPeriodMs, o.renewDeadlineMs));
+  const path = objectPath(LEASE_REF, o.name, o.namespace);
   const attempt = async (): Promise<void> => {
     let current: Lease | undefined;
     try {
-      current = (await getResource(o.kc, LEASE_REF, o.name, o.namespace)) as Lease;
+      current = await kubeRequest<Lease>(o.kc, { method: 'GET', path, timeoutMs });
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
@@ -136,8 +147,14 @@ export function campaign(o: LeaderElectionOptions): Election {
       return;
     }
     const next = nextLease(current, decision, o, now);
-    if (decision.action === 'create') await createResource(o.kc, LEASE_REF, next);
-    else await replaceResource(o.kc, LEASE_REF, next);
+    if (decision.action === 'create')
+      await kubeRequest(o.kc, {
+        method: 'POST',
+        path: collectionPath(LEASE_REF, o.namespace),
+        body: next,
+        timeoutMs,
+      });
+    else await kubeRequest(o.kc, { method: 'PUT', path, body: next, timeoutMs });
     wrote = true;
     if (stopped) return;
     lastError = '';
