@@ -109,6 +109,11 @@ describe('start-up races (issue #9, defect 4)', () => {
     for (let round = 1; round <= 3; round++) {
       if (controller) {
         await controller.stop();
+        // Members as fresh as the host: join refuses leftovers (--error-on-existing, as kubefedctl).
+        for (const c of CLUSTERS)
+          await fedctlOk(['unjoin', c, '--cluster-context', c, '--host-cluster-context', 'cluster0'], {
+            kubeconfig,
+          });
         await wipeHost();
       }
       const t0 = Date.now();
