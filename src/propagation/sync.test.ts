@@ -612,6 +612,37 @@ describe('syncFederatedObject: what is deleted, and when', () => {
     expectWrites(writes, ['unlabel cluster0 Namespace test', 'delete cluster1 Namespace test', 'status']);
   });
 
+  it('releases a FederatedNamespace whose host namespace is being deleted (no deadlock on its own finalizer)', async () => {
+    const hostNs: KubernetesObject = {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: 'test',
+        uid: 'host-ns-uid',
+        deletionTimestamp: new Date(),
+        labels: { [MANAGED_LABEL]: 'true' },
+      },
+    };
+    const fedNs: FederatedObject = {
+      kind: 'FederatedNamespace',
+      metadata: {
+        name: 'test',
+        namespace: 'test',
+        uid: 'fed-uid',
+        finalizers: [SYNC_FINALIZER],
+        deletionTimestamp: new Date(),
+      },
+      spec: { placement: { clusterSelector: {} } },
+    };
+    const { ctx, writes } = setup({
+      members: { cluster0: { objects: [hostNs] }, cluster1: {} },
+      hostNamespaceUid: 'host-ns-uid',
+    });
+    ctx.target = { apiVersion: 'v1', kind: 'Namespace', namespaced: false };
+    await syncFederatedObject('test', 'test', fedNs, ctx);
+    expectWrites(writes, ['finalizers -']);
+  });
+
   it.each([
     ['a FederatedNamespace named unlike its namespace', 'other', 'test', 'NamespaceNameMismatch', 'False'],
     ['kube-system', 'kube-system', 'kube-system', 'ProtectedNamespace', 'True'],
