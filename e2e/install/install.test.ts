@@ -19,7 +19,7 @@ import { readManifests } from '../support/kube.ts';
 import { type E2ETestbed, startTestbed } from '../support/testbed.ts';
 import { waitFor } from '../support/wait.ts';
 import { probeFreePort } from '../testbed/ports.ts';
-import { imageCommand, spawnInRootfs, runInRootfs, unpackOciArchive, type ImageConfig } from './oci.ts';
+import { type ImageConfig, imageCommand, runInRootfs, spawnInRootfs, unpackOciArchive } from './oci.ts';
 import { type Installed, packAndInstall, projectNodePath, REPO } from './pack.ts';
 
 const NS = 'kube-federation-system';
@@ -82,7 +82,15 @@ describe('the npm package', () => {
   });
 
   it('runs `fedctl version` against the testbed host from the install', async () => {
-    const r = await installed(['version', '--kubeconfig', kubeconfig, '--host-cluster-context', HOST, '-o', 'json']);
+    const r = await installed([
+      'version',
+      '--kubeconfig',
+      kubeconfig,
+      '--host-cluster-context',
+      HOST,
+      '-o',
+      'json',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({
@@ -100,7 +108,11 @@ describe('the npm package', () => {
     const script = `#!/bin/sh\nexec "${process.execPath}" --import 'data:text/javascript,Object.defineProperty(process.versions,"node",{value:"20.0.0"})' "$@"\n`;
     execFileSync('sh', ['-c', `printf '%s' "$1" > "$2"`, 'sh', script, fake]);
     chmodSync(fake, 0o755);
-    const r = await execa(pkg.bin, ['--help'], { env: { PATH: `${oldNode}:/usr/bin:/bin` }, extendEnv: false, reject: false });
+    const r = await execa(pkg.bin, ['--help'], {
+      env: { PATH: `${oldNode}:/usr/bin:/bin` },
+      extendEnv: false,
+      reject: false,
+    });
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -120,7 +132,12 @@ describe('the npm package', () => {
       .join(delimiter);
     env.npm_config_cache = join(work, 'npm-cache');
     env.npm_config_update_notifier = 'false';
-    const r = await execa('npx', ['fedctl', 'version', '--client'], { cwd: REPO, env, extendEnv: false, reject: false });
+    const r = await execa('npx', ['fedctl', 'version', '--client'], {
+      cwd: REPO,
+      env,
+      extendEnv: false,
+      reject: false,
+    });
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^COMPONENT\s+VERSION\nfedctl\s+v0\.1\.0$/);
@@ -131,7 +148,14 @@ describe('the npm package', () => {
 
 let helmBin: string;
 const helm = (args: string[]) =>
-  execa(helmBin, args, { reject: false, env: { HELM_CACHE_HOME: join(work, 'helm', 'cache'), HELM_CONFIG_HOME: join(work, 'helm', 'config'), HELM_DATA_HOME: join(work, 'helm', 'data') } });
+  execa(helmBin, args, {
+    reject: false,
+    env: {
+      HELM_CACHE_HOME: join(work, 'helm', 'cache'),
+      HELM_CONFIG_HOME: join(work, 'helm', 'config'),
+      HELM_DATA_HOME: join(work, 'helm', 'data'),
+    },
+  });
 
 async function render(args: string[] = []): Promise<KubernetesObject[]> {
   const r = await helm(['template', 'fedctl', CHART, '--namespace', NS, ...args]);
@@ -181,7 +205,9 @@ describe('the Helm chart', () => {
       .sort()
       .flatMap((f) => readManifests(join(crdDir, f)));
     expect(docs.filter((d) => d.kind === 'CustomResourceDefinition')).toEqual(crds);
-    expect(docs.filter((d) => d.kind !== 'CustomResourceDefinition').map((d) => `${d.kind}/${d.metadata?.name}`)).toEqual([
+    expect(
+      docs.filter((d) => d.kind !== 'CustomResourceDefinition').map((d) => `${d.kind}/${d.metadata?.name}`),
+    ).toEqual([
       'ServiceAccount/fedctl',
       'ClusterRole/fedctl',
       'ClusterRoleBinding/fedctl',
@@ -193,7 +219,12 @@ describe('the Helm chart', () => {
     expect(d.spec.replicas).toBe(2);
     const [c] = d.spec.template.spec.containers;
     expect(c!.image).toBe('fedctl:0.1.0');
-    expect(c!.args).toEqual(['controller', `--kubefed-namespace=${NS}`, '--metrics-address=0.0.0.0', '--metrics-port=8080']);
+    expect(c!.args).toEqual([
+      'controller',
+      `--kubefed-namespace=${NS}`,
+      '--metrics-address=0.0.0.0',
+      '--metrics-port=8080',
+    ]);
     // A standby replica serves nothing until it leads: a liveness probe would restart it forever.
     expect(c!.readinessProbe).toBeDefined();
     expect(c!.livenessProbe).toBeUndefined();
@@ -222,7 +253,9 @@ describe('the Helm chart', () => {
     ]);
     expect(c!.ports).toEqual([{ name: 'metrics', containerPort: 9090 }]);
     expect(c!.resources).toEqual({ requests: { cpu: '1', memory: '1Gi' } });
-    const svc = docs.find((x) => x.kind === 'Service') as KubernetesObject & { spec: { ports: { port: number }[] } };
+    const svc = docs.find((x) => x.kind === 'Service') as KubernetesObject & {
+      spec: { ports: { port: number }[] };
+    };
     expect(svc.spec.ports[0]!.port).toBe(9090);
   });
 
@@ -240,17 +273,38 @@ describe('the Helm chart', () => {
 
   it('installs with helm install on the testbed (Deployment at 0 replicas), with working RBAC', async () => {
     const base = ['--kubeconfig', kubeconfig, '--kube-context', HOST, '--namespace', NS];
-    const r = await helm(['install', 'fedctl', CHART, ...base, '--create-namespace', '--set', 'replicas=0', '--wait', '--timeout', '3m']);
+    const r = await helm([
+      'install',
+      'fedctl',
+      CHART,
+      ...base,
+      '--create-namespace',
+      '--set',
+      'replicas=0',
+      '--wait',
+      '--timeout',
+      '3m',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     try {
       const kc = hostKc();
-      const crd = await getResource<KubernetesObject & { status: { conditions: { type: string; status: string }[] } }>(
+      const crd = await getResource<
+        KubernetesObject & { status: { conditions: { type: string; status: string }[] } }
+      >(
         kc,
-        { group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false },
+        {
+          group: 'apiextensions.k8s.io',
+          version: 'v1',
+          kind: 'CustomResourceDefinition',
+          plural: 'customresourcedefinitions',
+          namespaced: false,
+        },
         'kubefedclusters.core.kubefed.io',
       );
-      expect(crd.status.conditions).toContainEqual(expect.objectContaining({ type: 'Established', status: 'True' }));
+      expect(crd.status.conditions).toContainEqual(
+        expect.objectContaining({ type: 'Established', status: 'True' }),
+      );
       const dep = await getResource<Deployment>(
         kc,
         { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
@@ -293,10 +347,14 @@ describe('the container image', () => {
     const archive = join(work, 'image', 'fedctl.tar');
     const tgz = readdirSync(join(work, 'npm')).find((f) => f.endsWith('.tgz'));
     const t0 = performance.now();
-    const r = await execa('bash', [join(REPO, 'deploy', 'image.sh'), archive, ...(tgz ? [join(work, 'npm', tgz)] : [])], {
-      reject: false,
-      timeout: 1_200_000,
-    });
+    const r = await execa(
+      'bash',
+      [join(REPO, 'deploy', 'image.sh'), archive, ...(tgz ? [join(work, 'npm', tgz)] : [])],
+      {
+        reject: false,
+        timeout: 1_200_000,
+      },
+    );
     if (r.exitCode !== 0) throw new Error(`deploy/image.sh exited ${r.exitCode}:\n${r.stderr}`);
     process.stderr.write(`[install] deploy/image.sh ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     ({ rootfs, config } = await unpackOciArchive(archive, join(work, 'image')));
@@ -311,7 +369,10 @@ describe('the container image', () => {
   });
 
   it('is configured to run the controller as an unprivileged user', () => {
-    expect(config.Entrypoint).toEqual(['/usr/local/bin/node', '/usr/local/lib/node_modules/fedctl/bin/fedctl.js']);
+    expect(config.Entrypoint).toEqual([
+      '/usr/local/bin/node',
+      '/usr/local/lib/node_modules/fedctl/bin/fedctl.js',
+    ]);
     expect(config.Cmd).toEqual(['controller']);
     expect(config.User).toBe('65532:65532');
     expect(config.Env).toContain('FEDCTL_COREDNS=/usr/local/bin/coredns');
@@ -353,7 +414,8 @@ describe('the container image', () => {
       const body = await waitFor(
         '/readyz of the controller started from the image',
         async () => {
-          if (child.exitCode !== null) throw new Error(`controller exited ${child.exitCode}: ${log.slice(-2000)}`);
+          if (child.exitCode !== null)
+            throw new Error(`controller exited ${child.exitCode}: ${log.slice(-2000)}`);
           const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
           return res?.status === 200 ? await res.text() : undefined;
         },

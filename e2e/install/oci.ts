@@ -50,7 +50,10 @@ export async function unpackOciArchive(
 }
 
 /** argv and environment for running the image's entrypoint with `args` instead of its Cmd. */
-export function imageCommand(config: ImageConfig, args: string[]): { argv: string[]; env: Record<string, string> } {
+export function imageCommand(
+  config: ImageConfig,
+  args: string[],
+): { argv: string[]; env: Record<string, string> } {
   const entrypoint = config.Entrypoint ?? [];
   if (entrypoint.length === 0) throw new Error('the image has no Entrypoint');
   const env = Object.fromEntries(
@@ -82,9 +85,13 @@ export function spawnInRootfs(
 ): ChildProcess {
   const pairs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
   const command = ['env', '-i', ...pairs, hostCommand('chroot'), `--userspec=${user}`, rootfs, ...argv];
-  return spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', CHROOT_SCRIPT, 'sh', rootfs, ...command], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return spawn(
+    'unshare',
+    ['--mount', '--propagation', 'private', '--', 'sh', '-c', CHROOT_SCRIPT, 'sh', rootfs, ...command],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
 }
 
 /** Runs `argv` inside `rootfs` to completion and returns its output. */

@@ -15,15 +15,21 @@ export async function dryRunCreate(
 ): Promise<void> {
   const ns = { group: '', version: 'v1', kind: 'Namespace' };
   for (const name of namespaces) {
-    await createResource(kc, await discoverResource(kc, ns), { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }).catch(
-      (e) => {
-        if (!isAlreadyExists(e)) throw e;
-      },
-    );
+    await createResource(kc, await discoverResource(kc, ns), {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name },
+    }).catch((e) => {
+      if (!isAlreadyExists(e)) throw e;
+    });
   }
   for (const doc of docs) {
     const [group, version] = doc.apiVersion?.includes('/') ? doc.apiVersion.split('/') : ['', doc.apiVersion];
-    const ref = await discoverResource(kc, { group: group ?? '', version: version ?? '', kind: doc.kind ?? '' });
+    const ref = await discoverResource(kc, {
+      group: group ?? '',
+      version: version ?? '',
+      kind: doc.kind ?? '',
+    });
     try {
       await createResource(kc, ref, doc, { dryRun: doc.kind !== 'Namespace', fieldValidation: 'Strict' });
     } catch (e) {
