@@ -285,8 +285,9 @@ describe('the Helm chart', () => {
       '--timeout',
       '3m',
     ]);
-    expect(r.stderr).toBe('');
-    expect(r.exitCode).toBe(0);
+    // Helm notes at INFO level that crds/ is a symlink (to the repository's crds/): not a failure.
+    expect(r.stderr).not.toMatch(/level=(WARN|ERROR)|^Error/m);
+    expect(r.exitCode, r.stderr).toBe(0);
     try {
       const kc = hostKc();
       const crd = await getResource<
