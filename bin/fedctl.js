@@ -19,5 +19,8 @@ if (major < 22 || (major === 22 && minor < 19)) {
 // compiling of the 9 MB bundle. Best effort: a read-only temp folder only makes starts slower.
 module.enableCompileCache?.();
 
+// -v prints stack traces: map the minified bundle's frames back to the sources (costs a start).
+if (process.argv.includes('-v') || process.argv.includes('--verbose')) process.setSourceMapsEnabled(true);
+
 const sources = new URL('../src/cli/index.ts', import.meta.url);
 await import(existsSync(sources) ? sources.href : new URL('../dist/bundle/fedctl.js', import.meta.url).href);

@@ -38,8 +38,17 @@ t0 = performance.now();
 await build({
   input: join(root, 'src', 'cli', 'index.ts'),
   platform: 'node',
-  // Keep legal comments of the bundled dependencies, and readable stack traces for -v.
-  output: { file: BUNDLE, format: 'esm', minify: false, codeSplitting: false, comments: { legal: true } },
+  // Minified: less to decode and compile at every start (about a quarter of the start time). The
+  // source map gives readable stack traces: bin/fedctl.js turns source maps on with -v. Legal
+  // comments of the bundled dependencies are kept.
+  output: {
+    file: BUNDLE,
+    format: 'esm',
+    minify: true,
+    sourcemap: true,
+    codeSplitting: false,
+    comments: { legal: true },
+  },
   logLevel: 'warn',
 });
 step(

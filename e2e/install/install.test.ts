@@ -56,7 +56,7 @@ describe('the npm package', () => {
   const installed = (args: string[]) =>
     execa(pkg.bin, args, { env: { PATH: projectNodePath() }, extendEnv: false, reject: false });
 
-  it('ships the compiled bin, bundle and declarations, and no sources or tests', () => {
+  it('ships the compiled bin, bundle, declarations and CRDs, and no sources or tests', () => {
     const paths = pkg.files.map((f) => f.path);
     expect(paths).toEqual(
       expect.arrayContaining([
@@ -68,7 +68,9 @@ describe('the npm package', () => {
         'dist/api/types.d.ts',
       ]),
     );
-    expect(paths.filter((p) => !/^(package\.json|README\.md|LICENSE|bin\/|dist\/)/.test(p))).toEqual([]);
+    expect(paths.filter((p) => !/^(package\.json|README\.md|LICENSE|bin\/|dist\/|crds\/)/.test(p))).toEqual(
+      [],
+    );
     expect(paths.filter((p) => p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([]);
     expect(paths.filter((p) => p.includes('.test.'))).toEqual([]);
   });
