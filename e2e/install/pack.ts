@@ -1,5 +1,6 @@
 // The npm package as a user gets it: `npm pack` in the checkout (prepack builds dist/), then
 // `npm install --global --prefix <dir> <tarball>`, all on the project's Node (the `node` package).
+import { mkdirSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -41,6 +42,7 @@ async function npm(args: string[], cwd: string): Promise<string> {
 
 /** Packs the checkout into `dir` and installs the tarball globally into `dir`/prefix. */
 export async function packAndInstall(dir: string): Promise<Installed> {
+  mkdirSync(dir, { recursive: true });
   let t0 = performance.now();
   const out = await npm(['pack', '--json', '--pack-destination', dir], REPO);
   const packSeconds = (performance.now() - t0) / 1000;
