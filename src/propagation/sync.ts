@@ -262,7 +262,11 @@ export async function syncFederatedObject(
       run,
       computePropagationStatus({ generation, now, previous: fed.status, clusters: reported }),
     );
-    return result(run, true, 1000);
+    // A cluster that is down gets this object again when it returns (its Ready verdict re-queues
+    // everything); failed calls back off; a removal in progress is looked at again shortly.
+    const failed = pending.some((o) => isRetryable(o.status));
+    const polling = pending.some((o) => o.status !== Code.ClusterNotReady);
+    return result(run, failed, failed || !polling ? undefined : 1000);
   }
 
   await finalizerAdded;
