@@ -124,13 +124,17 @@ describe('KubeFed validation and defaulting by the API server', () => {
     expect(message).toContain('leaseDuration must be greater than renewDeadline');
     expect(message).toContain('spec.clusterHealthCheck.period');
     expect(message).toContain('should be greater than 0');
-    // The scope of a running control plane is immutable.
+    // The scope of a control plane is immutable (the bare config above is Namespaced).
     await expect(
       mergePatch(
         host,
-        { apiVersion: CORE, kind: 'KubeFedConfig', metadata: { name: 'kubefed', namespace: NS } },
         {
-          spec: { scope: 'Namespaced' },
+          apiVersion: CORE,
+          kind: 'KubeFedConfig',
+          metadata: { name: 'kubefed', namespace: 'other-federation' },
+        },
+        {
+          spec: { scope: 'Cluster' },
         },
       ),
     ).rejects.toThrow(/scope is immutable/);
@@ -261,7 +265,7 @@ describe('a member joined with --rbac=minimal, reached under another name', () =
     // As a KubeFed user applying `kubefedctl enable -o yaml` output with kubectl: the type is there,
     // but the member's minimal role was not extended.
     const printed = await fedctlOk(
-      ['enable', 'podtemplates', '--host-cluster-context', 'cluster0', '-o', 'yaml'],
+      ['enable', 'limitranges', '--host-cluster-context', 'cluster0', '-o', 'yaml'],
       {
         kubeconfig,
       },
@@ -280,17 +284,17 @@ describe('a member joined with --rbac=minimal, reached under another name', () =
     } as KubernetesObject);
     const federated = {
       apiVersion: 'types.kubefed.io/v1beta1',
-      kind: 'FederatedPodTemplate',
+      kind: 'FederatedLimitRange',
       metadata: { name: 'web', namespace: 'minimal-rbac' },
       spec: {
         ...placement,
         template: {
           metadata: { labels: { app: 'web' } },
-          template: { spec: { containers: [{ name: 'web', image: 'registry.k8s.io/pause:3.10' }] } },
+          spec: { limits: [{ type: 'Container', default: { cpu: '100m' } }] },
         },
       },
     } as KubernetesObject;
-    await waitFor('the FederatedPodTemplate CRD to serve', async () => {
+    await waitFor('the FederatedLimitRange CRD to serve', async () => {
       try {
         return await apply(host, federated);
       } catch {
@@ -299,12 +303,12 @@ describe('a member joined with --rbac=minimal, reached under another name', () =
     });
     type Fed = KubernetesObject & { status?: { clusters?: Array<{ name: string; status?: string }> } };
     const refused = await waitFor(
-      'FederatedPodTemplate web to report cluster0 unretrievable',
+      'FederatedLimitRange web to report cluster0 unretrievable',
       async () => {
         const f = await read<Fed>(
           host,
           'types.kubefed.io/v1beta1',
-          'FederatedPodTemplate',
+          'FederatedLimitRange',
           'web',
           'minimal-rbac',
         );
@@ -315,23 +319,32 @@ describe('a member joined with --rbac=minimal, reached under another name', () =
       { timeoutMs: 120_000 },
     );
     expect(refused.status).toBe('CachedRetrievalFailed');
-    // The member's own verdict: its account may not list podtemplates.
-    expect(controller.tail(400)).toMatch(/podtemplates.*forbidden|forbidden.*podtemplates/i);
+    // The member's own verdict: its account may not list limitranges.
+    expect(controller.tail(400)).toMatch(/limitranges.*forbidden|forbidden.*limitranges/i);
     const member = clusterApi(kubeconfig, 'cluster0').api;
-    expect(await read(member, 'v1', 'PodTemplate', 'web', 'minimal-rbac')).toBeUndefined();
+    expect(await read(member, 'v1', 'LimitRange', 'web', 'minimal-rbac')).toBeUndefined();
 
-    const enabled = await fedctlOk(['enable', 'podtemplates', '--host-cluster-context', 'cluster0'], {
+    const enabled = await fedctlOk(['enable', 'limitranges', '--host-cluster-context', 'cluster0'], {
       kubeconfig,
     });
     expect(enabled.stdout + enabled.stderr).toContain('now grants the enabled types');
     const copy = await waitFor(
-      'PodTemplate minimal-rbac/web in cluster0',
+      'LimitRange minimal-rbac/web in cluster0',
       async () => {
-        const o = await read(member, 'v1', 'PodTemplate', 'web', 'minimal-rbac');
-        return o?.metadata?.labels?.['kubefed.io/managed'] === 'true' ? o : undefined;
+        const o = await read(member, 'v1', 'LimitRange', 'web', 'minimal-rbac');
+        if (o?.metadata?.labels?.['kubefed.io/managed'] === 'true') return o;
+        // The last observation says where it stands.
+        throw new Error(
+          JSON.stringify(
+            (await read<Fed>(host, 'types.kubefed.io/v1beta1', 'FederatedLimitRange', 'web', 'minimal-rbac'))
+              ?.status,
+          ),
+        );
       },
       { timeoutMs: 120_000 },
     );
-    expect(copy.metadata?.labels?.app).toBe('web');
+    expect((copy as KubernetesObject & { spec?: unknown }).spec).toEqual({
+      limits: [{ type: 'Container', default: { cpu: '100m' }, defaultRequest: { cpu: '100m' } }],
+    });
   });
 });
