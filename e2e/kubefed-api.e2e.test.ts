@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { kubeRequest } from '../src/kube/resources.ts';
 import { ControllerProcess, fedctlOk } from './support/fedctl.ts';
 import { apply, clusterApi, mergePatch, read, remove } from './support/kube.ts';
 import { type E2ETestbed, startTestbed } from './support/testbed.ts';
@@ -270,9 +271,17 @@ describe('a member joined with --rbac=minimal, reached under another name', () =
         kubeconfig,
       },
     );
+    // Sent as JSON (kubectl's way): client-node's typed serializer would drop the CRD's
+    // x-kubernetes-preserve-unknown-fields, and the API server would then prune every template.
+    const hostKc = clusterApi(kubeconfig, 'cluster0').kc;
     for (const doc of parseAllDocuments(printed.stdout)) {
       const obj = doc.toJSON() as KubernetesObject | null;
-      if (obj) await apply(host, obj);
+      if (!obj) continue;
+      const path =
+        obj.kind === 'CustomResourceDefinition'
+          ? '/apis/apiextensions.k8s.io/v1/customresourcedefinitions'
+          : `/apis/${CORE}/namespaces/${NS}/federatedtypeconfigs`;
+      await kubeRequest(hostKc, { method: 'POST', path, body: obj });
     }
     await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'minimal-rbac' } });
     const placement = { placement: { clusters: [{ name: 'cluster0' }] } };
@@ -321,7 +330,7 @@ describe('a member joined with --rbac=minimal, reached under another name', () =
     expect(refused.status).toBe('CachedRetrievalFailed');
     // The member's own verdict: its account may not list limitranges.
     expect(controller.tail(400)).toMatch(/limitranges.*forbidden|forbidden.*limitranges/i);
-    const member = clusterApi(kubeconfig, 'cluster0').api;
+    const member = clusterApi(kubeconfig, 'cluster0').api; // the member is the host cluster here
     expect(await read(member, 'v1', 'LimitRange', 'web', 'minimal-rbac')).toBeUndefined();
 
     const enabled = await fedctlOk(['enable', 'limitranges', '--host-cluster-context', 'cluster0'], {
@@ -331,7 +340,11 @@ describe('a member joined with --rbac=minimal, reached under another name', () =
     const copy = await waitFor(
       'LimitRange minimal-rbac/web in cluster0',
       async () => {
-        const o = await read(member, 'v1', 'LimitRange', 'web', 'minimal-rbac');
+        // Raw JSON from the member: the typed client renames LimitRange's `default` to `_default`.
+        const o = await kubeRequest<KubernetesObject & { spec?: unknown }>(hostKc, {
+          method: 'GET',
+          path: '/api/v1/namespaces/minimal-rbac/limitranges/web',
+        }).catch(() => undefined);
         if (o?.metadata?.labels?.['kubefed.io/managed'] === 'true') return o;
         // The last observation says where it stands.
         throw new Error(
@@ -343,7 +356,8 @@ describe('a member joined with --rbac=minimal, reached under another name', () =
       },
       { timeoutMs: 120_000 },
     );
-    expect((copy as KubernetesObject & { spec?: unknown }).spec).toEqual({
+    expect(copy.metadata?.labels?.app).toBe('web');
+    expect(copy.spec).toEqual({
       limits: [{ type: 'Container', default: { cpu: '100m' }, defaultRequest: { cpu: '100m' } }],
     });
   });
