@@ -2,6 +2,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { DEFAULT_KUBEFED_NAMESPACE } from '../api/constants.ts';
 import { coreCustomResourceDefinitions, federatedCrdsForDefaults } from '../api/crds.ts';
 import { dnsCustomResourceDefinitions } from '../api/dns.ts';
+import { KUBEFED_CONFIG_DEFAULTS } from '../api/schema.ts';
 import { defaultTypeConfigs } from '../api/type-configs.ts';
 import {
   CRD_REF,
@@ -171,23 +172,15 @@ export async function installControlPlane(
 
 export const KUBEFEDCONFIG_NAME = 'kubefed';
 
-/** KubeFed's defaults, written once so users can see and edit them (an existing config is never overwritten). */
+/**
+ * KubeFed's defaults, written once so users can see and edit them (an existing config is never
+ * overwritten). The CRD's schema defaults are the same values (src/api/schema.ts).
+ */
 export function defaultKubeFedConfig(namespace: string): KubernetesObject {
   return {
     apiVersion: `${FTC_REF.group}/${FTC_REF.version}`,
     kind: 'KubeFedConfig',
     metadata: { name: KUBEFEDCONFIG_NAME, namespace },
-    spec: {
-      scope: 'Cluster',
-      controllerDuration: { availableDelay: '20s', unavailableDelay: '60s', cacheSyncTimeout: '5m' },
-      leaderElect: {
-        leaseDuration: '15s',
-        renewDeadline: '10s',
-        retryPeriod: '5s',
-        resourceLock: 'configmaps',
-      },
-      clusterHealthCheck: { period: '10s', timeout: '3s', failureThreshold: 3, successThreshold: 1 },
-      syncController: { adoptResources: 'Enabled' },
-    },
+    spec: { scope: 'Cluster', ...structuredClone(KUBEFED_CONFIG_DEFAULTS) },
   } as KubernetesObject;
 }
