@@ -743,16 +743,16 @@ describe('syncFederatedObject: workload status', () => {
       before,
       fedDeployment({ placement: { clusters: [{ name: 'cluster0' }] } }),
     );
-    const after = (ago: number): Fixture => ({
+    const changed = (ago: number): Fixture => ({
       members: { cluster0: { objects: [memberCopy(fedDeployment(), rolledOut)] } },
       statusMinIntervalMs: 5000,
       lastStatusWriteMsAgo: ago,
     });
-    const soon = setup(after(1000));
+    const soon = setup(changed(1000));
     const r = await syncFederatedObject('web', 'test', fed, soon.ctx);
     expectWrites(soon.writes, []);
     expect(r.requeueAfterMs).toBe(4000);
-    const later = setup(after(5000));
+    const later = setup(changed(5000));
     const r2 = await syncFederatedObject('web', 'test', fed, later.ctx);
     expectWrites(later.writes, ['status']);
     expect(r2.requeueAfterMs).toBeUndefined();
