@@ -100,3 +100,26 @@ describe('fedctl status report', () => {
     expect(report).not.toHaveProperty('ready');
   });
 });
+
+describe('fedctl get clusters: objects per cluster', () => {
+  it('counts the federated objects each cluster holds and the ones failing there', async () => {
+    const { countByCluster } = await import('./get.ts');
+    const counts = countByCluster([
+      { status: { clusters: [{ name: 'a' }, { name: 'b', status: 'UpdateFailed' }] } },
+      {
+        status: {
+          clusters: [
+            { name: 'a', workload: { healthy: false } },
+            { name: 'b', workload: { healthy: true } },
+          ],
+        },
+      },
+      { status: { clusters: [{ name: 'a' }] } },
+      {},
+    ]);
+    expect(Object.fromEntries(counts)).toEqual({
+      a: { objects: 3, failing: 1 },
+      b: { objects: 2, failing: 1 },
+    });
+  });
+});
