@@ -259,10 +259,11 @@ export async function syncFederatedObject(
     return result(run, false);
   }
   const deleteOptions = deleting ? parseDeleteOptions(fed) : {};
+  const hostUid = await hostNamespaceUid(run, deleting, placement);
 
   const outcomes = await forEachCluster(ctx.members, async (m) => {
     const fact = placement.of(m.name);
-    const copy = copyFact(m, run);
+    const copy = copyFact(m, run, hostUid);
     const action = decideMember({
       fed: state,
       placement: fact,
@@ -287,7 +288,11 @@ export async function syncFederatedObject(
         propagated: run.propagated,
       }),
     );
-    return result(run, true, 1000);
+    // A cluster that is down gets this object again when it returns (its Ready verdict re-queues
+    // everything); failed calls back off; a removal in progress is looked at again shortly.
+    const failed = pending.some((o) => isRetryable(o.status));
+    const polling = pending.some((o) => o.status !== Code.ClusterNotReady);
+    return result(run, failed, failed || !polling ? undefined : 1000);
   }
 
   await finalizerAdded;
@@ -403,17 +408,46 @@ async function writeStatusIfChanged(run: Run, status: PropagationStatus): Promis
   if (events.length > 0) ctx.recordEvents?.(run.fed!, events);
 }
 
-function copyFact(m: MemberView, run: Run): CopyFact {
+function copyFact(m: MemberView, run: Run, hostUid?: HostUid): CopyFact {
   if (!m.synced && !(m.everSynced ?? false)) return { state: 'unknown' };
   const existing = m.cached(run.name, run.namespace);
   if (!existing) return { state: 'absent' };
   const owner = ownerUidOf(existing as KubeObject);
   return {
     state: 'present',
+    ...(hostUid === undefined
+      ? {}
+      : { hostNamespace: hostUid === 'unknown' ? 'unknown' : hostUid === existing.metadata?.uid }),
     deleting:
       existing.metadata?.deletionTimestamp !== undefined && existing.metadata?.deletionTimestamp !== null,
     ...(owner !== undefined ? { ownerUid: owner } : {}),
   };
+}
+
+/** The host's Namespace UID (Namespace targets), `null` if it has none, 'unknown' if it cannot be read. */
+type HostUid = string | null | 'unknown';
+
+/**
+ * Asked only when a member copy of a Namespace might be deleted (the object is deleting, or some
+ * cluster is not placed): one host read, so the host's own namespace is recognised by identity.
+ */
+async function hostNamespaceUid(
+  run: Run,
+  deleting: boolean,
+  placement: PlacementResult,
+): Promise<HostUid | undefined> {
+  const { ctx } = run;
+  if (ctx.target.kind !== 'Namespace' || ctx.target.namespaced || !ctx.hostNamespaceUid) return undefined;
+  const mayDelete = ctx.members.some(
+    (m) =>
+      (deleting || placement.of(m.name) === 'unplaced') && m.cached(run.name, run.namespace) !== undefined,
+  );
+  if (!mayDelete) return undefined;
+  try {
+    return (await timed(ctx, undefined, () => ctx.hostNamespaceUid!(run.name))) ?? null;
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** Why a FederatedNamespace is ignored, if it is. */
@@ -518,28 +552,6 @@ async function carryOut(
           message: deleteOptions.message,
           blocksFinalizer: true,
         };
-      // The host's own namespace holds the federated objects themselves: never deleted, only unlabelled.
-      if (run.ctx.target.kind === 'Namespace' && !run.ctx.target.namespaced) {
-        let hostUid: string | undefined;
-        try {
-          hostUid = await timed(
-            run.ctx,
-            undefined,
-            () => run.ctx.hostNamespaceUid?.(run.name) ?? Promise.resolve(undefined),
-          );
-        } catch (e) {
-          return {
-            name: m.name,
-            status: Code.RetrievalFailed,
-            message: errorMessage(e),
-            blocksFinalizer: true,
-          };
-        }
-        if (hostUid !== undefined && hostUid === existing.metadata?.uid) {
-          const code = await unlabel(m, existing, run);
-          return code ? { name: m.name, status: code, blocksFinalizer: true } : undefined;
-        }
-      }
       run.versions.set(m.name, null);
       const code = await deleteCopy(m, existing, deleteOptions, run);
       return code ? { name: m.name, status: code, blocksFinalizer: true } : undefined;
