@@ -380,7 +380,19 @@ describe('clusterEvents', () => {
       'the workload recovers',
       [ok('a', { workload: { healthy: false, reason: 'BackoffLimitExceeded' } })],
       [ok('a', { workload: { healthy: true } })],
-      ['Normal WorkloadRecovered cluster a: healthy again (was BackoffLimitExceeded)'],
+      ['Normal WorkloadRecovered cluster a: recovered from BackoffLimitExceeded'],
+    ],
+    [
+      'the failure clears while a fixed rollout is still under way',
+      [ok('a', { workload: { healthy: false, reason: 'ProgressDeadlineExceeded' } })],
+      [ok('a', { workload: { healthy: false } })],
+      ['Normal WorkloadRecovered cluster a: recovered from ProgressDeadlineExceeded (rolling out)'],
+    ],
+    [
+      'no event once recovered',
+      [ok('a', { workload: { healthy: false } })],
+      [ok('a', { workload: { healthy: true } })],
+      [],
     ],
   ])('%s', (_name, before, after, expected) => {
     const events = clusterEvents(before ? status(before) : undefined, status(after));

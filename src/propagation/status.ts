@@ -207,7 +207,7 @@ const NOT_A_FAILURE = new Set(['WaitingForRemoval', 'CachedRetrievalFailed']);
  * Per-cluster failures and recoveries between the status last written and the one being written:
  * a cluster entering a failure code (reason: the code, e.g. UpdateFailed) or leaving one
  * (ClusterRecovered), and a workload that fails in a cluster (reason WorkloadFailed, e.g.
- * ProgressDeadlineExceeded) or becomes healthy after failing (WorkloadRecovered). Computed from
+ * ProgressDeadlineExceeded) or whose failure condition clears (WorkloadRecovered). Computed from
  * written statuses only, so a restart with nothing changed records nothing, and one transition
  * is one event.
  */
@@ -239,11 +239,13 @@ export function clusterEvents(old: FederatedStatus | undefined, next: FederatedS
         reason: 'WorkloadFailed',
         message: `cluster ${c.name}: ${failedNow}${c.workload?.message ? `: ${c.workload.message}` : ''}`,
       });
-    } else if (failedBefore !== undefined && c.workload?.healthy === true) {
+    } else if (failedBefore !== undefined && failedNow === undefined && c.workload !== undefined) {
+      // The failure condition is gone (a fix started a new rollout, or the member recovered by
+      // itself): that is the recovery, even if the new rollout is still under way.
       events.push({
         type: 'Normal',
         reason: 'WorkloadRecovered',
-        message: `cluster ${c.name}: healthy again (was ${failedBefore})`,
+        message: `cluster ${c.name}: recovered from ${failedBefore}${c.workload.healthy ? '' : ' (rolling out)'}`,
       });
     }
   }
