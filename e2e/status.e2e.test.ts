@@ -203,11 +203,7 @@ describe('workload status across clusters', () => {
   });
 
   it('recovers when the override is removed', async () => {
-    const live = (await read<Fed>(host, TYPES, 'FederatedDeployment', 'web', NS))!;
-    await apply(host, {
-      ...web([]),
-      metadata: { ...web([]).metadata, resourceVersion: live.metadata?.resourceVersion },
-    });
+    await apply(host, web([]));
     await waitFor(
       'every cluster ready',
       async () => {
@@ -226,10 +222,7 @@ describe('workload status across clusters', () => {
     const before = await statusWrites();
     const live = (await read<Fed>(host, TYPES, 'FederatedDeployment', 'web', NS))!;
     const started = Date.now();
-    await apply(host, {
-      ...web([], 'nginx:1.27'),
-      metadata: { ...web([]).metadata, resourceVersion: live.metadata?.resourceVersion },
-    });
+    await apply(host, web([], 'nginx:1.27'));
     await waitFor(
       'the rollout to finish in every cluster',
       async () => {
@@ -289,7 +282,12 @@ describe('FederatedTypeConfig status and remote status collection', () => {
       'deployments.apps',
       FTC_NS,
     ))!;
-    await apply(host, { ...ftc, spec: { ...ftc.spec, statusCollection: 'Enabled' } } as KubernetesObject);
+    await apply(host, {
+      apiVersion: ftc.apiVersion,
+      kind: ftc.kind,
+      metadata: { name: ftc.metadata?.name, namespace: FTC_NS },
+      spec: { ...ftc.spec, statusCollection: 'Enabled' },
+    } as KubernetesObject);
     const s = await waitFor(
       'remoteStatus in every cluster',
       async () => {
