@@ -52,17 +52,12 @@ const fed = await startFederation({ name: 'bench-status' });
 const { kubeconfig, host } = fed;
 let failed = true;
 try {
-  const port = await waitFor(
-    'metrics address',
-    () => fed.controller.tail(100_000).match(/serving \/healthz[^\n]*127\.0\.0\.1:(\d+)/)?.[1],
-  );
-  const metric = async (name: string, label = '') =>
-    (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())
-      .split('\n')
-      .filter((l) => l.startsWith(name) && l.includes(label))
-      .reduce((s, l) => s + Number(l.split(' ').pop()), 0);
-  const statusWrites = () => metric('fedctl_status_writes_total', 'type="FederatedDeployment"');
-  const memberWrites = () => metric('fedctl_member_writes_total');
+  const statusWrites = () =>
+    waitFor('controller metrics', () =>
+      fed.controller.metric('fedctl_status_writes_total', 'type="FederatedDeployment"'),
+    );
+  const memberWrites = () =>
+    waitFor('controller metrics', () => fed.controller.metric('fedctl_member_writes_total'));
   const hostKc = clusterApi(kubeconfig, 'cluster0').kc;
   const allReady = async (image: string) => {
     const items = (

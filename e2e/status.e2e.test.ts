@@ -57,19 +57,12 @@ function web(overrides: unknown[], image = 'nginx'): Fed {
 
 const status = async () => (await read<Fed>(host, TYPES, 'FederatedDeployment', 'web', NS))?.status;
 
-async function metric(name: string, label: string): Promise<number> {
-  const port = await waitFor(
-    'metrics address',
-    () => fed.controller.tail(100_000).match(/serving \/healthz[^\n]*127\.0\.0\.1:(\d+)/)?.[1],
+const statusWrites = () =>
+  waitFor('controller metrics', () =>
+    fed.controller.metric('fedctl_status_writes_total', 'type="FederatedDeployment"'),
   );
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(name) && l.includes(label))
-    .reduce((s, l) => s + Number(l.split(' ').pop()), 0);
-}
-const statusWrites = () => metric('fedctl_status_writes_total', 'type="FederatedDeployment"');
-const memberWrites = () => metric('fedctl_member_writes_total', '');
+const memberWrites = () =>
+  waitFor('controller metrics', () => fed.controller.metric('fedctl_member_writes_total'));
 
 /** `kubectl get federateddeployments -n shop`: the CRD's printer columns, computed by the API server. */
 async function printerColumns(): Promise<Record<string, string>> {

@@ -1,30 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_TARGET_TYPES, typeConfigFor } from '../api/type-configs.ts';
 import type { FederatedTypeConfig } from '../api/types.ts';
 import { typeConfigStatus, typeConfigStatusDiffers } from './ftc-status.ts';
 
-const ftc = (over: Partial<FederatedTypeConfig['spec']> = {}, status?: FederatedTypeConfig['status']) =>
-  ({
-    metadata: { name: 'deployments.apps', generation: 3 },
-    spec: {
-      targetType: {
-        group: 'apps',
-        version: 'v1',
-        kind: 'Deployment',
-        pluralName: 'deployments',
-        scope: 'Namespaced',
-      },
-      federatedType: {
-        group: 'types.kubefed.io',
-        version: 'v1beta1',
-        kind: 'FederatedDeployment',
-        pluralName: 'federateddeployments',
-        scope: 'Namespaced',
-      },
-      propagation: 'Enabled',
-      ...over,
-    },
+/** The deployments.apps type config, as kubefedctl enable makes it, at generation 3. */
+const ftc = (over: Partial<FederatedTypeConfig['spec']> = {}, status?: FederatedTypeConfig['status']) => {
+  const base = typeConfigFor(DEFAULT_TARGET_TYPES.find((t) => t.kind === 'Deployment')!);
+  return {
+    ...base,
+    metadata: { ...base.metadata, generation: 3 },
+    spec: { ...base.spec, ...over },
     ...(status ? { status } : {}),
-  }) as FederatedTypeConfig;
+  } as FederatedTypeConfig;
+};
 
 describe('typeConfigStatus', () => {
   it.each<[string, FederatedTypeConfig, boolean, object]>([
