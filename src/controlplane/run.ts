@@ -4,8 +4,10 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { CORE_GROUP, CORE_VERSION } from '../api/constants.ts';
 import type { KubeFedConfig } from '../api/types.ts';
 import { HealthProber } from '../clusters/health.ts';
+import { MemberCache } from '../clusters/member-cache.ts';
 import { ClusterRegistry, KUBEFEDCLUSTER_REF } from '../clusters/registry.ts';
-import { DnsController } from '../dns/controller.ts';
+import { apiDnsWriter, DnsController, dnsHostInformers } from '../dns/controller.ts';
+import { useDnsCaches } from '../dns/inputs.ts';
 import { ensureObject } from '../kube/apply.ts';
 import type { ClusterClients } from '../kube/clients.ts';
 import { SupervisedInformer } from '../kube/informer.ts';
@@ -14,7 +16,12 @@ import type { Logger } from '../kube/logger.ts';
 import { Registry } from '../kube/metrics.ts';
 import { patchStatus, type ResourceRef, tryGetResource } from '../kube/resources.ts';
 import { startHttpServer } from '../kube/server.ts';
-import { SchedulingController } from '../scheduling/controller.ts';
+import {
+  apiSchedulingWriter,
+  SchedulingController,
+  schedulingHostInformers,
+  useWorkloadCaches,
+} from '../scheduling/controller.ts';
 import { installControlPlane, KUBEFEDCONFIG_NAME } from './install.ts';
 import { TypeManager } from './type-manager.ts';
 
@@ -52,6 +59,8 @@ export interface RunningControlPlane {
   types: TypeManager;
   dns: DnsController;
   prober: HealthProber;
+  /** The shared view of members (one informer per cluster and resource). */
+  memberCache: MemberCache;
   metrics: Registry;
   httpPort?: number;
   stop(): Promise<void>;
@@ -98,6 +107,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   const registry = new ClusterRegistry({ host, namespace, log });
   await registry.start();
 
+  const memberCache = new MemberCache({ log, metrics, resyncMs: opts.resyncMs });
+  const dnsHost = dnsHostInformers(host, namespace, log);
+  const schedulingHost = schedulingHostInformers(host, log);
   let types: TypeManager | undefined;
   let dns: DnsController | undefined;
   let scheduling: SchedulingController | undefined;
@@ -119,9 +131,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     onChange: (name, ready) => {
       clusterReady.set({ cluster: name }, ready ? 1 : 0);
       log.info('cluster readiness changed', { cluster: name, ready });
+      memberCache.sync(registry.members(), (n) => prober.isReady(n));
       types?.clustersChanged();
-      dns?.enqueueAll();
-      scheduling?.enqueueAll();
+      dns?.clustersChanged();
+      scheduling?.clustersChanged();
     },
   });
   await prober.probeNow();
@@ -143,30 +156,45 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   });
   registry.onChange(() => {
     void prober.probeNow();
+    memberCache.sync(registry.members(), (n) => prober.isReady(n));
     types?.clustersChanged();
-    dns?.enqueueAll();
-    scheduling?.enqueueAll();
+    dns?.clustersChanged();
+    scheduling?.clustersChanged();
   });
   await types.start();
+  // Controllers declare what they read in members; the cache watches each (cluster, resource) once.
+  const dnsCaches = useDnsCaches(memberCache);
+  const workloads = useWorkloadCaches(memberCache);
+  memberCache.sync(registry.members(), (n) => prober.isReady(n));
+  await Promise.all([dnsHost.start(), schedulingHost.start()]);
   dns = new DnsController({
-    host,
     namespace,
     members: () => registry.members(),
     isReady: (name) => prober.isReady(name),
+    host: dnsHost,
+    caches: dnsCaches,
+    writer: apiDnsWriter({
+      host,
+      members: () => registry.members(),
+      configMaps: dnsCaches.configMaps,
+      corednsBinary: opts.corednsBinary,
+    }),
     log,
     metrics,
-    corednsBinary: opts.corednsBinary,
     forceTcp: opts.dnsForceTcp,
   });
-  await dns.start();
+  dns.start();
   scheduling = new SchedulingController({
-    host,
     members: () => registry.members(),
     isReady: (name) => prober.isReady(name),
+    rsps: schedulingHost.rsps,
+    targets: schedulingHost.targets,
+    workloads,
+    writer: apiSchedulingWriter(host),
     log,
     metrics,
   });
-  await scheduling.start();
+  scheduling.start();
 
   const queueDepth = metrics.gauge('fedctl_workqueue_depth', 'Keys waiting in each type controller queue', [
     'type',
@@ -198,6 +226,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     types,
     dns,
     prober,
+    memberCache,
     metrics,
     httpPort,
     async stop() {
@@ -205,6 +234,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       await scheduling?.stop();
       await dns?.stop();
       await types?.stop();
+      await Promise.all([dnsHost.stop(), schedulingHost.stop(), memberCache.stop()]);
       registry.stop();
       config.stop();
       await closeHttp?.();

@@ -10,7 +10,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { sameJson } from '../api/json.ts';
 import type { Clock } from './backoff.ts';
 import { errorMessage } from './errors.ts';
-import type { InformerEvent, InformerHandler } from './informer.ts';
+import type { InformerEvent } from './informer.ts';
 import type { Logger } from './logger.ts';
 import type { Registry } from './metrics.ts';
 import { type Reconcile, runWorkers, type Workers, WorkQueue, type WorkQueueOptions } from './workqueue.ts';
@@ -23,16 +23,18 @@ export class TerminalError extends Error {
   }
 }
 
-/** What the runner subscribes to: a SupervisedInformer, or anything emitting the same events. */
+/** An informer event; `cluster` is set by sources that span members (the shared member cache). */
+export type EventHandler<T> = (obj: T, old: T | undefined, cluster?: string) => void;
+
+/** What the runner subscribes to: a SupervisedInformer, a MemberResource, anything with these events. */
 export interface EventSource<T> {
-  on(event: InformerEvent, handler: InformerHandler<T>): () => void;
+  on(event: InformerEvent, handler: EventHandler<T>): () => void;
 }
 
 /** The keys an event enqueues (an owned object names its owner's key); none: ignore the event. */
 export type KeysOf<T> = (
   obj: T,
-  old: T | undefined,
-  event: InformerEvent,
+  event: { old: T | undefined; type: InformerEvent; cluster?: string },
 ) => string | readonly string[] | undefined;
 
 export interface WatchOptions {
@@ -104,8 +106,8 @@ export class Runner {
   ): this {
     for (const event of ['add', 'update', 'delete'] as const) {
       this.#unsubscribe.push(
-        source.on(event, (obj, old) => {
-          const keys = keysOf(obj, old, event);
+        source.on(event, (obj, old, cluster) => {
+          const keys = keysOf(obj, { old, type: event, cluster });
           if (keys === undefined) return;
           const rv = obj.metadata?.resourceVersion;
           const resync = event === 'update' && rv !== undefined && rv === old?.metadata?.resourceVersion;
