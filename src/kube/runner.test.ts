@@ -1,8 +1,8 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from './backoff.ts';
+import { ManualClock } from '../testing/clock.ts';
+import { memoryLogger } from '../testing/logger.ts';
 import type { InformerEvent, InformerHandler } from './informer.ts';
-import { memoryLogger } from './logger.ts';
 import { Registry } from './metrics.ts';
 import { Runner, TerminalError, writeStatusIfChanged } from './runner.ts';
 import type { ReconcileResult } from './workqueue.ts';
