@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchController, signalController, waitControllerReady } from './support/controllers.ts';
-import { federated, federatedNamespace, isPropagated, readFederated } from './support/federated.ts';
+import { federated, federateNamespace, isPropagated, readFederated } from './support/federated.ts';
 import { type Federation, startFederation } from './support/federation.ts';
 import { apply, clusterApi, read } from './support/kube.ts';
 import { describeWrites, MemberWrites, writesBetween } from './support/metrics.ts';
@@ -26,10 +26,7 @@ let failed = false;
 beforeAll(async () => {
   fed = await startFederation({ name: 'exact' });
   ({ host, api: member } = fed);
-  await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-  await apply(host, federatedNamespace(NS, CLUSTERS));
-  for (const c of CLUSTERS)
-    await waitFor(`namespace ${NS} in ${c}`, () => read(member[c]!, 'v1', 'Namespace', NS));
+  await federateNamespace(host, member, NS, CLUSTERS);
 }, 900_000);
 
 afterEach((ctx) => {

@@ -12,6 +12,7 @@ import type { ControllerProcess } from './support/fedctl.ts';
 import {
   federated,
   federatedNamespace,
+  federateNamespace,
   isPropagated,
   MANAGED,
   managedLabel,
@@ -48,10 +49,7 @@ beforeAll(async () => {
   fed = await startFederation({ name: 'safety' });
   ({ host, api: member } = fed);
   writes = new MemberWrites(fed.kubeconfig, CLUSTERS);
-  await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-  await apply(host, federatedNamespace(NS, CLUSTERS));
-  for (const c of CLUSTERS)
-    await waitFor(`namespace ${NS} in ${c}`, () => read(member[c]!, 'v1', 'Namespace', NS));
+  await federateNamespace(host, member, NS, CLUSTERS);
 }, 900_000);
 
 afterEach((ctx) => {

@@ -1,5 +1,6 @@
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
-import { read } from './kube.ts';
+import { apply, read } from './kube.ts';
+import { waitFor } from './wait.ts';
 
 // Reading federated objects and member copies the way a user checks them: status conditions,
 // per-cluster entries, the managed label, UIDs.
@@ -62,3 +63,16 @@ export function federated(
 /** A FederatedNamespace placed on `clusters` (its name is its namespace unless `name` says otherwise). */
 export const federatedNamespace = (namespace: string, clusters: readonly string[], name = namespace) =>
   federated('Namespace', name, namespace, {}, clusters);
+
+/** Creates namespace `ns` in the host, federates it to `clusters` and waits until each has it. */
+export async function federateNamespace(
+  host: KubernetesObjectApi,
+  member: Record<string, KubernetesObjectApi>,
+  ns: string,
+  clusters: readonly string[],
+): Promise<void> {
+  await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  await apply(host, federatedNamespace(ns, clusters));
+  for (const c of clusters)
+    await waitFor(`namespace ${ns} in ${c}`, () => read(member[c]!, 'v1', 'Namespace', ns));
+}
