@@ -49,6 +49,7 @@ describe('condition constants', () => {
         'UpdateTimedOut',
         'VersionRetrievalFailed',
         'WaitingForRemoval',
+        'NotOwned',
       ].sort(),
     );
   });
@@ -58,7 +59,10 @@ describe('condition constants', () => {
       'CheckClusters',
       'ClusterRetrievalFailed',
       'ComputePlacementFailed',
+      'InvalidDeleteOptions',
+      'NamespaceNameMismatch',
       'NamespaceNotFederated',
+      'ProtectedNamespace',
     ]);
     expect(ClusterReason).toMatchObject({
       ClusterReady: 'ClusterReady',

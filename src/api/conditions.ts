@@ -29,6 +29,12 @@ export const PropagationReason = Object.freeze({
   ComputePlacementFailed: 'ComputePlacementFailed',
   /** A namespaced federated object whose namespace has no FederatedNamespace: placed nowhere. */
   NamespaceNotFederated: 'NamespaceNotFederated',
+  /** fedctl addition: a FederatedNamespace whose name differs from its namespace (KubeFed: event InvalidName). */
+  NamespaceNameMismatch: 'NamespaceNameMismatch',
+  /** fedctl addition, on a True condition: a system or control-plane namespace, never touched in members. */
+  ProtectedNamespace: 'ProtectedNamespace',
+  /** fedctl addition: the kubefed.io/deleteoption annotation is not valid DeleteOptions JSON. */
+  InvalidDeleteOptions: 'InvalidDeleteOptions',
 } as const);
 export type PropagationReason = (typeof PropagationReason)[keyof typeof PropagationReason];
 
@@ -58,6 +64,11 @@ export const PropagationStatus = Object.freeze({
   LabelRemovalTimedOut: 'LabelRemovalTimedOut',
   /** A delete was sent; the object still exists (finalizers in the member). */
   WaitingForRemoval: 'WaitingForRemoval',
+  /**
+   * fedctl addition: the member object carries the managed label but fedctl cannot prove it made or
+   * adopted it (no owner annotation for this federated object), so it is unlabelled, never deleted.
+   */
+  NotOwned: 'NotOwned',
 } as const);
 export type PropagationStatusCode = (typeof PropagationStatus)[keyof typeof PropagationStatus];
 
@@ -124,7 +135,17 @@ export const PropagationMessage = Object.freeze({
       .map((f) => `${f.name} (${f.status})`)
       .join(', ')}${failures.length > MAX_LISTED ? `, and ${failures.length - MAX_LISTED} more` : ''}`,
   namespaceNotFederated: (namespace: string) =>
-    `namespace ${namespace} has no FederatedNamespace named ${namespace}, so nothing is placed`,
+    `namespace ${namespace} has no FederatedNamespace named ${namespace}: nothing is created, and member objects are left as they are`,
+  namespaceNameMismatch: (name: string, namespace: string) =>
+    `a FederatedNamespace must be named like its namespace: ${name} in namespace ${namespace} is ignored (rename it ${namespace})`,
+  protectedNamespace: (namespace: string) =>
+    `${namespace} is a system or control-plane namespace: fedctl never creates, changes or deletes it in members; its placement still selects the clusters of the objects inside it`,
+  invalidDeleteOptions: (detail: string) =>
+    `annotation kubefed.io/deleteoption is not valid DeleteOptions JSON (${detail}); member objects are kept until it is fixed or removed`,
+  notOwned:
+    'the member object carries kubefed.io/managed=true but fedctl did not create or adopt it for this federated object: its label is removed, the object is kept',
+  waitingForCluster: (cluster: string) =>
+    `cluster ${cluster} is not ready: its copy is removed when it returns (or when it is unjoined)`,
 });
 
 const MAX_LISTED = 10;

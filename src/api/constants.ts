@@ -30,3 +30,25 @@ export const CROSS_CLUSTER_DNS_LABEL = 'fedctl.io/cross-cluster-dns';
 
 /** Node annotation naming the network namespace a (local testbed) node lives in, for `fedctl routes --via netns`. */
 export const NETNS_ANNOTATION = 'fedctl.io/netns';
+
+// Annotations fedctl writes on every member object it creates or adopts (one write carries them all).
+/** UID of the federated object the member object belongs to: fedctl deletes only objects that carry it. */
+export const OWNER_UID_ANNOTATION = 'fedctl.io/owner-uid';
+/** Hash of what fedctl last wrote (template, overrides, apiVersion): a change means "update the member". */
+export const TEMPLATE_HASH_ANNOTATION = 'fedctl.io/template-hash';
+/** Annotation keys the template and overrides set, so a key dropped from them leaves the member too. */
+export const TEMPLATE_ANNOTATIONS_ANNOTATION = 'fedctl.io/template-annotations';
+/** On a federated object: JSON DeleteOptions used when deleting its member objects (KubeFed's annotation). */
+export const DELETE_OPTIONS_ANNOTATION = 'kubefed.io/deleteoption';
+
+/**
+ * Namespaces that exist in every cluster and hold the cluster's own machinery: a FederatedNamespace for
+ * one of them never creates, changes, labels or deletes it in a member (its placement still selects
+ * the clusters for the objects inside). The control-plane namespace is added at run time.
+ */
+export const SYSTEM_NAMESPACES: ReadonlySet<string> = new Set([
+  'default',
+  'kube-system',
+  'kube-public',
+  'kube-node-lease',
+]);

@@ -442,6 +442,9 @@ export function federatedSchema(
             status: str('Empty when the member is in sync, else why not (e.g. ClusterNotReady).'),
             message: str('fedctl addition: details of a failure in this cluster.'),
             remoteStatus: anyObject('Status of the member object, when status collection is enabled.'),
+            version: str(
+              "fedctl addition: the member object's version after fedctl's last write (gen:N or rv:N).",
+            ),
           },
           ['name'],
         ),

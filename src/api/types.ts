@@ -234,6 +234,12 @@ export interface ClusterPropagationStatus {
   message?: string;
   /** Set only when the type config enables status collection. */
   remoteStatus?: unknown;
+  /**
+   * fedctl addition: the member object's version after fedctl's last write there (`gen:<generation>`,
+   * or `rv:<resourceVersion>` for kinds without one), as KubeFed's PropagatedVersion recorded it. A
+   * member whose version differs was changed by someone else and is rewritten.
+   */
+  version?: string;
 }
 
 export interface FederatedStatus {

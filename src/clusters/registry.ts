@@ -1,7 +1,7 @@
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { CORE_GROUP, CORE_VERSION } from '../api/constants.ts';
 import type { KubeFedCluster } from '../api/types.ts';
-import { type ClusterClients, clientsFor, endpointOf, kubeConfigForEndpoint } from '../kube/clients.ts';
+import { type ClusterClients, clientsFor, kubeConfigForEndpoint } from '../kube/clients.ts';
 import { SupervisedInformer } from '../kube/informer.ts';
 import type { Logger } from '../kube/logger.ts';
 import { listResource, type ResourceRef } from '../kube/resources.ts';
@@ -30,8 +30,6 @@ export interface Member {
   clients?: ClusterClients;
   /** Why no clients could be built (secret missing, no token, bad endpoint). */
   configError?: { reason: string; message: string };
-  /** The member's API endpoint is the host's own: this member is the host cluster. */
-  isHost: boolean;
 }
 
 /**
@@ -45,11 +43,9 @@ export class ClusterRegistry {
   readonly #secrets: SupervisedInformer<V1Secret & KubernetesObject>;
   readonly #built = new Map<string, { fingerprint: string; clients: ClusterClients }>();
   readonly #listeners: Array<(name: string) => void> = [];
-  readonly #hostServer: string;
 
   constructor(opts: { host: ClusterClients; namespace: string; log: Logger }) {
     this.#host = opts.host;
-    this.#hostServer = normaliseServer(endpointOf(opts.host.kc).server);
     this.#clusters = new SupervisedInformer({
       name: `${opts.host.name}/kubefedclusters`,
       kc: opts.host.kc,
@@ -110,7 +106,7 @@ export class ClusterRegistry {
   }
 
   #member(cluster: KubeFedCluster & KubernetesObject): Member {
-    const base = memberBase(cluster, this.#hostServer);
+    const base = memberBase(cluster);
     const { name } = base;
     const built = buildClients(cluster, (secretName) =>
       this.#secrets.get(secretName, cluster.metadata?.namespace),
@@ -194,23 +190,17 @@ export function buildClients(
   return { fingerprint: JSON.stringify(credentials), credentials };
 }
 
-/** What a Member is apart from its clients: name, labels, the KubeFedCluster, whether it is the host. */
-function memberBase(cluster: KubeFedCluster & KubernetesObject, hostServer: string) {
+/**
+ * What a Member is apart from its clients: name, labels, the KubeFedCluster. Whether a member is the
+ * host is never judged by its URL (in-cluster the controller sees another address than the one joined);
+ * where it matters (a member's copy of the host's own namespace) objects are compared by UID.
+ */
+function memberBase(cluster: KubeFedCluster & KubernetesObject) {
   return {
     name: cluster.metadata?.name ?? '',
     labels: { ...(cluster.metadata?.labels ?? {}) },
     cluster,
-    isHost: normaliseServer(cluster.spec?.apiEndpoint ?? '') === hostServer,
   };
-}
-
-function normaliseServer(server: string): string {
-  try {
-    const u = new URL(server);
-    return `${u.protocol}//${u.hostname === 'localhost' ? '127.0.0.1' : u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`;
-  } catch {
-    return server;
-  }
 }
 
 /**
@@ -225,7 +215,6 @@ export async function loadMembers(
     listResource(host.kc, KUBEFEDCLUSTER_REF, { namespace }),
     listResource(host.kc, SECRET_REF, { namespace }),
   ]);
-  const hostServer = normaliseServer(endpointOf(host.kc).server);
   return (clusters.items as unknown as Array<KubeFedCluster & KubernetesObject>)
     .map((cluster) => {
       const built = buildClients(
@@ -233,7 +222,7 @@ export async function loadMembers(
         (s) => secrets.items.find((x) => x.metadata?.name === s) as V1Secret | undefined,
       );
       const ready = (cluster.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-      const base = { ...memberBase(cluster, hostServer), ready };
+      const base = { ...memberBase(cluster), ready };
       return 'error' in built
         ? { ...base, configError: built.error }
         : { ...base, clients: clientsFor(base.name, kubeConfigForEndpoint(built.credentials)) };

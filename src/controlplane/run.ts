@@ -130,6 +130,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     members: () => registry.members(),
     isReady: (name) => prober.isReady(name),
     adoptResources: () => kubefedConfig()?.spec?.syncController?.adoptResources !== 'Disabled',
+    controlPlaneNamespace: namespace,
     log,
     metrics,
     workers: opts.workers,

@@ -5,6 +5,7 @@ import { SupervisedInformer } from '../kube/informer.ts';
 import type { ResourceRef } from '../kube/resources.ts';
 import { FederatedTypeController, type TypeControllerDeps } from '../propagation/controller.ts';
 import { selectClusters } from '../propagation/placement.ts';
+import type { NamespacePlacement } from '../propagation/sync.ts';
 
 export const FTC_REF: ResourceRef = {
   group: CORE_GROUP,
@@ -19,12 +20,12 @@ export const FTC_REF: ResourceRef = {
  * restarting (on a spec change) and stopping them as the configs change.
  */
 export class TypeManager {
-  readonly #deps: Omit<TypeControllerDeps, 'namespaceClusters'>;
+  readonly #deps: Omit<TypeControllerDeps, 'namespacePlacement'>;
   readonly #ftcs: SupervisedInformer<FederatedTypeConfig & KubernetesObject>;
   readonly #running = new Map<string, { spec: string; controller: FederatedTypeController }>();
   #chain: Promise<void> = Promise.resolve();
 
-  constructor(namespace: string, deps: Omit<TypeControllerDeps, 'namespaceClusters'>) {
+  constructor(namespace: string, deps: Omit<TypeControllerDeps, 'namespacePlacement'>) {
     this.#deps = deps;
     this.#ftcs = new SupervisedInformer({
       name: `${deps.host.name}/federatedtypeconfigs`,
@@ -65,17 +66,21 @@ export class TypeManager {
     }
   }
 
-  /** Clusters a namespace is federated to, from its FederatedNamespace (same name, in that namespace). */
-  namespaceClusters = (namespace: string): string[] | undefined => {
+  /**
+   * Where a namespace is federated, from its FederatedNamespace (same name, in that namespace).
+   * Unknown while the namespaces type is not running or its cache has not synced (at start, after a
+   * leader change, while its FederatedTypeConfig is edited or absent): callers then wait, never delete.
+   */
+  namespacePlacement = (namespace: string): NamespacePlacement => {
     const ns = this.#namespaceController();
-    const fed = ns
-      ?.federatedObjects()
-      .find((o) => o.metadata?.name === namespace && o.metadata?.namespace === namespace);
-    if (!fed || fed.metadata?.deletionTimestamp) return undefined;
+    if (!ns?.hostSynced()) return { known: false };
+    const fed = ns.federatedObject(namespace, namespace);
+    if (!fed || fed.metadata?.deletionTimestamp) return { known: true };
     try {
-      return selectClusters(fed.spec?.placement as never, this.#deps.members());
+      return { known: true, clusters: selectClusters(fed.spec?.placement as never, this.#deps.members()) };
     } catch {
-      return [];
+      // A bad placement is reported on the FederatedNamespace; its contents wait until it is fixed.
+      return { known: false };
     }
   };
 
@@ -101,7 +106,7 @@ export class TypeManager {
       if (this.#running.has(name)) continue;
       const controller = new FederatedTypeController(ftc, {
         ...this.#deps,
-        namespaceClusters: this.namespaceClusters,
+        namespacePlacement: this.namespacePlacement,
       });
       this.#running.set(name, { spec: JSON.stringify(ftc.spec), controller });
       try {

@@ -14,17 +14,27 @@ import {
   patchStatus,
   type ResourceRef,
   replaceResource,
+  tryGetResource,
 } from '../kube/resources.ts';
 import { runWorkers, WorkQueue } from '../kube/workqueue.ts';
-import { type FederatedObject, type MemberView, type SyncContext, syncFederatedObject } from './sync.ts';
+import {
+  type FederatedObject,
+  type MemberView,
+  type NamespacePlacement,
+  type SyncContext,
+  type SyncResult,
+  syncFederatedObject,
+} from './sync.ts';
 
 /** What a type controller needs from the rest of the control plane. */
 export interface TypeControllerDeps {
   host: ClusterClients;
   members: () => Member[];
   isReady: (cluster: string) => boolean;
-  /** Clusters a namespace is federated to (undefined: not federated). */
-  namespaceClusters: (namespace: string) => string[] | undefined;
+  /** Where a namespace is federated (unknown until the FederatedNamespace cache has synced). */
+  namespacePlacement: (namespace: string) => NamespacePlacement;
+  /** The control-plane namespace (never touched as a member Namespace). */
+  controlPlaneNamespace?: string;
   adoptResources: () => boolean;
   log: Logger;
   metrics: Registry;
@@ -70,6 +80,13 @@ export class FederatedTypeController {
     string,
     { clients: ClusterClients; informer: SupervisedInformer<KubernetesObject>; synced: boolean }
   >();
+  /**
+   * Member versions after fedctl's own writes, by `<federated uid>/<cluster>`: fresher than the
+   * federated object's status (whose echo may lag), so a write's own watch event is not taken for drift.
+   */
+  readonly #versions = new Map<string, string>();
+  /** The status last written per key and the resourceVersion it was computed from (echo not yet seen). */
+  readonly #lastStatus = new Map<string, { basedOn: string; status: FederatedObject['status'] }>();
   #stopWorkers?: () => Promise<void>;
 
   constructor(ftc: FederatedTypeConfig, deps: TypeControllerDeps) {
@@ -107,6 +124,11 @@ export class FederatedTypeController {
   /** Federated objects currently in the host cache (read-only). */
   federatedObjects(): FederatedObject[] {
     return this.#hostInformer.list();
+  }
+
+  /** One federated object from the host cache (read-only). */
+  federatedObject(name: string, namespace?: string): FederatedObject | undefined {
+    return this.#hostInformer.get(name, namespace);
   }
 
   /** Listen to changes of federated objects in the host (after they are enqueued). */
@@ -225,20 +247,26 @@ export class FederatedTypeController {
     return federatedKeyFor(this.target, this.federated, obj);
   }
 
-  async reconcile(key: string) {
+  /** The host cache of federated objects has synced (an absent object then proves it is gone). */
+  hostSynced(): boolean {
+    return this.#hostInformer.hasSynced();
+  }
+
+  async reconcile(key: string): Promise<SyncResult> {
     const [namespace, name] = splitKey(key);
-    const fed = this.#hostInformer.get(name, namespace);
+    const fed = this.#withLastStatus(key, this.#hostInformer.get(name, namespace));
     const members: MemberView[] = this.#deps.members().map((m) => {
       const entry = this.#memberInformers.get(m.name);
       return {
         name: m.name,
         labels: m.labels,
         ready: this.#deps.isReady(m.name) && m.clients !== undefined,
-        isHost: m.isHost,
         synced: entry?.synced === true && entry.informer.hasSynced(),
+        everSynced: entry?.synced === true,
         cached: (n: string, ns?: string) => entry?.informer.get(n, ns),
       };
     });
+    const uid = fed?.metadata?.uid ?? '';
     const clientOf = (cluster: string) => {
       const entry = this.#memberInformers.get(cluster);
       if (!entry) throw new Error(`cluster ${cluster} has no client`);
@@ -253,12 +281,22 @@ export class FederatedTypeController {
       members,
       adoptResources: this.#deps.adoptResources(),
       operationTimeoutMs: this.#deps.operationTimeoutMs ?? 30_000,
-      namespaceClusters: this.target.namespaced ? this.#deps.namespaceClusters : undefined,
+      namespacePlacement: this.target.namespaced ? this.#deps.namespacePlacement : undefined,
+      controlPlaneNamespace: this.#deps.controlPlaneNamespace,
+      recordedVersion: (c) => this.#versions.get(`${uid}/${c}`),
+      hostNamespaceUid: async (n) =>
+        (await tryGetResource(this.#deps.host.kc, NAMESPACE_REF, n))?.metadata?.uid,
       memberWriter: {
-        create: (c, obj) => createResource(clientOf(c), this.target, obj),
-        replace: (c, obj) => replaceResource(clientOf(c), this.target, obj),
-        delete: (c, obj) =>
-          deleteResource(clientOf(c), this.target, obj.metadata?.name ?? '', obj.metadata?.namespace),
+        create: (c, obj) => createResource(clientOf(c), this.#refFor(obj), obj),
+        replace: (c, obj) => replaceResource(clientOf(c), this.#refFor(obj), obj),
+        delete: (c, obj, options) =>
+          deleteResource(
+            clientOf(c),
+            this.target,
+            obj.metadata?.name ?? '',
+            obj.metadata?.namespace,
+            options,
+          ),
         get: async (c, n, ns) => getResource(clientOf(c), this.target, n, ns),
       },
       hostWriter: {
@@ -281,14 +319,54 @@ export class FederatedTypeController {
             obj.metadata?.namespace,
             status,
           );
+          const basedOn = this.#hostInformer.get(name, namespace)?.metadata?.resourceVersion;
+          if (basedOn !== undefined) this.#lastStatus.set(key, { basedOn, status });
         },
       },
     };
-    // Without a synced host cache an absent object proves nothing: never remove "strays" then.
-    if (!fed && !this.#hostInformer.hasSynced()) return { retry: true, writes: 0 };
-    return syncFederatedObject(name, namespace, fed, ctx);
+    // Without a synced host cache an absent object proves nothing: never touch "strays" then.
+    if (!fed && !this.#hostInformer.hasSynced()) return { retry: true, writes: 0, versions: new Map() };
+    const result = await syncFederatedObject(name, namespace, fed, ctx);
+    for (const [cluster, version] of result.versions) {
+      if (version === null) this.#versions.delete(`${uid}/${cluster}`);
+      else this.#versions.set(`${uid}/${cluster}`, version);
+    }
+    if (!fed) this.#lastStatus.delete(key);
+    return result;
+  }
+
+  /**
+   * The cached federated object, with the status this controller last wrote if the cache has not
+   * caught up with that write yet (otherwise the same status would be written again).
+   */
+  #withLastStatus(key: string, fed: FederatedObject | undefined): FederatedObject | undefined {
+    const last = this.#lastStatus.get(key);
+    if (!fed || !last) return fed;
+    if (fed.metadata?.resourceVersion !== last.basedOn) {
+      this.#lastStatus.delete(key);
+      return fed;
+    }
+    return { ...fed, status: last.status };
+  }
+
+  /** The template may name another served version of the target (KubeFed honoured it). */
+  #refFor(obj: KubernetesObject): ResourceRef {
+    const apiVersion = obj.apiVersion ?? '';
+    const slash = apiVersion.indexOf('/');
+    const group = slash < 0 ? '' : apiVersion.slice(0, slash);
+    const version = slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
+    if (group !== this.target.group || version === '' || version === this.target.version) return this.target;
+    return { ...this.target, version };
   }
 }
+
+const NAMESPACE_REF: ResourceRef = {
+  group: '',
+  version: 'v1',
+  plural: 'namespaces',
+  kind: 'Namespace',
+  namespaced: false,
+};
 
 class RetryLater extends Error {
   constructor(key: string) {

@@ -95,11 +95,20 @@ describe('desiredObject', () => {
       status: { replicas: 1 },
     };
     expect(desiredObject(fed, deploymentTarget)).toEqual({
-      apiVersion: 'apps/v1',
+      apiVersion: 'apps/v1beta1',
       kind: 'Deployment',
       metadata: { name: 'web', namespace: 'shop', labels: { 'kubefed.io/managed': 'true' } },
       spec: { replicas: 1 },
     });
+  });
+
+  it('honours the template’s apiVersion, and uses the type config’s when the template sets none', () => {
+    const fed = fedDeployment();
+    expect(desiredObject(fed, deploymentTarget).apiVersion).toBe('apps/v1');
+    fed.spec.template = { apiVersion: 'autoscaling/v1', spec: {} };
+    expect(desiredObject(fed, deploymentTarget).apiVersion).toBe('autoscaling/v1');
+    fed.spec.template = { apiVersion: '', spec: {} };
+    expect(desiredObject(fed, deploymentTarget).apiVersion).toBe('apps/v1');
   });
 
   it('builds an object from an absent or malformed template (e.g. a namespace needs none)', () => {
@@ -118,6 +127,15 @@ describe('desiredObject', () => {
     const fed = fedDeployment();
     fed.spec.template!.metadata = { labels: { 'kubefed.io/managed': 'false' } };
     expect(desiredObject(fed, deploymentTarget).metadata?.labels).toEqual({ 'kubefed.io/managed': 'true' });
+  });
+
+  it('lets an override add an annotation to a template without annotations', () => {
+    const fed = fedDeployment();
+    fed.spec.template = { spec: {} };
+    const out = desiredObject(fed, deploymentTarget, [
+      { op: 'add', path: '/metadata/annotations/foo', value: 'bar' },
+    ]);
+    expect(out.metadata?.annotations).toEqual({ foo: 'bar' });
   });
 
   it('applies overrides last, over the template', () => {

@@ -1,10 +1,20 @@
-// The object fedctl wants in one member cluster: the template of the federated object, named like
-// the federated object, typed like the target, labelled managed, with the cluster's overrides.
+// The object fedctl wants in one member cluster, in KubeFed's order: the template (named like the
+// federated object, typed like the target, labelled managed), then the fields the member's own
+// cluster owns (retention, on update), then the cluster's overrides. Finally fedctl's ownership
+// annotations are stamped on, so every write also records who owns the copy and what was written.
 
+import { createHash } from 'node:crypto';
 import type { Operation } from 'fast-json-patch';
-import { MANAGED_LABEL } from '../api/constants.ts';
+import {
+  MANAGED_LABEL,
+  OWNER_UID_ANNOTATION,
+  TEMPLATE_ANNOTATIONS_ANNOTATION,
+  TEMPLATE_HASH_ANNOTATION,
+} from '../api/constants.ts';
+import { sortKeys } from '../api/json.ts';
 import type { FederatedObject, KubeObject, ObjectMeta } from '../api/types.ts';
 import { applyOverrides } from './overrides.ts';
+import { FEDCTL_ANNOTATIONS, type RetentionOptions, retainFields } from './retention.ts';
 
 /** The target type as the sync controller knows it from the FederatedTypeConfig. */
 export interface DesiredTarget {
@@ -35,14 +45,71 @@ const DROPPED_TEMPLATE_METADATA: readonly (keyof ObjectMeta)[] = [
   'ownerReferences',
 ];
 
+/** Bump when the way the desired object is built changes, so members are rewritten once. */
+const HASH_FORMAT = 1;
+
 /**
- * Builds the desired member object. Name (and namespace, for namespaced targets) come from the
- * federated object; a cluster-scoped target has no namespace, so a FederatedNamespace `x` (which
- * lives in namespace `x`) yields Namespace `x`. apiVersion and kind come from the target type (a
- * template's own apiVersion is ignored: the member is written at the type config's version).
- * Overrides are applied last; identity and the managed label are then asserted again, so an
- * override of `/metadata` or `/metadata/labels` cannot detach the member from fedctl.
- * Never mutates its inputs. Throws OverrideError when an override does not apply.
+ * The template as a member object, before retention and overrides. apiVersion is the template's
+ * when it sets one (KubeFed honoured it: a type served at several versions), else the type config's.
+ * `metadata.labels` and `metadata.annotations` always exist, so an override can `add` below them
+ * even when the template has none (KubeFed got the same from the member's retained annotations).
+ */
+export function baseObject(fed: FederatedObject, target: DesiredTarget): KubeObject {
+  const template = (isObject(fed.spec?.template) ? structuredClone(fed.spec.template) : {}) as KubeObject;
+  const { status: _status, ...body } = template;
+  const metadata: ObjectMeta = { ...(isObject(body.metadata) ? body.metadata : {}) };
+  for (const field of DROPPED_TEMPLATE_METADATA) delete metadata[field];
+  const annotations = { ...(isObject(metadata.annotations) ? metadata.annotations : {}) };
+  for (const key of FEDCTL_ANNOTATIONS) delete annotations[key];
+  return {
+    ...body,
+    apiVersion:
+      typeof body.apiVersion === 'string' && body.apiVersion !== '' ? body.apiVersion : target.apiVersion,
+    kind: target.kind,
+    metadata: {
+      ...identity(fed, target),
+      ...metadata,
+      labels: { ...(isObject(metadata.labels) ? metadata.labels : {}), [MANAGED_LABEL]: 'true' },
+      annotations,
+    },
+  };
+}
+
+export interface MemberObjectInput {
+  fed: FederatedObject;
+  target: DesiredTarget;
+  /** This cluster's overrides. */
+  ops?: readonly Operation[];
+  cluster?: string;
+  /** The member's current copy: its cluster-owned fields are retained (an update). */
+  member?: KubeObject;
+  retention?: RetentionOptions;
+}
+
+/**
+ * The object to write to one member: base → retention (if updating `member`) → overrides → identity,
+ * managed label and fedctl's annotations re-asserted (so an override of `/metadata` cannot detach the
+ * copy from fedctl). Never mutates its inputs. Throws OverrideError when an override does not apply.
+ */
+export function memberObject(input: MemberObjectInput): KubeObject {
+  const ops = input.ops ?? [];
+  const base = baseObject(input.fed, input.target);
+  const hash = templateHash(base, ops);
+  const tracked = trackedAnnotationKeys(base, ops);
+  const retained = input.member ? retainFields(base, input.member, input.retention) : base;
+  const patched = ops.length > 0 ? applyOverrides(retained, ops, input.cluster) : retained;
+  const out = reassert(patched, input.fed, input.target);
+  const annotations = out.metadata!.annotations as Record<string, string>;
+  const uid = input.fed.metadata?.uid;
+  if (uid) annotations[OWNER_UID_ANNOTATION] = uid;
+  annotations[TEMPLATE_HASH_ANNOTATION] = hash;
+  if (tracked.length > 0) annotations[TEMPLATE_ANNOTATIONS_ANNOTATION] = tracked.join(',');
+  return out;
+}
+
+/**
+ * The template and overrides as they would be created in a member, without fedctl's annotations:
+ * what the user declared for that cluster. Throws OverrideError when an override does not apply.
  */
 export function desiredObject(
   fed: FederatedObject,
@@ -50,34 +117,58 @@ export function desiredObject(
   ops: readonly Operation[] = [],
   cluster?: string,
 ): KubeObject {
-  const template = (isObject(fed.spec?.template) ? structuredClone(fed.spec.template) : {}) as KubeObject;
-  const { status: _status, ...body } = template;
-  const metadata: ObjectMeta = { ...(isObject(body.metadata) ? body.metadata : {}) };
-  for (const field of DROPPED_TEMPLATE_METADATA) delete metadata[field];
+  const base = baseObject(fed, target);
+  const out = reassert(ops.length > 0 ? applyOverrides(base, ops, cluster) : base, fed, target);
+  if (Object.keys(out.metadata?.annotations ?? {}).length === 0) delete out.metadata?.annotations;
+  return out;
+}
 
-  const base: KubeObject = {
-    ...body,
-    apiVersion: target.apiVersion,
-    kind: target.kind,
-    metadata: {
-      ...identity(fed, target),
-      ...metadata,
-      labels: { ...metadata.labels, [MANAGED_LABEL]: 'true' },
-    },
-  };
-  if (ops.length === 0) return base;
+/**
+ * What fedctl writes, as a short stable hash: it changes exactly when the template, the overrides,
+ * the apiVersion or the way fedctl builds the object change (member state is not part of it).
+ */
+export function templateHash(base: KubeObject, ops: readonly Operation[]): string {
+  const text = JSON.stringify(sortKeys({ format: HASH_FORMAT, base, ops }));
+  return createHash('sha256').update(text).digest('hex').slice(0, 20);
+}
 
-  const patched = applyOverrides(base, ops, cluster);
-  const meta: ObjectMeta = isObject(patched.metadata) ? patched.metadata : {};
+/** Annotation keys fedctl sets from the template and the overrides (sorted). */
+export function trackedAnnotationKeys(base: KubeObject, ops: readonly Operation[]): string[] {
+  const keys = new Set(Object.keys(base.metadata?.annotations ?? {}));
+  for (const op of ops) {
+    if (
+      op.path === '/metadata/annotations' &&
+      (op.op === 'add' || op.op === 'replace') &&
+      isObject(op.value)
+    ) {
+      for (const k of Object.keys(op.value)) keys.add(k);
+    }
+    const prefix = '/metadata/annotations/';
+    if (op.path.startsWith(prefix)) {
+      const key = op.path.slice(prefix.length).split('/')[0] ?? '';
+      keys.add(key.replaceAll('~1', '/').replaceAll('~0', '~'));
+    }
+  }
+  for (const k of FEDCTL_ANNOTATIONS) keys.delete(k);
+  return [...keys].filter((k) => k !== '').sort();
+}
+
+function reassert(obj: KubeObject, fed: FederatedObject, target: DesiredTarget): KubeObject {
+  const meta: ObjectMeta = isObject(obj.metadata) ? { ...obj.metadata } : {};
   delete meta.generateName;
   delete meta.namespace;
-  patched.kind = target.kind;
-  patched.metadata = {
-    ...meta,
-    ...identity(fed, target),
-    labels: { ...(isObject(meta.labels) ? meta.labels : {}), [MANAGED_LABEL]: 'true' },
+  const annotations = { ...(isObject(meta.annotations) ? meta.annotations : {}) };
+  for (const key of FEDCTL_ANNOTATIONS) delete annotations[key];
+  return {
+    ...obj,
+    kind: target.kind,
+    metadata: {
+      ...meta,
+      ...identity(fed, target),
+      labels: { ...(isObject(meta.labels) ? meta.labels : {}), [MANAGED_LABEL]: 'true' },
+      annotations,
+    },
   };
-  return patched;
 }
 
 function identity(fed: FederatedObject, target: DesiredTarget): ObjectMeta {

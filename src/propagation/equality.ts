@@ -14,15 +14,61 @@
 //   managedFields, selfLink, deletion*) and `status`;
 // - a Secret's `stringData` is compared as the `data` it becomes.
 //
-// Known limits (each makes fedctl miss drift, never write in a loop):
-// - a key the template drops is not removed from members when the member keeps it, as the subset
-//   rule cannot tell a default from a leftover; annotations and labels are the common case;
+// The subset rule alone cannot tell a server default from a leftover, so it is one of four checks in
+// upToDate(): the template hash fedctl stamped on the member (a template or override change, so a
+// dropped field, means rewrite), the member's version fedctl recorded after its last write (someone
+// else changed the member, even outside the template, means rewrite), exact labels, and the subset.
+//
+// Known limits of the subset rule (each makes fedctl miss drift, never write in a loop):
 // - element-wise array comparison: a server that reorders a list (none of the default types do)
 //   would cause an update on every reconcile;
 // - quantities are recognised by position (under limits/requests/hard/capacity/allocatable/
 //   overhead, or a key named sizeLimit/storage), not by schema.
 
+import {
+  MANAGED_LABEL,
+  OWNER_UID_ANNOTATION,
+  TEMPLATE_ANNOTATIONS_ANNOTATION,
+  TEMPLATE_HASH_ANNOTATION,
+} from '../api/constants.ts';
 import type { KubeObject } from '../api/types.ts';
+
+/** Labels the API server adds by itself (a Namespace's name label since Kubernetes 1.21). */
+const SERVER_LABELS: Readonly<Record<string, readonly string[]>> = {
+  Namespace: ['kubernetes.io/metadata.name'],
+};
+
+/**
+ * The member's version as KubeFed recorded it: `gen:<generation>` for objects whose spec changes
+ * bump a generation (so status updates by member controllers do not count), else `rv:<resourceVersion>`.
+ */
+export function versionOf(obj: { metadata?: { generation?: number; resourceVersion?: string } }): string {
+  const g = obj.metadata?.generation;
+  return typeof g === 'number' && g > 0 ? `gen:${g}` : `rv:${obj.metadata?.resourceVersion ?? ''}`;
+}
+
+/**
+ * Is the member copy exactly what fedctl would write (`candidate`, i.e. desired with retention and
+ * overrides)? `recorded` is the member's version after fedctl's last write, when known.
+ */
+export function upToDate(candidate: KubeObject, member: KubeObject, recorded?: string): boolean {
+  const want = candidate.metadata?.annotations ?? {};
+  const have = member.metadata?.annotations ?? {};
+  for (const key of [OWNER_UID_ANNOTATION, TEMPLATE_HASH_ANNOTATION, TEMPLATE_ANNOTATIONS_ANNOTATION])
+    if ((want[key] ?? '') !== (have[key] ?? '')) return false;
+  if (recorded !== undefined && recorded !== versionOf(member)) return false;
+  if (!sameLabels(candidate, member)) return false;
+  return !needsUpdate(candidate, member);
+}
+
+/** fedctl owns the labels of its copies (as KubeFed did): a label added in the member is drift. */
+function sameLabels(candidate: KubeObject, member: KubeObject): boolean {
+  const want = candidate.metadata?.labels ?? {};
+  const have = member.metadata?.labels ?? {};
+  const serverAdded = new Set(SERVER_LABELS[member.kind ?? candidate.kind ?? ''] ?? []);
+  const extra = Object.keys(have).filter((k) => !(k in want) && !serverAdded.has(k));
+  return extra.length === 0 && want[MANAGED_LABEL] === have[MANAGED_LABEL];
+}
 
 const SERVER_OWNED_METADATA = new Set([
   'resourceVersion',
@@ -75,11 +121,17 @@ function comparable(obj: KubeObject): Record<string, unknown> {
   return out;
 }
 
-/** The API server merges stringData into data (base64) and never returns stringData. */
+/**
+ * The API server merges stringData into data (base64) and never returns stringData; it decodes data
+ * values ignoring line breaks (Go's base64), so a YAML block value with a trailing newline comes back
+ * without it.
+ */
 function secretWithoutStringData(secret: Record<string, unknown>): Record<string, unknown> {
-  if (!isPlainObject(secret.stringData)) return secret;
+  const data: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(isPlainObject(secret.data) ? secret.data : {}))
+    data[key] = typeof value === 'string' ? value.replace(/[\r\n]/g, '') : value;
+  if (!isPlainObject(secret.stringData)) return isPlainObject(secret.data) ? { ...secret, data } : secret;
   const { stringData, ...rest } = secret;
-  const data: Record<string, unknown> = { ...(isPlainObject(rest.data) ? rest.data : {}) };
   for (const [key, value] of Object.entries(stringData)) {
     if (typeof value === 'string') data[key] = Buffer.from(value, 'utf8').toString('base64');
   }

@@ -107,20 +107,6 @@ describe('overridesByCluster', () => {
       'c1',
       'spec/replicas',
     ],
-    [
-      'replace without a value',
-      { path: '/spec/replicas' },
-      /op replace at \/spec\/replicas needs a value/,
-      'c1',
-      '/spec/replicas',
-    ],
-    [
-      'add without a value',
-      { op: 'add', path: '/spec/replicas' },
-      /op add at \/spec\/replicas needs a value/,
-      'c1',
-      '/spec/replicas',
-    ],
   ])('refuses %s, naming cluster and path', (_name, override, message, cluster, path) => {
     const items = [{ clusterName: 'c1', clusterOverrides: [override] }] as OverrideItem[];
     let error: unknown;
@@ -133,6 +119,19 @@ describe('overridesByCluster', () => {
     expect((error as Error).message).toMatch(message);
     expect((error as OverrideError).cluster).toBe(cluster);
     expect((error as OverrideError).path).toBe(path);
+  });
+
+  it('turns a missing value into null, as KubeFed did (its override type omitted empty values)', () => {
+    const ops = overridesByCluster([
+      {
+        clusterName: 'c1',
+        clusterOverrides: [{ path: '/spec/replicas' }, { op: 'add', path: '/spec/paused' }],
+      },
+    ]).get('c1');
+    expect(ops).toEqual([
+      { op: 'replace', path: '/spec/replicas', value: null },
+      { op: 'add', path: '/spec/paused', value: null },
+    ]);
   });
 
   it('refuses a cluster listed twice', () => {
@@ -176,6 +175,29 @@ describe('applyOverrides', () => {
   const base = () => ({
     metadata: { name: 'web', labels: { app: 'web' } },
     spec: { replicas: 3, template: { spec: { containers: [{ name: 'a', image: 'nginx:1' }] } } },
+  });
+
+  it('sets a missing object key on replace, like KubeFed’s json-patch v4 (RFC 6902 would fail)', () => {
+    const out = applyOverrides(base(), [
+      { op: 'replace', path: '/spec/template/spec/nodeSelector', value: { disk: 'ssd' } },
+      { op: 'replace', path: '/metadata/labels/a~1b', value: 'x' },
+    ]);
+    expect(out.spec.template.spec).toEqual({
+      containers: [{ name: 'a', image: 'nginx:1' }],
+      nodeSelector: { disk: 'ssd' },
+    });
+    expect(out.metadata.labels).toEqual({ app: 'web', 'a/b': 'x' });
+  });
+
+  it('keeps array indexes strict on replace (KubeFed failed there too)', () => {
+    expect(() =>
+      applyOverrides(base(), [{ op: 'replace', path: '/spec/template/spec/containers/3', value: {} }]),
+    ).toThrow(OverrideError);
+  });
+
+  it('sets null where an override has no value', () => {
+    const out = applyOverrides(base(), [{ op: 'replace', path: '/spec/replicas', value: null }]);
+    expect(out.spec.replicas).toBeNull();
   });
 
   it('applies replace, add and remove in order and returns a new object', () => {
@@ -227,8 +249,8 @@ describe('applyOverrides', () => {
 
   it.each([
     [
-      { op: 'replace' as const, path: '/spec/missing', value: 1 },
-      'override replace /spec/missing for cluster "c1" failed: the path does not exist in the object',
+      { op: 'replace' as const, path: '/spec/no/parent', value: 1 },
+      'override replace /spec/no/parent for cluster "c1" failed: the path does not exist in the object',
     ],
     [
       { op: 'remove' as const, path: '/spec/missing' },

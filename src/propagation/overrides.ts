@@ -111,10 +111,9 @@ function toOperation(o: ClusterOverride, cluster: string, index: number): Operat
     );
   }
   if (op === 'remove') return { op, path };
-  if (o.value === undefined) {
-    throw new OverrideError(`${where}: op ${op} at ${path} needs a value`, cluster, path);
-  }
-  return { op: op as 'add' | 'replace', path, value: structuredClone(o.value) };
+  // KubeFed serialised overrides with `value,omitempty`, so a missing value reached the patch as null.
+  const value = o.value === undefined ? null : structuredClone(o.value);
+  return { op: op as 'add' | 'replace', path, value };
 }
 
 /**
@@ -131,7 +130,14 @@ export function applyOverrides<T>(obj: T, ops: readonly PatchOperation[], cluste
   // One operation at a time: applyPatch's validator reports index 0 for every failure.
   for (const [i, op] of copies.entries()) {
     try {
-      current = jsonpatch.applyOperation(current, op, true, true, true, i).newDocument;
+      current = jsonpatch.applyOperation(
+        current,
+        lenientReplace(current, op),
+        true,
+        true,
+        true,
+        i,
+      ).newDocument;
     } catch (e) {
       const err = e as { message?: string; name?: string };
       const failed = ops[i]!;
@@ -144,6 +150,29 @@ export function applyOverrides<T>(obj: T, ops: readonly PatchOperation[], cluste
     }
   }
   return current;
+}
+
+/**
+ * KubeFed applied overrides with evanphx/json-patch v4, whose `replace` of a missing key in an existing
+ * object sets it (RFC 6902 says fail). Overrides written for KubeFed rely on it, e.g. the default op on
+ * `/spec/template/spec/nodeSelector` of a template without one. Array indexes stay strict.
+ */
+function lenientReplace(doc: unknown, op: PatchOperation): PatchOperation {
+  if (op.op !== 'replace') return op;
+  const segments = op.path
+    .split('/')
+    .slice(1)
+    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+  const key = segments.pop();
+  let parent: unknown = doc;
+  for (const s of segments) {
+    if (parent === null || typeof parent !== 'object') return op;
+    parent = (parent as Record<string, unknown>)[s];
+  }
+  const isObject = parent !== null && typeof parent === 'object' && !Array.isArray(parent);
+  return isObject && key !== undefined && !Object.hasOwn(parent as object, key)
+    ? { op: 'add', path: op.path, value: op.value }
+    : op;
 }
 
 function describePatchError(err: { name?: string; message?: string }): string {

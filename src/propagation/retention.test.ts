@@ -60,7 +60,29 @@ describe('retainFields: every kind', () => {
       },
       { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'x' } },
     );
-    expect(out.metadata).toEqual({ name: 'x' });
+    expect(out.metadata).toEqual({ name: 'x', annotations: {} });
+  });
+
+  it('removes annotations fedctl set last time that the template no longer sets, keeps the member’s own', () => {
+    const out = retainFields(
+      { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'x', annotations: { kept: 'new' } } },
+      {
+        kind: 'ConfigMap',
+        apiVersion: 'v1',
+        metadata: {
+          name: 'x',
+          annotations: {
+            kept: 'old',
+            dropped: 'gone from the template',
+            'controller.example/owned': 'stays',
+            'fedctl.io/template-annotations': 'dropped,kept',
+            'fedctl.io/template-hash': 'abc',
+            'fedctl.io/owner-uid': 'u1',
+          },
+        },
+      },
+    );
+    expect(out.metadata?.annotations).toEqual({ kept: 'new', 'controller.example/owned': 'stays' });
   });
 
   it('never mutates its inputs', () => {
@@ -76,7 +98,7 @@ describe('retainFields: every kind', () => {
   it('creates metadata when the desired object has none', () => {
     const out: KubeObject = { kind: 'X' };
     commonRule(out, { metadata: { resourceVersion: '3' } }, {});
-    expect(out.metadata).toEqual({ resourceVersion: '3' });
+    expect(out.metadata).toEqual({ resourceVersion: '3', annotations: {} });
   });
 });
 

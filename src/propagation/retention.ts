@@ -6,7 +6,25 @@
 // Rules are data: one function per target kind, each with the reason it exists. Every function
 // receives a private copy of the desired object to modify, and the member object read-only.
 
+import {
+  OWNER_UID_ANNOTATION,
+  TEMPLATE_ANNOTATIONS_ANNOTATION,
+  TEMPLATE_HASH_ANNOTATION,
+} from '../api/constants.ts';
 import type { KubeObject } from '../api/types.ts';
+
+/** fedctl's own annotations: never taken from a template, never kept from a member (re-stamped). */
+export const FEDCTL_ANNOTATIONS: readonly string[] = [
+  OWNER_UID_ANNOTATION,
+  TEMPLATE_HASH_ANNOTATION,
+  TEMPLATE_ANNOTATIONS_ANNOTATION,
+];
+
+/** Keys of the `fedctl.io/template-annotations` record on a member object: what fedctl set last time. */
+export function recordedAnnotationKeys(member: KubeObject | undefined): string[] {
+  const value = member?.metadata?.annotations?.[TEMPLATE_ANNOTATIONS_ANNOTATION];
+  return value ? value.split(',').filter((k) => k !== '') : [];
+}
 
 export interface RetentionOptions {
   /** The federated object's `spec.retainReplicas`: keep the member's `spec.replicas`. */
@@ -21,8 +39,9 @@ type Json = Record<string, unknown>;
  * Rules for every kind. An update must carry the member's resourceVersion (optimistic
  * concurrency); finalizers belong to member controllers; annotations are mostly written by member
  * controllers too (deployment revision, kubectl, ingress controllers), so the member's are kept and
- * the template's are laid over them. KubeFed v0.10 kept only the member's annotations and ignored
- * the template's; fedctl lets the template set annotations without erasing the member's.
+ * the template's are laid over them, except those fedctl set last time (recorded on the member) that
+ * the template no longer sets: those are removed. KubeFed v0.10 kept only the member's annotations and
+ * ignored the template's; fedctl propagates template annotations without erasing the member's.
  */
 export const commonRule: RetainRule = (desired, member) => {
   if (desired.metadata === undefined) desired.metadata = {};
@@ -32,9 +51,11 @@ export const commonRule: RetainRule = (desired, member) => {
   else delete dm.resourceVersion;
   if (mm.finalizers !== undefined && mm.finalizers.length > 0) dm.finalizers = [...mm.finalizers];
   else delete dm.finalizers;
-  const annotations = { ...(mm.annotations ?? {}), ...(dm.annotations ?? {}) };
-  if (Object.keys(annotations).length > 0) dm.annotations = annotations;
-  else delete dm.annotations;
+  const dropped = new Set([...FEDCTL_ANNOTATIONS, ...recordedAnnotationKeys(member)]);
+  const kept = Object.entries(mm.annotations ?? {}).filter(([k]) => !dropped.has(k));
+  const annotations = { ...Object.fromEntries(kept), ...(dm.annotations ?? {}) };
+  // Kept even when empty: an override may `add` below it (overrides run after retention).
+  dm.annotations = annotations;
 };
 
 /** Key of RETAIN_RULES: `Kind` for the core group, `Kind.group` otherwise. */

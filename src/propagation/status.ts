@@ -21,6 +21,8 @@ export interface ClusterOutcome {
   message?: string;
   /** The member object's status, when the type config enables status collection. */
   remoteStatus?: unknown;
+  /** The member's version (`gen:N` / `rv:N`) after fedctl's last write: later changes are drift. */
+  version?: string;
 }
 
 /** The status fedctl writes on a federated object. */
@@ -34,6 +36,8 @@ export interface PropagationStatusInput {
   previous?: FederatedStatus;
   /** An object-level failure (e.g. NamespaceNotFederated); overrides the per-cluster verdict. */
   failure?: { reason: string; message?: string };
+  /** An object-level True verdict with a reason (e.g. ProtectedNamespace: nothing to propagate). */
+  success?: { reason: string; message?: string };
   clusters: readonly ClusterOutcome[];
 }
 
@@ -55,6 +59,13 @@ export function computePropagationStatus(input: PropagationStatusInput): Propaga
       status: 'False',
       reason: input.failure.reason,
       ...(input.failure.message ? { message: input.failure.message } : {}),
+    };
+  } else if (input.success) {
+    next = {
+      type: ConditionType.Propagation,
+      status: 'True',
+      reason: input.success.reason,
+      ...(input.success.message ? { message: input.success.message } : {}),
     };
   } else if (failing.length > 0) {
     next = {
@@ -107,6 +118,7 @@ function clustersEqual(
       other !== undefined &&
       (c.status ?? '') === (other.status ?? '') &&
       (c.message ?? '') === (other.message ?? '') &&
+      (c.version ?? '') === (other.version ?? '') &&
       JSON.stringify(sortKeys(c.remoteStatus)) === JSON.stringify(sortKeys(other.remoteStatus))
     );
   });
@@ -118,5 +130,6 @@ function toClusterStatus(o: ClusterOutcome): ClusterPropagationStatus {
     ...(o.status ? { status: o.status } : {}),
     ...(o.status && o.message ? { message: o.message } : {}),
     ...(o.remoteStatus !== undefined ? { remoteStatus: o.remoteStatus } : {}),
+    ...(o.version ? { version: o.version } : {}),
   };
 }

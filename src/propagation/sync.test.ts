@@ -1,7 +1,15 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { MANAGED_LABEL, SYNC_FINALIZER } from '../api/constants.ts';
-import { type FederatedObject, type MemberView, type SyncContext, syncFederatedObject } from './sync.ts';
+import type { KubeObject } from '../api/types.ts';
+import { memberObject } from './desired.ts';
+import {
+  type FederatedObject,
+  type MemberView,
+  parseDeleteOptions,
+  type SyncContext,
+  syncFederatedObject,
+} from './sync.ts';
 
 // Seed member caches, call the reconciler once, assert the exact writes it made.
 
@@ -13,22 +21,29 @@ interface Fixture {
     string,
     {
       ready?: boolean;
+      synced?: boolean;
+      everSynced?: boolean;
       labels?: Record<string, string>;
       objects?: KubernetesObject[];
       unmanaged?: KubernetesObject[];
-      isHost?: boolean;
     }
   >;
   adoptResources?: boolean;
-  namespaceClusters?: Record<string, string[]>;
+  /** Namespace placement; `unknown` = the FederatedNamespace cache has not synced. */
+  namespaces?: Record<string, string[] | 'unknown'>;
+  hostNamespaceUid?: string;
   failWrites?: Record<string, { code: number; reason: string; message: string }>;
+  recorded?: Record<string, string>;
 }
+
+const TARGET = { apiVersion: 'apps/v1', kind: 'Deployment', namespaced: true };
 
 function setup(f: Fixture) {
   const writes: string[] = [];
   const managed = new Map<string, Store>();
   const unmanaged = new Map<string, Store>();
   const statuses: unknown[] = [];
+  const sent: Array<{ op: string; cluster: string; obj: KubernetesObject; options?: unknown }> = [];
   let finalizers: string[] | undefined;
   for (const [name, m] of Object.entries(f.members)) {
     managed.set(
@@ -44,8 +59,8 @@ function setup(f: Fixture) {
     name,
     labels: m.labels ?? {},
     ready: m.ready ?? true,
-    isHost: m.isHost ?? false,
-    synced: true,
+    synced: m.synced ?? true,
+    everSynced: m.everSynced ?? m.synced ?? true,
     cached: (n, ns) => managed.get(name)?.get(keyOf(n, ns)),
   }));
   const apiError = (e: { code: number; reason: string; message: string }) =>
@@ -54,12 +69,20 @@ function setup(f: Fixture) {
       body: JSON.stringify({ reason: e.reason, message: e.message }),
     });
   const describeObj = (o: KubernetesObject) => `${o.kind} ${keyOf(o.metadata!.name!, o.metadata?.namespace)}`;
+  const namespaces = f.namespaces ?? { test: Object.keys(f.members) };
   const ctx: SyncContext = {
-    target: { apiVersion: 'apps/v1', kind: 'Deployment', namespaced: true },
+    target: TARGET,
     members,
     adoptResources: f.adoptResources ?? true,
     operationTimeoutMs: 1000,
-    namespaceClusters: (ns) => (f.namespaceClusters ?? { test: Object.keys(f.members) })[ns],
+    namespacePlacement: (ns) => {
+      const p = namespaces[ns];
+      if (p === 'unknown') return { known: false };
+      return p === undefined ? { known: true } : { known: true, clusters: p };
+    },
+    hostNamespaceUid: async () => f.hostNamespaceUid,
+    controlPlaneNamespace: 'kube-federation-system',
+    recordedVersion: (c) => f.recorded?.[c],
     now: () => new Date('2026-01-01T00:00:00Z'),
     memberWriter: {
       async create(c, obj) {
@@ -69,14 +92,18 @@ function setup(f: Fixture) {
         if (unmanaged.get(c)?.has(k))
           throw apiError({ code: 409, reason: 'AlreadyExists', message: 'exists' });
         writes.push(`create ${c} ${describeObj(obj)}`);
-        return obj;
+        sent.push({ op: 'create', cluster: c, obj });
+        return { ...obj, metadata: { ...obj.metadata, resourceVersion: '100', generation: 1 } };
       },
       async replace(c, obj) {
-        writes.push(`update ${c} ${describeObj(obj)}`);
-        return obj;
+        const verb = obj.metadata?.labels?.[MANAGED_LABEL] === 'true' ? 'update' : 'unlabel';
+        writes.push(`${verb} ${c} ${describeObj(obj)}`);
+        sent.push({ op: verb, cluster: c, obj });
+        return { ...obj, metadata: { ...obj.metadata, resourceVersion: '101', generation: 2 } };
       },
-      async delete(c, obj) {
+      async delete(c, obj, options) {
         writes.push(`delete ${c} ${describeObj(obj)}`);
+        sent.push({ op: 'delete', cluster: c, obj, options });
       },
       async get(c, n, ns) {
         return unmanaged.get(c)?.get(keyOf(n, ns)) ?? managed.get(c)?.get(keyOf(n, ns));
@@ -96,9 +123,10 @@ function setup(f: Fixture) {
   return {
     ctx,
     writes,
+    sent,
     statuses: statuses as Array<{
-      conditions: Array<{ type: string; status: string; reason?: string }>;
-      clusters: Array<{ name: string; status?: string }>;
+      conditions: Array<{ type: string; status: string; reason?: string; message?: string }>;
+      clusters: Array<{ name: string; status?: string; version?: string }>;
     }>,
     finalizers: () => finalizers,
   };
@@ -110,7 +138,15 @@ const fedDeployment = (
 ): FederatedObject => ({
   apiVersion: 'types.kubefed.io/v1beta1',
   kind: 'FederatedDeployment',
-  metadata: { name: 'web', namespace: 'test', generation: 2, finalizers: [SYNC_FINALIZER], ...meta },
+  metadata: {
+    name: 'web',
+    namespace: 'test',
+    uid: 'fed-uid',
+    generation: 2,
+    resourceVersion: '50',
+    finalizers: [SYNC_FINALIZER],
+    ...meta,
+  },
   spec: {
     template: {
       metadata: { labels: { app: 'web' } },
@@ -121,36 +157,51 @@ const fedDeployment = (
   },
 });
 
-/** A member copy as the API server would return it: desired plus server-filled fields. */
-const memberCopy = (replicas = 3, image = 'nginx'): KubernetesObject =>
-  ({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: {
-      name: 'web',
-      namespace: 'test',
-      resourceVersion: '7',
-      uid: 'u1',
-      generation: 1,
-      labels: { app: 'web', [MANAGED_LABEL]: 'true' },
-    },
-    spec: {
-      replicas,
-      progressDeadlineSeconds: 600,
-      template: {
-        spec: { containers: [{ name: 'nginx', image, imagePullPolicy: 'Always' }], restartPolicy: 'Always' },
-      },
-    },
-    status: { replicas },
-  }) as KubernetesObject;
+/**
+ * A member copy as fedctl wrote it for `fed` and the API server returned it: the member object fedctl
+ * builds, plus server-filled fields and defaults.
+ */
+const memberCopy = (
+  fed: FederatedObject = fedDeployment(),
+  change: (o: KubeObject) => void = () => undefined,
+): KubernetesObject => {
+  const o = memberObject({ fed: fed as never, target: TARGET }) as KubeObject;
+  o.metadata = { ...o.metadata, resourceVersion: '7', uid: 'member-uid', generation: 1 };
+  const spec = o.spec as {
+    progressDeadlineSeconds?: number;
+    template: { spec: { containers: object[]; restartPolicy?: string } };
+  };
+  spec.progressDeadlineSeconds = 600;
+  spec.template.spec.restartPolicy = 'Always';
+  spec.template.spec.containers = spec.template.spec.containers.map((c) => ({
+    ...c,
+    imagePullPolicy: 'Always',
+  }));
+  o.status = { replicas: 3 };
+  change(o);
+  return o as KubernetesObject;
+};
+
+/** A managed copy fedctl never stamped (made by KubeFed, by hand, or restored from a backup). */
+const foreignCopy = (): KubernetesObject =>
+  memberCopy(fedDeployment(), (o) => {
+    o.metadata!.annotations = {};
+  });
 
 /** Member writes run concurrently, so compare them as sets (sorted); the tests that care about order check it directly. */
 const expectWrites = (actual: string[], expected: string[]) =>
   expect([...actual].sort()).toEqual([...expected].sort());
 
-describe('syncFederatedObject', () => {
+/** The federated object with the status a previous reconcile wrote (as the host cache would show it). */
+async function afterFirstPass(f: Fixture, fed: FederatedObject): Promise<FederatedObject> {
+  const { ctx, statuses } = setup(f);
+  await syncFederatedObject('web', 'test', fed, ctx);
+  return statuses.length > 0 ? { ...fed, status: statuses.at(-1) as never } : fed;
+}
+
+describe('syncFederatedObject: propagation', () => {
   it('creates the object in every placed cluster and reports Propagation True', async () => {
-    const { ctx, writes, statuses } = setup({ members: { cluster0: {}, cluster1: {}, cluster2: {} } });
+    const { ctx, writes, statuses, sent } = setup({ members: { cluster0: {}, cluster1: {}, cluster2: {} } });
     const r = await syncFederatedObject('web', 'test', fedDeployment(), ctx);
     expectWrites(writes, [
       'create cluster0 Deployment test/web',
@@ -159,55 +210,106 @@ describe('syncFederatedObject', () => {
     ]);
     expect(r.retry).toBe(false);
     expect(statuses[0]?.conditions[0]).toMatchObject({ type: 'Propagation', status: 'True' });
+    // Ownership and what was written ride on the create itself: no extra write.
+    expect(sent[0]?.obj.metadata?.annotations).toMatchObject({
+      'fedctl.io/owner-uid': 'fed-uid',
+      'fedctl.io/template-hash': expect.stringMatching(/^[0-9a-f]{20}$/),
+    });
+    // The member's version after the write is recorded in status.
+    expect(statuses[0]?.clusters).toEqual([
+      { name: 'cluster0', version: 'gen:1' },
+      { name: 'cluster1', version: 'gen:1' },
+    ]);
   });
 
-  it('sends no write when every member already matches (steady state)', async () => {
-    const { ctx, writes } = setup({
+  it('sends no write at all when every member matches and the status is current (steady state, restart)', async () => {
+    const f: Fixture = {
       members: { cluster0: { objects: [memberCopy()] }, cluster1: { objects: [memberCopy()] } },
-    });
-    const first = await syncFederatedObject('web', 'test', fedDeployment(), ctx);
-    expect(first.writes).toBe(1); // the first status write
-    const fed = fedDeployment();
-    const {
-      ctx: ctx2,
-      writes: writes2,
-      statuses,
-    } = setup({ members: { cluster0: { objects: [memberCopy()] }, cluster1: { objects: [memberCopy()] } } });
-    await syncFederatedObject('web', 'test', fed, ctx2);
-    fed.status = statuses[0] as never;
-    const { ctx: ctx3, writes: writes3 } = setup({
-      members: { cluster0: { objects: [memberCopy()] }, cluster1: { objects: [memberCopy()] } },
-    });
-    const steady = await syncFederatedObject('web', 'test', fed, ctx3);
-    expectWrites(writes, ['status']);
-    expectWrites(writes2, ['status']);
-    expectWrites(writes3, []);
+    };
+    const fed = await afterFirstPass(f, fedDeployment());
+    const { ctx, writes } = setup(f);
+    const steady = await syncFederatedObject('web', 'test', fed, ctx);
+    expectWrites(writes, []);
     expect(steady.writes).toBe(0);
   });
 
-  it('applies per-cluster overrides and updates a drifted member', async () => {
+  it('applies per-cluster overrides after retention and updates only where they change the object', async () => {
     const fed = fedDeployment({
+      retainReplicas: true,
       overrides: [{ clusterName: 'cluster1', clusterOverrides: [{ path: '/spec/replicas', value: 5 }] }],
     });
-    const { ctx, writes } = setup({
-      members: { cluster0: { objects: [memberCopy(3, 'httpd')] }, cluster1: { objects: [memberCopy(3)] } },
+    const { ctx, writes, sent } = setup({
+      members: { cluster0: { objects: [memberCopy(fed)] }, cluster1: { objects: [memberCopy(fed)] } },
     });
     await syncFederatedObject('web', 'test', fed, ctx);
+    expectWrites(writes, ['update cluster1 Deployment test/web', 'status']);
+    // The override beats retainReplicas (KubeFed's order: template → retention → overrides).
+    expect((sent[0]!.obj as unknown as { spec: { replicas: number } }).spec.replicas).toBe(5);
+  });
+
+  it('removes from the member what the template no longer has (a full update, not a subset check)', async () => {
+    const withLimits = fedDeployment();
+    (withLimits.spec!.template!.spec as { paused?: boolean }).paused = true;
+    const copy = memberCopy(withLimits);
+    const { ctx, writes, sent } = setup({
+      members: { cluster0: { objects: [copy] }, cluster1: { objects: [copy] } },
+    });
+    await syncFederatedObject('web', 'test', fedDeployment(), ctx);
     expectWrites(writes, [
       'update cluster0 Deployment test/web',
       'update cluster1 Deployment test/web',
       'status',
     ]);
+    expect((sent[0]!.obj as KubeObject).spec).not.toHaveProperty('paused');
   });
 
-  it('deletes the object from a cluster removed from placement', async () => {
-    const fed = fedDeployment({ placement: { clusters: [{ name: 'cluster0' }] } });
-    const { ctx, writes } = setup({
+  it('rewrites a member someone else changed (its version differs from the one recorded)', async () => {
+    const f: Fixture = {
       members: { cluster0: { objects: [memberCopy()] }, cluster1: { objects: [memberCopy()] } },
+    };
+    const fed = await afterFirstPass(f, fedDeployment());
+    const edited = memberCopy(fedDeployment(), (o) => {
+      o.metadata!.generation = 2; // e.g. `kubectl set env` added a variable outside the template
     });
-    const r = await syncFederatedObject('web', 'test', fed, ctx);
-    expectWrites(writes, ['delete cluster1 Deployment test/web', 'status']);
-    expect(r.retry).toBe(true); // waits for the removal to be observed
+    const { ctx, writes } = setup({
+      members: { cluster0: { objects: [edited] }, cluster1: { objects: [memberCopy()] } },
+    });
+    await syncFederatedObject('web', 'test', fed, ctx);
+    expectWrites(writes, ['update cluster0 Deployment test/web', 'status']);
+  });
+
+  it('removes a label added by hand to a member', async () => {
+    const labelled = memberCopy(fedDeployment(), (o) => {
+      o.metadata!.labels = { ...o.metadata!.labels, extra: 'by-hand' };
+    });
+    const { ctx, writes, sent } = setup({
+      members: { cluster0: { objects: [labelled] }, cluster1: { objects: [memberCopy()] } },
+    });
+    await syncFederatedObject('web', 'test', fedDeployment(), ctx);
+    expectWrites(writes, ['update cluster0 Deployment test/web', 'status']);
+    expect(sent[0]?.obj.metadata?.labels).not.toHaveProperty('extra');
+  });
+
+  it('keeps annotations the member’s controllers added across template edits', async () => {
+    const copy = memberCopy(fedDeployment(), (o) => {
+      o.metadata!.annotations = { ...o.metadata!.annotations, 'deployment.kubernetes.io/revision': '3' };
+    });
+    const changed = fedDeployment();
+    (changed.spec!.template!.spec as { replicas: number }).replicas = 4;
+    const { ctx, sent } = setup({
+      members: { cluster0: { objects: [copy] }, cluster1: { objects: [copy] } },
+    });
+    await syncFederatedObject('web', 'test', changed, ctx);
+    expect(sent[0]?.obj.metadata?.annotations).toMatchObject({ 'deployment.kubernetes.io/revision': '3' });
+  });
+
+  it('adopts a managed copy it never stamped, with one update', async () => {
+    const { ctx, writes, sent } = setup({
+      members: { cluster0: { objects: [foreignCopy()] }, cluster1: { objects: [memberCopy()] } },
+    });
+    await syncFederatedObject('web', 'test', fedDeployment(), ctx);
+    expectWrites(writes, ['update cluster0 Deployment test/web', 'status']);
+    expect(sent[0]?.obj.metadata?.annotations?.['fedctl.io/owner-uid']).toBe('fed-uid');
   });
 
   it('reports ClusterNotReady for an unready cluster and still propagates to the others', async () => {
@@ -218,6 +320,19 @@ describe('syncFederatedObject', () => {
       expect.objectContaining({ name: 'cluster1', status: 'ClusterNotReady' }),
     );
     expect(statuses[0]?.conditions[0]).toMatchObject({ type: 'Propagation', status: 'False' });
+  });
+
+  it('keeps the last report for a cluster whose cache has not synced yet (no status flap after a restart)', async () => {
+    const f: Fixture = {
+      members: { cluster0: { objects: [memberCopy()] }, cluster1: { objects: [memberCopy()] } },
+    };
+    const fed = await afterFirstPass(f, fedDeployment());
+    const { ctx, writes } = setup({
+      members: { cluster0: { objects: [memberCopy()] }, cluster1: { synced: false, everSynced: false } },
+    });
+    const r = await syncFederatedObject('web', 'test', fed, ctx);
+    expectWrites(writes, []);
+    expect(r.requeueAfterMs).toBe(1000);
   });
 
   it('reports CreationFailed for one cluster and keeps the other converged', async () => {
@@ -234,7 +349,7 @@ describe('syncFederatedObject', () => {
   });
 
   it('adopts an existing unlabelled object', async () => {
-    const existing = memberCopy();
+    const existing = foreignCopy();
     delete existing.metadata!.labels![MANAGED_LABEL];
     const { ctx, writes } = setup({ members: { cluster0: { unmanaged: [existing] }, cluster1: {} } });
     await syncFederatedObject('web', 'test', fedDeployment(), ctx);
@@ -246,7 +361,7 @@ describe('syncFederatedObject', () => {
   });
 
   it('reports AlreadyExists instead of adopting when adoption is disabled', async () => {
-    const existing = memberCopy();
+    const existing = foreignCopy();
     delete existing.metadata!.labels![MANAGED_LABEL];
     const { ctx, writes, statuses } = setup({
       adoptResources: false,
@@ -260,7 +375,7 @@ describe('syncFederatedObject', () => {
   });
 
   it('leaves an object labelled managed=false untouched and reports ManagedLabelFalse', async () => {
-    const existing = memberCopy(1, 'mine');
+    const existing = foreignCopy();
     existing.metadata!.labels![MANAGED_LABEL] = 'false';
     const { ctx, writes, statuses } = setup({
       members: { cluster0: { unmanaged: [existing] }, cluster1: {} },
@@ -272,25 +387,6 @@ describe('syncFederatedObject', () => {
     );
   });
 
-  it('places nothing and reports NamespaceNotFederated when the namespace is not federated', async () => {
-    const { ctx, writes, statuses } = setup({
-      members: { cluster0: { objects: [memberCopy()] }, cluster1: {} },
-      namespaceClusters: {},
-    });
-    await syncFederatedObject('web', 'test', fedDeployment(), ctx);
-    expectWrites(writes, ['delete cluster0 Deployment test/web', 'status']);
-    expect(statuses[0]?.conditions[0]).toMatchObject({ status: 'False', reason: 'NamespaceNotFederated' });
-  });
-
-  it('places only in the intersection with the FederatedNamespace clusters', async () => {
-    const { ctx, writes } = setup({
-      members: { cluster0: {}, cluster1: {} },
-      namespaceClusters: { test: ['cluster1'] },
-    });
-    await syncFederatedObject('web', 'test', fedDeployment(), ctx);
-    expectWrites(writes, ['create cluster1 Deployment test/web', 'status']);
-  });
-
   it('refuses an override of /metadata/name for that cluster only, with no retry', async () => {
     const fed = fedDeployment({
       overrides: [{ clusterName: 'cluster1', clusterOverrides: [{ path: '/metadata/name', value: 'x' }] }],
@@ -299,31 +395,11 @@ describe('syncFederatedObject', () => {
     const r = await syncFederatedObject('web', 'test', fed, ctx);
     expectWrites(writes, ['create cluster0 Deployment test/web', 'status']);
     expect(r.retry).toBe(false);
-    expect(statuses[0]?.conditions[0]?.status).toBe('False');
     expect(statuses[0]?.clusters).toContainEqual(
       expect.objectContaining({
         name: 'cluster1',
         status: 'ApplyOverridesFailed',
         message: expect.stringContaining('/metadata/name'),
-      }),
-    );
-  });
-
-  it('fails a cluster listed twice in overrides and still propagates to the others', async () => {
-    const fed = fedDeployment({
-      overrides: [
-        { clusterName: 'cluster1', clusterOverrides: [{ path: '/spec/replicas', value: 1 }] },
-        { clusterName: 'cluster1', clusterOverrides: [{ path: '/spec/replicas', value: 2 }] },
-      ],
-    });
-    const { ctx, writes, statuses } = setup({ members: { cluster0: {}, cluster1: {} } });
-    await syncFederatedObject('web', 'test', fed, ctx);
-    expectWrites(writes, ['create cluster0 Deployment test/web', 'status']);
-    expect(statuses[0]?.clusters).toContainEqual(
-      expect.objectContaining({
-        name: 'cluster1',
-        status: 'ApplyOverridesFailed',
-        message: expect.stringContaining('twice'),
       }),
     );
   });
@@ -334,28 +410,21 @@ describe('syncFederatedObject', () => {
         { clusterName: 'cluster0', clusterOverrides: [{ path: '/metadata/labels', value: { team: 'a' } }] },
       ],
     });
-    const created: KubernetesObject[] = [];
-    const { ctx } = setup({ members: { cluster0: {} } });
-    const create = ctx.memberWriter.create;
-    ctx.memberWriter.create = async (c, obj) => {
-      created.push(obj);
-      return create(c, obj);
-    };
+    const { ctx, sent } = setup({ members: { cluster0: {} } });
     await syncFederatedObject('web', 'test', fed, ctx);
-    expect(created[0]?.metadata?.labels).toEqual({ team: 'a', [MANAGED_LABEL]: 'true' });
+    expect(sent[0]?.obj.metadata?.labels).toEqual({ team: 'a', [MANAGED_LABEL]: 'true' });
   });
 
   it('reports a placement naming an unknown cluster as ClusterNotFound', async () => {
     const fed = fedDeployment({ placement: { clusters: [{ name: 'cluster0' }, { name: 'nope' }] } });
-    const { ctx, writes, statuses } = setup({ members: { cluster0: {} } });
+    const { ctx, statuses } = setup({ members: { cluster0: {} } });
     await syncFederatedObject('web', 'test', fed, ctx);
-    expectWrites(writes, ['create cluster0 Deployment test/web', 'status']);
     expect(statuses[0]?.clusters).toContainEqual(
       expect.objectContaining({ name: 'nope', status: 'ClusterNotFound' }),
     );
   });
 
-  it('adds the finalizer before propagating', async () => {
+  it('adds the finalizer alongside the first writes, and fails the reconcile when it cannot', async () => {
     const { ctx, writes } = setup({ members: { cluster0: {} } });
     await syncFederatedObject(
       'web',
@@ -363,78 +432,249 @@ describe('syncFederatedObject', () => {
       fedDeployment({ placement: { clusters: [{ name: 'cluster0' }] } }, { finalizers: [] }),
       ctx,
     );
-    expect(writes[0]).toBe(`finalizers ${SYNC_FINALIZER}`);
-  });
-
-  it('fails the reconcile (so it is retried) when the finalizer cannot be written', async () => {
-    const { ctx } = setup({ members: { cluster0: {} } });
-    ctx.hostWriter.setFinalizers = async () => {
-      throw Object.assign(new Error('conflict'), {
-        code: 409,
-        body: JSON.stringify({ reason: 'Conflict', message: 'conflict' }),
-      });
+    expect(writes).toContain(`finalizers ${SYNC_FINALIZER}`);
+    const failing = setup({ members: { cluster0: {} } });
+    failing.ctx.hostWriter.setFinalizers = async () => {
+      throw Object.assign(new Error('conflict'), { code: 409, body: JSON.stringify({ reason: 'Conflict' }) });
     };
     await expect(
-      syncFederatedObject(
-        'web',
-        'test',
-        fedDeployment({ placement: { clusters: [{ name: 'cluster0' }] } }, { finalizers: [] }),
-        ctx,
-      ),
+      syncFederatedObject('web', 'test', fedDeployment({}, { finalizers: [] }), failing.ctx),
     ).rejects.toThrow('conflict');
   });
+});
 
-  it('on deletion removes member objects, then the finalizer once they are gone', async () => {
+describe('syncFederatedObject: what is deleted, and when', () => {
+  it('deletes its own copy from a cluster removed from placement, exactly that object', async () => {
+    const fed = fedDeployment({ placement: { clusters: [{ name: 'cluster0' }] } });
+    const { ctx, writes, sent } = setup({
+      members: { cluster0: { objects: [memberCopy()] }, cluster1: { objects: [memberCopy()] } },
+    });
+    const r = await syncFederatedObject('web', 'test', fed, ctx);
+    expectWrites(writes, ['delete cluster1 Deployment test/web', 'status']);
+    expect(sent[0]?.options).toEqual({ preconditions: { uid: 'member-uid' } });
+    expect(r.retry).toBe(false);
+  });
+
+  it('only unlabels a managed copy it cannot prove it made when the cluster is left out', async () => {
+    const fed = fedDeployment({ placement: { clusters: [{ name: 'cluster0' }] } });
+    const { ctx, writes, sent } = setup({
+      members: { cluster0: { objects: [memberCopy()] }, cluster1: { objects: [foreignCopy()] } },
+    });
+    await syncFederatedObject('web', 'test', fed, ctx);
+    expectWrites(writes, ['unlabel cluster1 Deployment test/web', 'status']);
+    expect(sent[0]?.obj.metadata?.labels).not.toHaveProperty(MANAGED_LABEL);
+  });
+
+  it('writes nothing to members while the FederatedNamespace cache has not synced (restart, leader change)', async () => {
+    const { ctx, writes } = setup({
+      members: { cluster0: { objects: [memberCopy()] }, cluster1: { objects: [memberCopy()] } },
+      namespaces: { test: 'unknown' },
+    });
+    const fed = await afterFirstPass(
+      { members: { cluster0: { objects: [memberCopy()] }, cluster1: { objects: [memberCopy()] } } },
+      fedDeployment(),
+    );
+    const r = await syncFederatedObject('web', 'test', fed, ctx);
+    expectWrites(writes, []);
+    expect(r.requeueAfterMs).toBe(1000);
+  });
+
+  it('reports NamespaceNotFederated and keeps member copies when the namespace has no FederatedNamespace', async () => {
+    const { ctx, writes, statuses } = setup({
+      members: { cluster0: { objects: [memberCopy()] }, cluster1: {} },
+      namespaces: {},
+    });
+    await syncFederatedObject('web', 'test', fedDeployment(), ctx);
+    expectWrites(writes, ['status']);
+    expect(statuses[0]?.conditions[0]).toMatchObject({ status: 'False', reason: 'NamespaceNotFederated' });
+  });
+
+  it('places only in the intersection with the FederatedNamespace clusters', async () => {
+    const { ctx, writes } = setup({
+      members: { cluster0: {}, cluster1: {} },
+      namespaces: { test: ['cluster1'] },
+    });
+    await syncFederatedObject('web', 'test', fedDeployment(), ctx);
+    expectWrites(writes, ['create cluster1 Deployment test/web', 'status']);
+  });
+
+  it('on deletion deletes its copies, keeps the finalizer until they are gone, then drops it', async () => {
     const deleting = fedDeployment({}, { deletionTimestamp: new Date() });
     const { ctx, writes } = setup({ members: { cluster0: { objects: [memberCopy()] }, cluster1: {} } });
     const r = await syncFederatedObject('web', 'test', deleting, ctx);
     expectWrites(writes, ['delete cluster0 Deployment test/web', 'status']);
     expect(r.retry).toBe(true);
-    const {
-      ctx: after,
-      writes: writesAfter,
-      finalizers,
-    } = setup({ members: { cluster0: {}, cluster1: {} } });
-    await syncFederatedObject('web', 'test', deleting, after);
-    expectWrites(writesAfter, ['finalizers -']);
-    expect(finalizers()).toEqual([]);
+    const after = setup({ members: { cluster0: {}, cluster1: {} } });
+    await syncFederatedObject('web', 'test', deleting, after.ctx);
+    expectWrites(after.writes, ['finalizers -']);
+    expect(after.finalizers()).toEqual([]);
   });
 
-  it('on orphaning deletion removes the managed label and keeps member objects', async () => {
+  it('deletes with the kubefed.io/deleteoption of the federated object', async () => {
+    const deleting = fedDeployment(
+      {},
+      {
+        deletionTimestamp: new Date(),
+        annotations: { 'kubefed.io/deleteoption': '{"propagationPolicy":"Orphan"}' },
+      },
+    );
+    const { ctx, sent } = setup({ members: { cluster0: { objects: [memberCopy()] }, cluster1: {} } });
+    await syncFederatedObject('web', 'test', deleting, ctx);
+    expect(sent[0]?.options).toEqual({ propagationPolicy: 'Orphan', preconditions: { uid: 'member-uid' } });
+  });
+
+  it('keeps member copies and reports an invalid kubefed.io/deleteoption', async () => {
+    const deleting = fedDeployment(
+      {},
+      { deletionTimestamp: new Date(), annotations: { 'kubefed.io/deleteoption': '{nope' } },
+    );
+    const { ctx, writes, statuses } = setup({
+      members: { cluster0: { objects: [memberCopy()] }, cluster1: {} },
+    });
+    await syncFederatedObject('web', 'test', deleting, ctx);
+    expectWrites(writes, ['status']);
+    expect(statuses[0]?.clusters[0]).toMatchObject({ name: 'cluster0', status: 'DeletionFailed' });
+  });
+
+  it('on orphaning deletion removes the managed label and fedctl’s annotations, keeps the objects', async () => {
     const deleting = fedDeployment(
       {},
       { deletionTimestamp: new Date(), annotations: { 'kubefed.io/orphan': 'true' } },
     );
-    const { ctx, writes } = setup({ members: { cluster0: { objects: [memberCopy()] }, cluster1: {} } });
+    const { ctx, writes, sent } = setup({ members: { cluster0: { objects: [memberCopy()] }, cluster1: {} } });
     await syncFederatedObject('web', 'test', deleting, ctx);
-    expectWrites(writes, ['update cluster0 Deployment test/web', 'finalizers -']);
+    expectWrites(writes, ['unlabel cluster0 Deployment test/web', 'finalizers -']);
+    expect(sent[0]?.obj.metadata?.annotations).toEqual({});
   });
 
-  it('does not let an unready cluster block deletion', async () => {
+  it('deletes in the Ready clusters at once and keeps the finalizer for a cluster that is down', async () => {
     const deleting = fedDeployment({}, { deletionTimestamp: new Date() });
-    const { ctx, writes } = setup({
-      members: { cluster0: { objects: [memberCopy()], ready: false }, cluster1: {} },
+    const { ctx, writes, statuses } = setup({
+      members: { cluster0: { objects: [memberCopy()], ready: false }, cluster1: { objects: [memberCopy()] } },
     });
     const r = await syncFederatedObject('web', 'test', deleting, ctx);
-    expectWrites(writes, ['finalizers -']);
-    expect(r.retry).toBe(false);
+    expectWrites(writes, ['delete cluster1 Deployment test/web', 'status']);
+    expect(statuses[0]?.clusters).toContainEqual(
+      expect.objectContaining({ name: 'cluster0', status: 'ClusterNotReady' }),
+    );
+    expect(r.retry).toBe(true);
   });
 
-  it('removes a managed stray whose federated object no longer exists', async () => {
-    const { ctx, writes } = setup({ members: { cluster0: { objects: [memberCopy()] }, cluster1: {} } });
+  it('honours an orphaning deletion in a cluster that comes back', async () => {
+    const deleting = fedDeployment(
+      {},
+      { deletionTimestamp: new Date(), annotations: { 'kubefed.io/orphan': 'true' } },
+    );
+    const down = setup({ members: { cluster0: { objects: [memberCopy()], ready: false }, cluster1: {} } });
+    await syncFederatedObject('web', 'test', deleting, down.ctx);
+    expectWrites(down.writes, ['status']);
+    const back = setup({ members: { cluster0: { objects: [memberCopy()] }, cluster1: {} } });
+    await syncFederatedObject('web', 'test', deleting, back.ctx);
+    expectWrites(back.writes, ['unlabel cluster0 Deployment test/web', 'finalizers -']);
+  });
+
+  it('only unlabels a managed stray whose federated object does not exist', async () => {
+    const { ctx, writes } = setup({
+      members: { cluster0: { objects: [memberCopy()] }, cluster1: { objects: [foreignCopy()] } },
+    });
     await syncFederatedObject('web', 'test', undefined, ctx);
-    expectWrites(writes, ['delete cluster0 Deployment test/web']);
+    expectWrites(writes, ['unlabel cluster0 Deployment test/web', 'unlabel cluster1 Deployment test/web']);
   });
 
-  it('never deletes a namespace in the host cluster, only unlabels it', async () => {
-    const ns: KubernetesObject = {
+  it('never deletes the host’s own namespace (recognised by UID, not URL), only unlabels it', async () => {
+    const ns = (uid: string): KubernetesObject => ({
       apiVersion: 'v1',
       kind: 'Namespace',
-      metadata: { name: 'test', labels: { [MANAGED_LABEL]: 'true' } },
+      metadata: {
+        name: 'test',
+        uid,
+        labels: { [MANAGED_LABEL]: 'true' },
+        annotations: { 'fedctl.io/owner-uid': 'fed-uid' },
+      },
+    });
+    const fedNs: FederatedObject = {
+      kind: 'FederatedNamespace',
+      metadata: {
+        name: 'test',
+        namespace: 'test',
+        uid: 'fed-uid',
+        finalizers: [SYNC_FINALIZER],
+        deletionTimestamp: new Date(),
+      },
+      spec: { placement: { clusterSelector: {} } },
     };
-    const { ctx, writes } = setup({ members: { cluster0: { objects: [ns], isHost: true } } });
+    const { ctx, writes } = setup({
+      members: { cluster0: { objects: [ns('host-ns-uid')] }, cluster1: { objects: [ns('other')] } },
+      hostNamespaceUid: 'host-ns-uid',
+    });
     ctx.target = { apiVersion: 'v1', kind: 'Namespace', namespaced: false };
-    await syncFederatedObject('test', undefined, undefined, ctx);
-    expectWrites(writes, ['update cluster0 Namespace test']);
+    await syncFederatedObject('test', 'test', fedNs, ctx);
+    expectWrites(writes, ['unlabel cluster0 Namespace test', 'delete cluster1 Namespace test', 'status']);
   });
+
+  it.each([
+    ['a FederatedNamespace named unlike its namespace', 'other', 'test', 'NamespaceNameMismatch', 'False'],
+    ['kube-system', 'kube-system', 'kube-system', 'ProtectedNamespace', 'True'],
+    ['default', 'default', 'default', 'ProtectedNamespace', 'True'],
+    [
+      'the control-plane namespace',
+      'kube-federation-system',
+      'kube-federation-system',
+      'ProtectedNamespace',
+      'True',
+    ],
+  ])('never touches members for %s, and says why', async (_name, name, namespace, reason, status) => {
+    const existing: KubernetesObject = {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, uid: 'm', labels: { [MANAGED_LABEL]: 'true' } },
+    };
+    const fedNs: FederatedObject = {
+      kind: 'FederatedNamespace',
+      metadata: { name, namespace, uid: 'fed-uid', finalizers: [] },
+      spec: { placement: { clusterSelector: {} } },
+    };
+    const { ctx, writes, statuses } = setup({ members: { cluster0: { objects: [existing] }, cluster1: {} } });
+    ctx.target = { apiVersion: 'v1', kind: 'Namespace', namespaced: false };
+    await syncFederatedObject(name, namespace, fedNs, ctx);
+    expectWrites(writes, ['status']);
+    expect(statuses[0]?.conditions[0]).toMatchObject({ status, reason });
+    const deleting = setup({ members: { cluster0: { objects: [existing] }, cluster1: {} } });
+    deleting.ctx.target = ctx.target;
+    await syncFederatedObject(
+      name,
+      namespace,
+      {
+        ...fedNs,
+        metadata: { ...fedNs.metadata, deletionTimestamp: new Date(), finalizers: [SYNC_FINALIZER] },
+      },
+      deleting.ctx,
+    );
+    expectWrites(deleting.writes, ['finalizers -']);
+  });
+});
+
+describe('parseDeleteOptions', () => {
+  const fedWith = (value?: string) =>
+    fedDeployment({}, value === undefined ? {} : { annotations: { 'kubefed.io/deleteoption': value } });
+  it.each([
+    [undefined, {}],
+    ['', {}],
+    ['{"propagationPolicy":"Orphan"}', { propagationPolicy: 'Orphan' }],
+    [
+      '{"propagationPolicy":"Foreground","gracePeriodSeconds":0}',
+      { propagationPolicy: 'Foreground', gracePeriodSeconds: 0 },
+    ],
+    ['{"preconditions":{"uid":"x"}}', { preconditions: { uid: 'x' } }],
+  ])('reads %j', (value, expected) => {
+    expect(parseDeleteOptions(fedWith(value))).toEqual(expected);
+  });
+  it.each(['{nope', '[]', '{"propagationPolicy":"Later"}', '{"gracePeriodSeconds":-1}'])(
+    'refuses %j with a clear message',
+    (value) => {
+      const r = parseDeleteOptions(fedWith(value));
+      expect(r).toBeInstanceOf(Error);
+      expect((r as Error).message).toContain('kubefed.io/deleteoption');
+    },
+  );
 });

@@ -1,15 +1,33 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import {
+  PropagationStatus as Code,
   isRecoverablePropagationStatus,
-  PropagationStatus as PropagationStatusCode,
+  PropagationMessage,
+  PropagationReason,
 } from '../api/conditions.ts';
-import { MANAGED_LABEL, ORPHAN_ANNOTATION, SYNC_FINALIZER } from '../api/constants.ts';
+import {
+  DELETE_OPTIONS_ANNOTATION,
+  MANAGED_LABEL,
+  ORPHAN_ANNOTATION,
+  SYNC_FINALIZER,
+  SYSTEM_NAMESPACES,
+} from '../api/constants.ts';
+import type { ClusterPropagationStatus, KubeObject } from '../api/types.ts';
 import { errorMessage, isAlreadyExists, isNotFound } from '../kube/errors.ts';
-import { desiredObject } from './desired.ts';
-import { needsUpdate } from './equality.ts';
+import type { DeleteOptions } from '../kube/resources.ts';
+import { memberObject } from './desired.ts';
+import { upToDate, versionOf } from './equality.ts';
 import { type Operation, overridesByCluster } from './overrides.ts';
+import {
+  type CopyFact,
+  decideMember,
+  type FederatedState,
+  type MemberAction,
+  ownerUidOf,
+  type PlacementFact,
+} from './ownership.ts';
 import { placementForNamespaced, selectClusters } from './placement.ts';
-import { retainFields } from './retention.ts';
+import { FEDCTL_ANNOTATIONS } from './retention.ts';
 import {
   type ClusterOutcome,
   computePropagationStatus,
@@ -18,9 +36,9 @@ import {
 } from './status.ts';
 
 // The sync reconciler for one federated object: level-triggered and idempotent. It reads only from
-// the caches and views it is given, decides with the pure modules, and sends a member write only where
-// the member differs from what is desired. All I/O goes through the injected ports, so unit tests seed
-// the views and assert the exact list of writes.
+// the caches and views it is given, asks ownership.ts what each member may get, and sends a member
+// write only where the member differs from what is desired. All I/O goes through the injected ports,
+// so unit tests seed the views and assert the exact list of writes.
 
 /** A federated object as read from the host cache (treat as read-only). */
 export interface FederatedObject extends KubernetesObject {
@@ -45,10 +63,10 @@ export interface MemberView {
   labels: Record<string, string>;
   /** Healthy as judged by the health prober. */
   ready: boolean;
-  /** This member is the host cluster itself: its namespaces are never deleted, only unlabelled. */
-  isHost: boolean;
-  /** The member's cache of managed objects of the target type has synced. */
+  /** The member's cache of managed objects of the target type is synced now. */
   synced: boolean;
+  /** The cache synced at least once: its (possibly stale) contents say what the member held. */
+  everSynced?: boolean;
   /** A managed object (label kubefed.io/managed=true) of the target type from the member's cache. */
   cached(name: string, namespace?: string): KubernetesObject | undefined;
 }
@@ -57,7 +75,7 @@ export interface MemberView {
 export interface MemberWriter {
   create(cluster: string, obj: KubernetesObject): Promise<KubernetesObject>;
   replace(cluster: string, obj: KubernetesObject): Promise<KubernetesObject>;
-  delete(cluster: string, obj: KubernetesObject): Promise<void>;
+  delete(cluster: string, obj: KubernetesObject, options: DeleteOptions): Promise<void>;
   /** A live read, for objects the managed-only cache cannot see (unlabelled or labelled false). */
   get(cluster: string, name: string, namespace?: string): Promise<KubernetesObject | undefined>;
 }
@@ -68,17 +86,32 @@ export interface HostWriter {
   writeStatus(fed: FederatedObject, status: PropagationStatus): Promise<void>;
 }
 
+/** Where a namespace is federated: unknown until the FederatedNamespace cache has synced. */
+export type NamespacePlacement =
+  | { known: false }
+  /** `clusters` undefined: the namespace has no (valid, live) FederatedNamespace. */
+  | { known: true; clusters?: string[] };
+
 export interface SyncContext {
   target: TargetType;
   members: MemberView[];
   memberWriter: MemberWriter;
   hostWriter: HostWriter;
-  /** Clusters the object's namespace is federated to; undefined when it is not federated. Namespaced types only. */
-  namespaceClusters?: (namespace: string) => string[] | undefined;
+  /** Namespaced types only: where the object's namespace is federated. */
+  namespacePlacement?: (namespace: string) => NamespacePlacement;
+  /**
+   * Namespace targets only: the UID of the host's own Namespace of that name (undefined if it has
+   * none). A member copy with that UID *is* the host's namespace, holding the federated objects.
+   */
+  hostNamespaceUid?: (name: string) => Promise<string | undefined>;
+  /** The control-plane namespace: protected like the system namespaces. */
+  controlPlaneNamespace?: string;
   /** KubeFedConfig syncController.adoptResources. */
   adoptResources: boolean;
   /** Per-member-operation time limit; a hang is reported as <Op>TimedOut. */
   operationTimeoutMs: number;
+  /** The member's version fedctl recorded after its last write there (fresher than the status). */
+  recordedVersion?: (cluster: string) => string | undefined;
   now?: () => Date;
 }
 
@@ -87,14 +120,22 @@ export interface SyncResult {
   retry: boolean;
   requeueAfterMs?: number;
   writes: number;
+  /** Member versions after this reconcile's writes, by cluster (null: nothing recorded any more). */
+  versions: Map<string, string | null>;
 }
 
-const isManagedFalse = (obj: KubernetesObject | undefined) =>
-  obj?.metadata?.labels?.[MANAGED_LABEL] === 'false';
+interface Run {
+  name: string;
+  namespace: string | undefined;
+  fed: FederatedObject | undefined;
+  ctx: SyncContext;
+  writes: number;
+  versions: Map<string, string | null>;
+}
 
 /**
- * Reconcile one federated object. `fed` is undefined when it no longer exists in the host: then any
- * managed member objects left behind (by a cluster that was offline during deletion) are removed.
+ * Reconcile one federated object. `fed` is undefined when it is not in the (synced) host cache: then
+ * managed member copies left behind are strays, and only lose their managed label.
  */
 export async function syncFederatedObject(
   name: string,
@@ -102,285 +143,534 @@ export async function syncFederatedObject(
   fed: FederatedObject | undefined,
   ctx: SyncContext,
 ): Promise<SyncResult> {
-  const targetNamespace = ctx.target.namespaced ? namespace : undefined;
-  const counter = { writes: 0 };
-
-  if (!fed) {
-    const outcomes = await forEachCluster(ctx.members, async (m) => {
-      const existing = m.ready && m.synced ? m.cached(name, targetNamespace) : undefined;
-      if (!existing) return undefined;
-      return removeFromMember(m, existing, ctx, counter, false);
-    });
-    return { retry: outcomes.some((o) => o !== undefined), writes: counter.writes };
-  }
-
-  if (fed.metadata?.deletionTimestamp) return finalize(fed, name, targetNamespace, ctx, counter);
-
-  // The finalizer is sent alongside the member writes rather than before them: it saves a round trip
-  // on every new object, and if the federated object vanishes before the finalizer lands, its member
-  // copies are removed as strays (the `!fed` branch above).
-  const finalizerAdded = fed.metadata?.finalizers?.includes(SYNC_FINALIZER)
-    ? Promise.resolve()
-    : ctx.hostWriter.setFinalizers(fed, [...(fed.metadata?.finalizers ?? []), SYNC_FINALIZER]).then(() => {
-        counter.writes++;
-      });
-  // Surfaced in writeStatus; a rejection must not go unhandled while member writes run.
-  finalizerAdded.catch(() => undefined);
+  const run: Run = {
+    name,
+    namespace: ctx.target.namespaced ? namespace : undefined,
+    fed,
+    ctx,
+    writes: 0,
+    versions: new Map(),
+  };
+  if (!fed) return strays(run);
 
   const generation = fed.metadata?.generation;
   const now = ctx.now?.() ?? new Date();
-  // Every path ends here, so a failed finalizer write always surfaces (and is retried).
-  const writeStatus = async (status: PropagationStatus) => {
-    await finalizerAdded;
-    if (statusEqual(fed.status, status)) return;
-    await ctx.hostWriter.writeStatus(fed, status);
-    counter.writes++;
-  };
+  const deleting = fed.metadata?.deletionTimestamp !== undefined && fed.metadata?.deletionTimestamp !== null;
+  const uid = fed.metadata?.uid ?? '';
 
-  // Object-level decisions: placement, namespace federation, overrides. A bad spec is terminal:
-  // a False condition with a reason, no retry loop (a spec change re-triggers reconcile).
+  // A FederatedNamespace is valid only in the namespace it names (KubeFed); system and control-plane
+  // namespaces are never touched. Neither needs a finalizer: nothing is ever written to members.
+  const ignored = ignoredNamespace(fed, ctx);
+  if (ignored) {
+    if (deleting) return releaseFinalizer(run);
+    await writeStatusIfChanged(
+      run,
+      computePropagationStatus({
+        generation,
+        now,
+        previous: fed.status,
+        ...(ignored.reason === PropagationReason.ProtectedNamespace
+          ? { success: ignored }
+          : { failure: ignored }),
+        clusters: [],
+      }),
+    );
+    return result(run, false);
+  }
+
+  if (deleting && !fed.metadata?.finalizers?.includes(SYNC_FINALIZER)) return result(run, false);
+  const state: FederatedState = deleting
+    ? { phase: 'deleting', uid, orphan: fed.metadata?.annotations?.[ORPHAN_ANNOTATION] === 'true' }
+    : { phase: 'live', uid };
+
+  // The finalizer is sent alongside the member writes rather than before them: it saves a round trip
+  // on every new object. If the federated object vanishes before it lands, its member copies are
+  // strays and keep existing (unlabelled), so nothing is lost.
+  const finalizerAdded =
+    deleting || fed.metadata?.finalizers?.includes(SYNC_FINALIZER)
+      ? Promise.resolve()
+      : ctx.hostWriter.setFinalizers(fed, [...(fed.metadata?.finalizers ?? []), SYNC_FINALIZER]).then(() => {
+          run.writes++;
+        });
+  // Surfaced below; a rejection must not go unhandled while member writes run.
+  finalizerAdded.catch(() => undefined);
+
+  // Object-level decisions. A bad spec is terminal: a False condition with a reason, no retry loop
+  // (a spec change re-triggers reconcile). While deleting, an unknown placement keeps the finalizer.
+  const placement = computePlacement(fed, run);
+  if (!deleting && placement.failure) {
+    await finalizerAdded;
+    await writeStatusIfChanged(
+      run,
+      computePropagationStatus({
+        generation,
+        now,
+        previous: fed.status,
+        failure: placement.failure,
+        clusters: [],
+      }),
+    );
+    return result(run, false);
+  }
+  const opsByCluster = overridesPerCluster(fed.spec?.overrides);
+  const malformed = opsByCluster.get('*');
+  if (!deleting && malformed instanceof Error) {
+    await finalizerAdded;
+    await writeStatusIfChanged(
+      run,
+      computePropagationStatus({
+        generation,
+        now,
+        previous: fed.status,
+        failure: { reason: PropagationReason.ComputePlacementFailed, message: malformed.message },
+        clusters: [],
+      }),
+    );
+    return result(run, false);
+  }
+  const deleteOptions = deleting ? parseDeleteOptions(fed) : {};
+
+  const outcomes = await forEachCluster(ctx.members, async (m) => {
+    const fact = placement.of(m.name);
+    const copy = copyFact(m, run);
+    const action = decideMember({
+      fed: state,
+      placement: fact,
+      clusterReady: m.ready && m.synced,
+      notReadyCode: m.ready ? Code.CachedRetrievalFailed : Code.ClusterNotReady,
+      copy,
+    });
+    return carryOut(action, m, opsByCluster, deleteOptions, run);
+  });
+  const reported = outcomes.filter((o): o is ClusterOutcome & Extra => o !== undefined);
+
+  if (deleting) {
+    const pending = reported.filter((o) => o.blocksFinalizer);
+    if (pending.length === 0) return releaseFinalizer(run);
+    await writeStatusIfChanged(
+      run,
+      computePropagationStatus({ generation, now, previous: fed.status, clusters: reported }),
+    );
+    return result(run, true, 1000);
+  }
+
+  await finalizerAdded;
+  if (placement.notFederated) {
+    await writeStatusIfChanged(
+      run,
+      computePropagationStatus({
+        generation,
+        now,
+        previous: fed.status,
+        failure: {
+          reason: PropagationReason.NamespaceNotFederated,
+          message: PropagationMessage.namespaceNotFederated(run.namespace ?? ''),
+        },
+        clusters: [],
+      }),
+    );
+    return result(run, false);
+  }
+  reported.push(...unknownClusters(fed, ctx.members));
+  await writeStatusIfChanged(
+    run,
+    computePropagationStatus({ generation, now, previous: fed.status, clusters: reported }),
+  );
+  const unknown =
+    placement.unknown || reported.some((o) => o.unknown || o.status === Code.CachedRetrievalFailed);
+  return result(
+    run,
+    reported.some((o) => isRetryable(o.status)),
+    unknown ? 1000 : undefined,
+  );
+}
+
+/** Extra per-cluster facts the reconciler needs beyond what status shows. */
+interface Extra {
+  /** A deleting federated object must keep its finalizer for this cluster. */
+  blocksFinalizer?: boolean;
+  /** The cluster's state is not known yet (its last report is kept): look again soon. */
+  unknown?: boolean;
+}
+
+function result(run: Run, retry: boolean, requeueAfterMs?: number): SyncResult {
+  return {
+    retry,
+    ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
+    writes: run.writes,
+    versions: run.versions,
+  };
+}
+
+// Member calls that failed or hung are retried with backoff; the rest wait for an event (spec
+// change, member change, cluster Ready).
+const isRetryable = (code: string | undefined) => isRecoverablePropagationStatus(code);
+
+/** Strays: managed copies of a federated object that no longer exists lose their label, nothing more. */
+async function strays(run: Run): Promise<SyncResult> {
+  const outcomes = await forEachCluster(run.ctx.members, async (m) => {
+    run.versions.set(m.name, null);
+    const action = decideMember({
+      fed: { phase: 'absent' },
+      placement: 'unplaced',
+      clusterReady: m.ready && m.synced,
+      copy: copyFact(m, run),
+    });
+    return carryOut(action, m, new Map(), {}, run);
+  });
+  return result(
+    run,
+    outcomes.some((o) => isRetryable(o?.status)),
+  );
+}
+
+async function releaseFinalizer(run: Run): Promise<SyncResult> {
+  const fed = run.fed!;
+  for (const m of run.ctx.members) run.versions.set(m.name, null);
+  if (!fed.metadata?.finalizers?.includes(SYNC_FINALIZER)) return result(run, false);
+  await run.ctx.hostWriter.setFinalizers(
+    fed,
+    (fed.metadata?.finalizers ?? []).filter((f) => f !== SYNC_FINALIZER),
+  );
+  run.writes++;
+  return result(run, false);
+}
+
+async function writeStatusIfChanged(run: Run, status: PropagationStatus): Promise<void> {
+  if (!statusChanged(run.fed?.status, status)) return;
+  await run.ctx.hostWriter.writeStatus(run.fed!, status);
+  run.writes++;
+}
+
+function copyFact(m: MemberView, run: Run): CopyFact {
+  if (!m.synced && !(m.everSynced ?? false)) return { state: 'unknown' };
+  const existing = m.cached(run.name, run.namespace);
+  if (!existing) return { state: 'absent' };
+  const owner = ownerUidOf(existing as KubeObject);
+  return {
+    state: 'present',
+    deleting:
+      existing.metadata?.deletionTimestamp !== undefined && existing.metadata?.deletionTimestamp !== null,
+    ...(owner !== undefined ? { ownerUid: owner } : {}),
+  };
+}
+
+/** Why a FederatedNamespace is ignored, if it is. */
+function ignoredNamespace(
+  fed: FederatedObject,
+  ctx: SyncContext,
+): { reason: string; message: string } | undefined {
+  if (ctx.target.kind !== 'Namespace' || ctx.target.namespaced) return undefined;
+  const name = fed.metadata?.name ?? '';
+  const namespace = fed.metadata?.namespace ?? '';
+  if (namespace !== '' && name !== namespace)
+    return {
+      reason: PropagationReason.NamespaceNameMismatch,
+      message: PropagationMessage.namespaceNameMismatch(name, namespace),
+    };
+  if (SYSTEM_NAMESPACES.has(name) || name === ctx.controlPlaneNamespace)
+    return {
+      reason: PropagationReason.ProtectedNamespace,
+      message: PropagationMessage.protectedNamespace(name),
+    };
+  return undefined;
+}
+
+interface PlacementResult {
+  of(cluster: string): PlacementFact;
+  /** Placement could not be computed (bad spec): terminal for a live object. */
+  failure?: { reason: string; message: string };
+  /** The namespace's placement is not known yet. */
+  unknown?: boolean;
+  /** The namespace has no FederatedNamespace: nothing is created, nothing deleted. */
+  notFederated?: boolean;
+}
+
+function computePlacement(fed: FederatedObject, run: Run): PlacementResult {
+  const { ctx } = run;
+  const unknown: PlacementResult = { of: () => 'unknown', unknown: true };
   let placed: string[];
   try {
     placed = selectClusters(fed.spec?.placement as never, ctx.members);
   } catch (e) {
-    await writeStatus(
-      computePropagationStatus({
-        generation,
-        now,
-        previous: fed.status,
-        failure: { reason: 'ComputePlacementFailed', message: errorMessage(e) },
-        clusters: [],
-      }),
-    );
-    return { retry: false, writes: counter.writes };
+    return {
+      ...unknown,
+      unknown: false,
+      failure: { reason: PropagationReason.ComputePlacementFailed, message: errorMessage(e) },
+    };
   }
-  if (ctx.target.namespaced && namespace !== undefined && ctx.namespaceClusters) {
-    const nsClusters = ctx.namespaceClusters(namespace);
-    if (nsClusters === undefined) {
-      // Nothing is placed; members lose what they had (KubeFed: NamespaceNotFederated).
-      const outcomes = await reconcileMembers(fed, name, targetNamespace, [], new Map(), ctx, counter);
-      await writeStatus(
-        computePropagationStatus({
-          generation,
-          now,
-          previous: fed.status,
-          failure: {
-            reason: 'NamespaceNotFederated',
-            message: `namespace "${namespace}" has no FederatedNamespace`,
-          },
-          clusters: outcomes,
-        }),
-      );
-      return { retry: outcomes.some(isRetryable), writes: counter.writes };
-    }
-    placed = placementForNamespaced(placed, nsClusters);
+  if (ctx.target.namespaced && run.namespace !== undefined && ctx.namespacePlacement) {
+    const ns = ctx.namespacePlacement(run.namespace);
+    if (!ns.known) return unknown;
+    // No FederatedNamespace: KubeFed removed the members' copies. fedctl waits instead: the usual causes
+    // are ordering (the FederatedNamespace applied later) or an orphaning deletion of it, and deleting
+    // a FederatedNamespace already deletes its member namespaces with their contents.
+    if (ns.clusters === undefined) return { of: () => 'unknown', notFederated: true };
+    placed = placementForNamespaced(placed, ns.clusters);
   }
-  const opsByCluster = overridesPerCluster(fed.spec?.overrides);
-  const malformed = opsByCluster.get('*');
-  if (malformed instanceof Error) {
-    await writeStatus(
-      computePropagationStatus({
-        generation,
-        now,
-        previous: fed.status,
-        failure: { reason: 'ComputePlacementFailed', message: malformed.message },
-        clusters: [],
-      }),
-    );
-    return { retry: false, writes: counter.writes };
-  }
-  const outcomes = await reconcileMembers(fed, name, targetNamespace, placed, opsByCluster, ctx, counter);
-  outcomes.push(...unknownClusters(fed, ctx.members));
-  await writeStatus(computePropagationStatus({ generation, now, previous: fed.status, clusters: outcomes }));
-  const notSynced = outcomes.some((o) => o.status === 'CachedRetrievalFailed');
-  return {
-    retry: outcomes.some(isRetryable),
-    requeueAfterMs: notSynced ? 1000 : undefined,
-    writes: counter.writes,
-  };
+  const set = new Set(placed);
+  return { of: (c) => (set.has(c) ? 'placed' : 'unplaced') };
 }
 
-// Member calls that failed or hung, and removals not yet observed, are retried with backoff; the rest
-// wait for an event (spec change, member change, cluster Ready).
-const isRetryable = (o: ClusterOutcome | undefined) =>
-  o?.status !== undefined &&
-  (isRecoverablePropagationStatus(o.status) || o.status === PropagationStatusCode.WaitingForRemoval);
-
-async function reconcileMembers(
-  fed: FederatedObject,
-  name: string,
-  namespace: string | undefined,
-  placed: string[],
+async function carryOut(
+  action: MemberAction,
+  m: MemberView,
   opsByCluster: OpsByCluster,
-  ctx: SyncContext,
-  counter: { writes: number },
-): Promise<ClusterOutcome[]> {
-  const placedSet = new Set(placed);
-  const results = await forEachCluster(ctx.members, async (m): Promise<ClusterOutcome | undefined> => {
-    const isPlaced = placedSet.has(m.name);
-    if (!m.ready) return isPlaced ? { name: m.name, status: 'ClusterNotReady' } : undefined;
-    if (!m.synced) return isPlaced ? { name: m.name, status: 'CachedRetrievalFailed' } : undefined;
-    const existing = m.cached(name, namespace);
-    if (!isPlaced) {
-      // Removed from placement: the member loses the object (nothing is reported for it once gone).
-      if (!existing) return undefined;
-      const code = await removeFromMember(m, existing, ctx, counter, false);
-      return code ? { name: m.name, status: code } : undefined;
-    }
-    const ops = opsByCluster.get(m.name) ?? [];
-    if (ops instanceof Error) return { name: m.name, status: 'ApplyOverridesFailed', message: ops.message };
-    let desired: KubernetesObject;
-    try {
-      // Overrides go in here so name, namespace, kind and the managed label are re-applied after them.
-      desired = desiredObject(fed as never, ctx.target, ops, m.name) as KubernetesObject;
-    } catch (e) {
+  deleteOptions: DeleteOptions | Error,
+  run: Run,
+): Promise<(ClusterOutcome & Extra) | undefined> {
+  const previous = previousEntry(run.fed, m.name);
+  switch (action.action) {
+    case 'none':
+      return undefined;
+    case 'wait':
+      // Unknown state keeps the last known report (and recorded version); a cluster known to be
+      // unreachable is reported as such, its recorded version kept for when it returns.
+      if (action.code === Code.CachedRetrievalFailed && previous && !action.blocksFinalizer)
+        return { ...previous, blocksFinalizer: false, unknown: true };
       return {
         name: m.name,
-        status: ops.length > 0 ? 'ApplyOverridesFailed' : 'ComputeResourceFailed',
-        message: errorMessage(e),
+        status: action.code,
+        ...(action.code === Code.ClusterNotReady && run.fed?.metadata?.deletionTimestamp
+          ? { message: PropagationMessage.waitingForCluster(m.name) }
+          : {}),
+        ...(previous?.version ? { version: previous.version } : {}),
+        blocksFinalizer: action.blocksFinalizer,
       };
+    case 'apply': {
+      const ops = opsByCluster.get(m.name) ?? [];
+      if (ops instanceof Error)
+        return { name: m.name, status: Code.ApplyOverridesFailed, message: ops.message };
+      const outcome = await applyToMember(m, ops, run);
+      if (outcome.version !== undefined) run.versions.set(m.name, outcome.version);
+      return { name: m.name, ...outcome };
     }
-    return { name: m.name, ...(await applyToMember(m, desired, existing, fed, ctx, counter)) };
-  });
-  return results.filter((r): r is ClusterOutcome => r !== undefined);
+    case 'delete': {
+      const existing = m.cached(run.name, run.namespace)!;
+      if (deleteOptions instanceof Error)
+        return {
+          name: m.name,
+          status: Code.DeletionFailed,
+          message: deleteOptions.message,
+          blocksFinalizer: true,
+        };
+      // The host's own namespace holds the federated objects themselves: never deleted, only unlabelled.
+      if (run.ctx.target.kind === 'Namespace' && !run.ctx.target.namespaced) {
+        let hostUid: string | undefined;
+        try {
+          hostUid = await timed(
+            run.ctx,
+            () => run.ctx.hostNamespaceUid?.(run.name) ?? Promise.resolve(undefined),
+          );
+        } catch (e) {
+          return {
+            name: m.name,
+            status: Code.RetrievalFailed,
+            message: errorMessage(e),
+            blocksFinalizer: true,
+          };
+        }
+        if (hostUid !== undefined && hostUid === existing.metadata?.uid) {
+          const code = await unlabel(m, existing, run);
+          return code ? { name: m.name, status: code, blocksFinalizer: true } : undefined;
+        }
+      }
+      run.versions.set(m.name, null);
+      const code = await deleteCopy(m, existing, deleteOptions, run);
+      return code ? { name: m.name, status: code, blocksFinalizer: true } : undefined;
+    }
+    case 'unlabel': {
+      const existing = m.cached(run.name, run.namespace)!;
+      run.versions.set(m.name, null);
+      const code = await unlabel(m, existing, run);
+      if (code) return { name: m.name, status: code, blocksFinalizer: true };
+      return undefined;
+    }
+  }
 }
 
-type Outcome = { status?: string; message?: string };
+type Outcome = { status?: string; message?: string; version?: string };
 
-async function applyToMember(
-  m: MemberView,
-  desired: KubernetesObject,
-  existing: KubernetesObject | undefined,
-  fed: FederatedObject,
-  ctx: SyncContext,
-  counter: { writes: number },
-): Promise<Outcome> {
-  const retainReplicas = fed.spec?.retainReplicas === true;
-  if (existing) return update(m, desired, existing, retainReplicas, ctx, counter);
+async function applyToMember(m: MemberView, ops: Operation[], run: Run): Promise<Outcome> {
+  const { ctx } = run;
+  const fed = run.fed!;
+  const build = (member?: KubernetesObject) =>
+    memberObject({
+      fed: fed as never,
+      target: ctx.target,
+      ops,
+      cluster: m.name,
+      member: member as KubeObject | undefined,
+      retention: { retainReplicas: fed.spec?.retainReplicas === true },
+    }) as KubernetesObject;
+  const existing = m.cached(run.name, run.namespace);
+  let candidate: KubernetesObject;
   try {
-    await timed(ctx, () => ctx.memberWriter.create(m.name, desired));
-    counter.writes++;
-    return {};
+    candidate = build(existing);
   } catch (e) {
-    if (e instanceof TimeoutError) return { status: 'CreationTimedOut', message: e.message };
-    if (!isAlreadyExists(e)) return { status: 'CreationFailed', message: errorMessage(e) };
+    return {
+      status: ops.length > 0 ? Code.ApplyOverridesFailed : Code.ComputeResourceFailed,
+      message: errorMessage(e),
+    };
+  }
+  if (existing) return update(m, candidate, existing, run);
+  try {
+    const created = await timed(ctx, () => ctx.memberWriter.create(m.name, candidate));
+    run.writes++;
+    return { version: versionOf(created) };
+  } catch (e) {
+    if (e instanceof TimeoutError) return { status: Code.CreationTimedOut, message: e.message };
+    if (!isAlreadyExists(e)) return { status: Code.CreationFailed, message: errorMessage(e) };
   }
   // The object exists but is not in the managed cache: unlabelled (adopt) or labelled false (leave).
   let live: KubernetesObject | undefined;
   try {
-    live = await timed(ctx, () =>
-      ctx.memberWriter.get(m.name, desired.metadata?.name ?? '', desired.metadata?.namespace),
-    );
+    live = await timed(ctx, () => ctx.memberWriter.get(m.name, run.name, run.namespace));
   } catch (e) {
-    return { status: 'RetrievalFailed', message: errorMessage(e) };
+    return { status: Code.RetrievalFailed, message: errorMessage(e) };
   }
-  if (!live) return { status: 'CreationFailed', message: 'object exists but could not be read back' };
-  if (isManagedFalse(live)) return { status: 'ManagedLabelFalse' };
-  if (!ctx.adoptResources && live.metadata?.labels?.[MANAGED_LABEL] !== 'true')
-    return { status: 'AlreadyExists' };
-  return update(m, desired, live, retainReplicas, ctx, counter);
+  if (!live) return { status: Code.CreationFailed, message: 'object exists but could not be read back' };
+  if (live.metadata?.labels?.[MANAGED_LABEL] === 'false') return { status: Code.ManagedLabelFalse };
+  if (
+    !ctx.adoptResources &&
+    live.metadata?.labels?.[MANAGED_LABEL] !== 'true' &&
+    !(await isHostNamespace(live, run))
+  )
+    return { status: Code.AlreadyExists };
+  try {
+    return await update(m, build(live), live, run);
+  } catch (e) {
+    return { status: Code.ComputeResourceFailed, message: errorMessage(e) };
+  }
+}
+
+/** KubeFed adopted the host's own namespace even with adoption disabled: it holds the federated object. */
+async function isHostNamespace(live: KubernetesObject, run: Run): Promise<boolean> {
+  if (run.ctx.target.kind !== 'Namespace' || !run.ctx.hostNamespaceUid) return false;
+  try {
+    return (await run.ctx.hostNamespaceUid(run.name)) === live.metadata?.uid;
+  } catch {
+    return false;
+  }
 }
 
 async function update(
   m: MemberView,
-  desired: KubernetesObject,
+  candidate: KubernetesObject,
   existing: KubernetesObject,
-  retainReplicas: boolean,
-  ctx: SyncContext,
-  counter: { writes: number },
+  run: Run,
 ): Promise<Outcome> {
-  const candidate = retainFields(desired, existing, { retainReplicas }) as KubernetesObject;
-  if (!needsUpdate(candidate, existing)) return {};
+  const { ctx } = run;
+  const recorded = ctx.recordedVersion?.(m.name) ?? previousEntry(run.fed, m.name)?.version;
+  if (upToDate(candidate as KubeObject, existing as KubeObject, recorded))
+    return { version: versionOf(existing) };
   try {
-    await timed(ctx, () => ctx.memberWriter.replace(m.name, candidate));
-    counter.writes++;
-    return {};
+    const written = await timed(ctx, () => ctx.memberWriter.replace(m.name, candidate));
+    run.writes++;
+    return { version: versionOf(written) };
   } catch (e) {
-    if (e instanceof TimeoutError) return { status: 'UpdateTimedOut', message: e.message };
-    return { status: 'UpdateFailed', message: errorMessage(e) };
+    if (e instanceof TimeoutError) return { status: Code.UpdateTimedOut, message: e.message };
+    return { status: Code.UpdateFailed, message: errorMessage(e) };
   }
 }
 
-/** Delete a managed object from a member, or (orphaning, or a host-cluster namespace) remove its managed label. */
-async function removeFromMember(
-  m: MemberView,
-  existing: KubernetesObject,
-  ctx: SyncContext,
-  counter: { writes: number },
-  orphan: boolean,
-): Promise<string | undefined> {
-  // Deleting a namespace in the host cluster would delete the federated objects living in it.
-  const unlabelOnly = orphan || (m.isHost && existing.kind === 'Namespace');
-  if (unlabelOnly) {
-    const labels = { ...(existing.metadata?.labels ?? {}) };
-    delete labels[MANAGED_LABEL];
-    const next = {
-      ...structuredClone(existing),
-      metadata: { ...structuredClone(existing.metadata), labels },
-    };
-    try {
-      await timed(ctx, () => ctx.memberWriter.replace(m.name, next));
-      counter.writes++;
-      return undefined;
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      if (e instanceof TimeoutError) return 'LabelRemovalTimedOut';
-      return 'LabelRemovalFailed';
-    }
-  }
-  if (existing.metadata?.deletionTimestamp) return 'WaitingForRemoval';
+/** Remove the managed label and fedctl's annotations; the object itself stays. */
+async function unlabel(m: MemberView, existing: KubernetesObject, run: Run): Promise<string | undefined> {
+  const labels = { ...(existing.metadata?.labels ?? {}) };
+  delete labels[MANAGED_LABEL];
+  const annotations = { ...(existing.metadata?.annotations ?? {}) };
+  for (const key of FEDCTL_ANNOTATIONS) delete annotations[key];
+  const next = structuredClone(existing);
+  next.metadata = { ...next.metadata, labels, annotations };
   try {
-    await timed(ctx, () => ctx.memberWriter.delete(m.name, existing));
-    counter.writes++;
-    return 'WaitingForRemoval';
+    await timed(run.ctx, () => run.ctx.memberWriter.replace(m.name, next));
+    run.writes++;
+    return undefined;
   } catch (e) {
     if (isNotFound(e)) return undefined;
-    if (e instanceof TimeoutError) return 'DeletionTimedOut';
-    return 'DeletionFailed';
+    if (e instanceof TimeoutError) return Code.LabelRemovalTimedOut;
+    return Code.LabelRemovalFailed;
+  }
+}
+
+async function deleteCopy(
+  m: MemberView,
+  existing: KubernetesObject,
+  options: DeleteOptions,
+  run: Run,
+): Promise<string | undefined> {
+  // Delete exactly the object that was judged: a copy re-created meanwhile has another UID.
+  const uid = existing.metadata?.uid;
+  const opts: DeleteOptions = {
+    ...options,
+    ...(options.preconditions === undefined && uid ? { preconditions: { uid } } : {}),
+  };
+  try {
+    await timed(run.ctx, () => run.ctx.memberWriter.delete(m.name, existing, opts));
+    run.writes++;
+    return Code.WaitingForRemoval;
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    if (e instanceof TimeoutError) return Code.DeletionTimedOut;
+    return Code.DeletionFailed;
   }
 }
 
 /**
- * Deletion of the federated object: remove (or orphan) member objects, then drop the finalizer.
- * Unlike KubeFed, a cluster that is not Ready does not block deletion forever: its copy is left and,
- * being labelled managed, is removed as a stray when the cluster returns (see the `!fed` branch).
+ * `kubefed.io/deleteoption` on the federated object: JSON DeleteOptions for its member copies (e.g.
+ * `{"propagationPolicy":"Orphan"}` keeps a Deployment's ReplicaSets). Without it: Background, so Jobs
+ * and ReplicaSets take their pods with them (the API default orphans a Job's pods).
  */
-async function finalize(
-  fed: FederatedObject,
-  name: string,
-  namespace: string | undefined,
-  ctx: SyncContext,
-  counter: { writes: number },
-): Promise<SyncResult> {
-  if (!fed.metadata?.finalizers?.includes(SYNC_FINALIZER)) return { retry: false, writes: 0 };
-  const orphan = fed.metadata?.annotations?.[ORPHAN_ANNOTATION] === 'true';
-  const outcomes = await forEachCluster(ctx.members, async (m): Promise<ClusterOutcome | undefined> => {
-    if (!m.ready || !m.synced) return undefined;
-    const existing = m.cached(name, namespace);
-    if (!existing) return undefined;
-    const code = await removeFromMember(m, existing, ctx, counter, orphan);
-    return code ? { name: m.name, status: code } : undefined;
-  });
-  const pending = outcomes.filter((o): o is ClusterOutcome => o !== undefined);
-  if (pending.length > 0) {
-    const status = computePropagationStatus({
-      generation: fed.metadata?.generation,
-      now: ctx.now?.() ?? new Date(),
-      previous: fed.status,
-      clusters: pending,
-    });
-    if (!statusEqual(fed.status, status)) {
-      await ctx.hostWriter.writeStatus(fed, status);
-      counter.writes++;
-    }
-    return { retry: true, requeueAfterMs: 1000, writes: counter.writes };
+export function parseDeleteOptions(fed: FederatedObject): DeleteOptions | Error {
+  const raw = fed.metadata?.annotations?.[DELETE_OPTIONS_ANNOTATION];
+  if (raw === undefined || raw.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (e) {
+    return new Error(PropagationMessage.invalidDeleteOptions(errorMessage(e)));
   }
-  await ctx.hostWriter.setFinalizers(
-    fed,
-    (fed.metadata?.finalizers ?? []).filter((f) => f !== SYNC_FINALIZER),
-  );
-  counter.writes++;
-  return { retry: false, writes: counter.writes };
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    return new Error(PropagationMessage.invalidDeleteOptions('not a JSON object'));
+  const o = parsed as Record<string, unknown>;
+  const out: DeleteOptions = {};
+  if (o.propagationPolicy !== undefined) {
+    if (
+      o.propagationPolicy !== 'Orphan' &&
+      o.propagationPolicy !== 'Background' &&
+      o.propagationPolicy !== 'Foreground'
+    )
+      return new Error(
+        PropagationMessage.invalidDeleteOptions(
+          `propagationPolicy ${JSON.stringify(o.propagationPolicy)} is not Orphan, Background or Foreground`,
+        ),
+      );
+    out.propagationPolicy = o.propagationPolicy;
+  }
+  if (o.gracePeriodSeconds !== undefined) {
+    if (
+      typeof o.gracePeriodSeconds !== 'number' ||
+      !Number.isInteger(o.gracePeriodSeconds) ||
+      o.gracePeriodSeconds < 0
+    )
+      return new Error(
+        PropagationMessage.invalidDeleteOptions('gracePeriodSeconds must be a whole number ≥ 0'),
+      );
+    out.gracePeriodSeconds = o.gracePeriodSeconds;
+  }
+  if (o.preconditions !== undefined) {
+    if (o.preconditions === null || typeof o.preconditions !== 'object')
+      return new Error(PropagationMessage.invalidDeleteOptions('preconditions must be an object'));
+    out.preconditions = o.preconditions as DeleteOptions['preconditions'];
+  }
+  return out;
+}
+
+function previousEntry(
+  fed: FederatedObject | undefined,
+  cluster: string,
+): ClusterPropagationStatus | undefined {
+  return fed?.status?.clusters?.find((c) => c.name === cluster);
 }
 
 /** Run per-cluster work concurrently so a slow cluster never delays the verdict for the others. */
@@ -405,10 +695,6 @@ async function timed<T>(ctx: SyncContext, op: () => Promise<T>): Promise<T> {
   }
 }
 
-function statusEqual(a: PropagationStatus | undefined, b: PropagationStatus): boolean {
-  return !statusChanged(a, b);
-}
-
 /** Clusters the placement names that are not joined: reported, so a typo does not go unnoticed. */
 function unknownClusters(fed: FederatedObject, members: MemberView[]): ClusterOutcome[] {
   const listed = (fed.spec?.placement as { clusters?: Array<{ name?: string }> } | undefined)?.clusters ?? [];
@@ -418,7 +704,7 @@ function unknownClusters(fed: FederatedObject, members: MemberView[]): ClusterOu
     .sort()
     .map((n) => ({
       name: n,
-      status: PropagationStatusCode.ClusterNotFound,
+      status: Code.ClusterNotFound,
       message: `no KubeFedCluster named ${n}`,
     }));
 }
