@@ -2,9 +2,15 @@ import { isDeepStrictEqual } from 'node:util';
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchController, signalController, waitControllerReady } from './support/controllers.ts';
-import { federated, federateNamespace, isPropagated, readFederated } from './support/federated.ts';
+import {
+  applyFederated,
+  federated,
+  federateNamespace,
+  isPropagated,
+  readFederated,
+} from './support/federated.ts';
 import { type Federation, startFederation } from './support/federation.ts';
-import { apply, clusterApi, read } from './support/kube.ts';
+import { clusterApi, read } from './support/kube.ts';
 import { describeWrites, MemberWrites, writesBetween } from './support/metrics.ts';
 import { report, timed } from './support/timing.ts';
 import { sleep, waitFor } from './support/wait.ts';
@@ -245,6 +251,8 @@ const CASES: FieldCase[] = [
 const API_VERSION = { Deployment: 'apps/v1', ConfigMap: 'v1', Service: 'v1', Secret: 'v1' } as const;
 type Kind = keyof typeof API_VERSION;
 
+const plain = (v: unknown) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
+
 const memberCopy = (c: string, kind: Kind, name: string) =>
   read<KubernetesObject & Obj>(member[c]!, API_VERSION[kind], kind, name, NS);
 
@@ -261,7 +269,8 @@ async function converge(
   await timed(what, async () => {
     for (const c of clusters) {
       const m = await memberCopy(c, kind, name);
-      seen[c] = m ? get(m) : '(missing)';
+      // client-node returns model instances: compare plain JSON (no prototypes, no undefined keys).
+      seen[c] = m ? plain(get(m)) : '(missing)';
     }
     return clusters.every((c) => isDeepStrictEqual(seen[c], want));
   }).catch((e: Error) => {
@@ -288,28 +297,30 @@ describe('a field added to, dropped from, and changed against the template', () 
       .toLowerCase()
       .replace(/-+$/, '')}`;
     const base = fc.base(name);
-    await apply(host, federated(fc.kind, name, NS, base, CLUSTERS));
+    await applyFederated(host, federated(fc.kind, name, NS, base, CLUSTERS));
     await converge(`${fc.name}: base template in every member`, fc.kind, name, fc.get, fc.absent);
 
     const withField = structuredClone(base);
     fc.add(withField);
-    await apply(host, federated(fc.kind, name, NS, withField, CLUSTERS));
+    await applyFederated(host, federated(fc.kind, name, NS, withField, CLUSTERS));
     await converge(`${fc.name}: added → present in every member`, fc.kind, name, fc.get, fc.present);
 
     const stored = await editMember('cluster1', fc.kind, name, fc.drift);
-    expect(fc.get(stored), `${fc.name}: the hand edit took effect in cluster1`).not.toEqual(fc.present);
+    expect(plain(fc.get(stored)), `${fc.name}: the hand edit took effect in cluster1`).not.toEqual(
+      fc.present,
+    );
     await converge(`${fc.name}: hand edit in cluster1 → restored`, fc.kind, name, fc.get, fc.present, [
       'cluster1',
     ]);
 
-    await apply(host, federated(fc.kind, name, NS, base, CLUSTERS));
+    await applyFederated(host, federated(fc.kind, name, NS, base, CLUSTERS));
     await converge(`${fc.name}: removed → gone from every member`, fc.kind, name, fc.get, fc.absent);
   });
 });
 
 describe('drift outside the template', () => {
   it('removes an env var added by hand to a member Deployment (kubectl set env)', async () => {
-    await apply(host, federated('Deployment', 'set-env', NS, deployment('set-env'), CLUSTERS));
+    await applyFederated(host, federated('Deployment', 'set-env', NS, deployment('set-env'), CLUSTERS));
     const env = (m: Obj) => emptyToUndefined(container(m).env);
     await converge('set-env in every member', 'Deployment', 'set-env', env, undefined);
     await editMember('cluster1', 'Deployment', 'set-env', (m) => {
@@ -321,7 +332,7 @@ describe('drift outside the template', () => {
   });
 
   it('removes a label added by hand to a member ConfigMap', async () => {
-    await apply(host, federated('ConfigMap', 'hand-label', NS, { data: { a: '1' } }, CLUSTERS));
+    await applyFederated(host, federated('ConfigMap', 'hand-label', NS, { data: { a: '1' } }, CLUSTERS));
     const labels = (m: Obj) => m.metadata.labels;
     await converge('hand-label in every member', 'ConfigMap', 'hand-label', labels, {
       'kubefed.io/managed': 'true',
@@ -343,7 +354,7 @@ describe('drift outside the template', () => {
 describe('what the member cluster owns is kept', () => {
   it('keeps an HPA-style replicas change under retainReplicas across template edits', async () => {
     const t = deployment('retained');
-    await apply(
+    await applyFederated(
       host,
       federated('Deployment', 'retained', NS, t, CLUSTERS, { spec: { retainReplicas: true } }),
     );
@@ -354,7 +365,7 @@ describe('what the member cluster owns is kept', () => {
     expect(scaled.spec.replicas).toBe(3);
     const edited = structuredClone(t);
     edited.metadata = { labels: { rev: '2' } };
-    await apply(
+    await applyFederated(
       host,
       federated('Deployment', 'retained', NS, edited, CLUSTERS, { spec: { retainReplicas: true } }),
     );
@@ -380,7 +391,7 @@ describe('what the member cluster owns is kept', () => {
       ...(labels ? { metadata: { labels } } : {}),
       spec: { type: 'NodePort', selector: { app: 'np' }, ports: [{ name: 'http', port: 80, targetPort }] },
     });
-    await apply(host, federated('Service', 'np', NS, svc(8080), CLUSTERS));
+    await applyFederated(host, federated('Service', 'np', NS, svc(8080), CLUSTERS));
     const allocated = (m: Obj) => ({
       clusterIP: m.spec.clusterIP,
       nodePorts: m.spec.ports.map((p: Obj) => p.nodePort),
@@ -390,7 +401,7 @@ describe('what the member cluster owns is kept', () => {
       const m = await waitFor(`Service np in ${c}`, () => memberCopy(c, 'Service', 'np'));
       before[c] = allocated(m);
     }
-    await apply(host, federated('Service', 'np', NS, svc(8081, { rev: '2' }), CLUSTERS));
+    await applyFederated(host, federated('Service', 'np', NS, svc(8081, { rev: '2' }), CLUSTERS));
     await converge(
       'targetPort 8081 in every member',
       'Service',
@@ -407,7 +418,7 @@ describe('what the member cluster owns is kept', () => {
 
   it("never drops a Deployment's revision annotation when the template changes", async () => {
     const t = deployment('rev');
-    await apply(host, federated('Deployment', 'rev', NS, t, CLUSTERS));
+    await applyFederated(host, federated('Deployment', 'rev', NS, t, CLUSTERS));
     await converge(
       'revision annotation 1 in every member',
       'Deployment',
@@ -426,7 +437,7 @@ describe('what the member cluster owns is kept', () => {
     );
     const edited = structuredClone(t);
     edited.metadata = { labels: { rev: '2' } };
-    await apply(host, federated('Deployment', 'rev', NS, edited, CLUSTERS));
+    await applyFederated(host, federated('Deployment', 'rev', NS, edited, CLUSTERS));
     await converge('template edit in every member', 'Deployment', 'rev', (m) => m.metadata.labels?.rev, '2');
     await sleep(1000);
     watch.stop();
@@ -448,7 +459,7 @@ describe('KubeFed override semantics', () => {
     });
 
   it('an override without op sets a key the template lacks (/spec/template/spec/nodeSelector)', async () => {
-    await apply(
+    await applyFederated(
       host,
       overridden('ov-replace', deployment('ov-replace'), [
         { path: '/spec/template/spec/nodeSelector', value: { disk: 'ssd' } },
@@ -476,7 +487,7 @@ describe('KubeFed override semantics', () => {
   });
 
   it('add /metadata/annotations/foo works on a template without annotations', async () => {
-    await apply(
+    await applyFederated(
       host,
       overridden('ov-add', deployment('ov-add'), [
         { op: 'add', path: '/metadata/annotations/foo', value: 'bar' },
@@ -501,7 +512,7 @@ describe('KubeFed override semantics', () => {
   });
 
   it('a /spec/replicas override beats retainReplicas: true', async () => {
-    await apply(
+    await applyFederated(
       host,
       overridden('ov-replicas', deployment('ov-replicas'), [{ path: '/spec/replicas', value: 4 }], {
         retainReplicas: true,
@@ -529,7 +540,7 @@ describe('KubeFed override semantics', () => {
   it('an override without value sets null (the member has no nodeSelector)', async () => {
     const t = deployment('ov-null');
     podSpec(t).nodeSelector = { disk: 'ssd' };
-    await apply(host, overridden('ov-null', t, [{ path: '/spec/template/spec/nodeSelector' }]));
+    await applyFederated(host, overridden('ov-null', t, [{ path: '/spec/template/spec/nodeSelector' }]));
     await converge(
       'cluster1 without nodeSelector',
       'Deployment',
@@ -552,7 +563,7 @@ describe('KubeFed override semantics', () => {
 describe('a Secret whose data the API server re-encodes', () => {
   it('is not rewritten at every resync (--resync 5, 20 s)', async () => {
     // A YAML block (`token: |`) leaves a newline after the base64 text; the server stores it without.
-    await apply(
+    await applyFederated(
       host,
       federated('Secret', 'newline', NS, { type: 'Opaque', data: { token: 'czNjcmV0\n' } }, CLUSTERS),
     );

@@ -10,6 +10,7 @@ import {
 } from './support/controllers.ts';
 import type { ControllerProcess } from './support/fedctl.ts';
 import {
+  applyFederated,
   federated,
   federatedNamespace,
   federateNamespace,
@@ -125,9 +126,9 @@ describe('controller restarts and leader failover', () => {
   ];
 
   it('keep every member UID and send zero writes to the members (SIGTERM, SIGKILL, failover)', async () => {
-    await apply(host, federated('ConfigMap', 'cfg', NS, cmTemplate({ a: '1' }), CLUSTERS));
-    await apply(host, federated('Deployment', 'web', NS, deploymentTemplate('web'), CLUSTERS));
-    await apply(
+    await applyFederated(host, federated('ConfigMap', 'cfg', NS, cmTemplate({ a: '1' }), CLUSTERS));
+    await applyFederated(host, federated('Deployment', 'web', NS, deploymentTemplate('web'), CLUSTERS));
+    await applyFederated(
       host,
       federated(
         'Service',
@@ -212,13 +213,13 @@ describe('deletion while a member is down', () => {
   const orphanUids = new Map<string, string | undefined>();
 
   it('completes in the Ready clusters and keeps the federated object until cluster2 returns', async () => {
-    await apply(
+    await applyFederated(
       host,
       federated('ConfigMap', 'orphan-me', NS, cmTemplate({ keep: 'me' }), CLUSTERS, {
         annotations: { 'kubefed.io/orphan': 'true' },
       }),
     );
-    await apply(host, federated('ConfigMap', 'remove-me', NS, cmTemplate({ drop: 'me' }), CLUSTERS));
+    await applyFederated(host, federated('ConfigMap', 'remove-me', NS, cmTemplate({ drop: 'me' }), CLUSTERS));
     for (const c of CLUSTERS)
       for (const name of ['orphan-me', 'remove-me'])
         await waitFor(
@@ -351,7 +352,7 @@ describe('objects fedctl did not make', () => {
 describe('namespaces fedctl must not take over', () => {
   it('refuses a FederatedNamespace whose name differs from its namespace', async () => {
     await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns-a' } });
-    await apply(host, federatedNamespace('ns-a', CLUSTERS, 'other'));
+    await applyFederated(host, federatedNamespace('ns-a', CLUSTERS, 'other'));
     const { value: cond } = await timed('FederatedNamespace ns-a/other Propagation False', async () => {
       const c = propagationOf(await readFederated(host, 'FederatedNamespace', 'other', 'ns-a'));
       return c?.status === 'False' ? c : undefined;
@@ -393,7 +394,7 @@ describe('namespaces fedctl must not take over', () => {
     };
     const before = await snapshot();
     expect(Object.values(before).every((v) => v.uid)).toBe(true);
-    for (const ns of PROTECTED) await apply(host, federatedNamespace(ns, CLUSTERS));
+    for (const ns of PROTECTED) await applyFederated(host, federatedNamespace(ns, CLUSTERS));
     for (const ns of PROTECTED) {
       // Nothing to propagate is not a failure: the condition may be True, its reason says why.
       const { value: cond } = await timed(`FederatedNamespace ${ns}: reason ProtectedNamespace`, async () => {
@@ -420,13 +421,13 @@ describe('namespaces fedctl must not take over', () => {
 describe('kubefed.io/deleteoption', () => {
   it('Orphan keeps the ReplicaSets of deleted member Deployments; without it they are collected', async () => {
     const placed = ['cluster1', 'cluster2'];
-    await apply(
+    await applyFederated(
       host,
       federated('Deployment', 'keep-rs', NS, deploymentTemplate('keep-rs'), placed, {
         annotations: { 'kubefed.io/deleteoption': '{"propagationPolicy":"Orphan"}' },
       }),
     );
-    await apply(host, federated('Deployment', 'gc-rs', NS, deploymentTemplate('gc-rs'), placed));
+    await applyFederated(host, federated('Deployment', 'gc-rs', NS, deploymentTemplate('gc-rs'), placed));
     const replicaSets = async (c: string, app: string) => {
       const list = await member[c]!.list(
         'apps/v1',
@@ -500,8 +501,8 @@ describe('the host reached through another URL than its KubeFedCluster endpoint'
 
     const ns = 'hosturl';
     await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    await apply(host, federatedNamespace(ns, CLUSTERS));
-    await apply(host, federated('ConfigMap', 'cm', ns, cmTemplate({ k: 'v' }), CLUSTERS));
+    await applyFederated(host, federatedNamespace(ns, CLUSTERS));
+    await applyFederated(host, federated('ConfigMap', 'cm', ns, cmTemplate({ k: 'v' }), CLUSTERS));
     for (const c of CLUSTERS)
       await timed(
         `ConfigMap ${ns}/cm in ${c}`,
@@ -512,7 +513,7 @@ describe('the host reached through another URL than its KubeFedCluster endpoint'
       return managedLabel(o) === 'true' ? o : undefined;
     });
 
-    await apply(host, federatedNamespace(ns, ['cluster1', 'cluster2']));
+    await applyFederated(host, federatedNamespace(ns, ['cluster1', 'cluster2']));
     await timed(
       'cluster0 copy of the ConfigMap removed',
       async () => (await read(member.cluster0!, 'v1', 'ConfigMap', 'cm', ns)) === undefined,

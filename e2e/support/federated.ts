@@ -1,4 +1,5 @@
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
+import { isAlreadyExists, isConflict } from '../../src/kube/errors.ts';
 import { apply, read } from './kube.ts';
 import { waitFor } from './wait.ts';
 
@@ -34,6 +35,38 @@ export const isPropagated = (o: FederatedObject | undefined) => propagationOf(o)
 export const managedLabel = (o: KubernetesObject | undefined) => o?.metadata?.labels?.[MANAGED];
 
 export const uidOf = (o: KubernetesObject | undefined) => o?.metadata?.uid;
+
+/**
+ * What `kubectl apply` of a federated object does to the fields a user sets: creates it, or sets its
+ * spec (and labels/annotations when given) on the live object, keeping the finalizer and status the
+ * controller wrote. A plain replace would drop the finalizer; conflicts with the controller's own
+ * writes are retried.
+ */
+export async function applyFederated(host: KubernetesObjectApi, obj: FederatedObject): Promise<void> {
+  try {
+    await host.create(obj);
+    return;
+  } catch (e) {
+    if (!isAlreadyExists(e)) throw e;
+  }
+  for (let attempt = 1; ; attempt++) {
+    const live = (await host.read(obj as never)) as FederatedObject;
+    try {
+      await host.replace({
+        ...live,
+        metadata: {
+          ...live.metadata,
+          labels: obj.metadata?.labels ?? live.metadata?.labels,
+          annotations: obj.metadata?.annotations ?? live.metadata?.annotations,
+        },
+        spec: obj.spec,
+      });
+      return;
+    } catch (e) {
+      if (!isConflict(e) || attempt >= 10) throw e;
+    }
+  }
+}
 
 /** A Federated<kind> with an explicit cluster list. */
 export function federated(
@@ -72,7 +105,7 @@ export async function federateNamespace(
   clusters: readonly string[],
 ): Promise<void> {
   await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-  await apply(host, federatedNamespace(ns, clusters));
+  await applyFederated(host, federatedNamespace(ns, clusters));
   for (const c of clusters)
     await waitFor(`namespace ${ns} in ${c}`, () => read(member[c]!, 'v1', 'Namespace', ns));
 }
