@@ -154,6 +154,17 @@ describe('controller restarts and leader failover', () => {
     ).toBe(true);
     // The Deployment controllers of the members write the revision annotation once after creation.
     await waitQuiet();
+    // Positive control: the counters do see a write (an unmanaged ConfigMap created by the test).
+    const control = await writes.snapshot();
+    await member.cluster1!.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'write-counter-control', namespace: 'default' },
+    } as KubernetesObject);
+    const controlSeen = writesBetween(control, await writes.snapshot());
+    expect(describeWrites(controlSeen), 'one write made by the test').toBe(
+      '1 (cluster1 POST /configmaps 201: 1)',
+    );
 
     /** Writes seen by the members from just before `act` until 30 s after the new leader is ready. */
     const window = async (label: string, act: () => Promise<ControllerProcess>) => {
@@ -547,6 +558,7 @@ describe('the host reached through another URL than its KubeFedCluster endpoint'
       });
     await sleep(2000);
     const after = await read(host, 'v1', 'Namespace', ns);
+    expect(proxy.connections(), 'the controller reached its host through the proxy').toBeGreaterThan(0);
     expect(uidOf(after), 'the host namespace still exists').toBe(uidOf(hostNs));
     expect(after?.metadata?.deletionTimestamp, 'the host namespace is not being deleted').toBeUndefined();
     expect(

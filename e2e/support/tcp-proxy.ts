@@ -7,6 +7,8 @@ import { connect, createServer, type Socket } from 'node:net';
 export interface TcpProxy {
   host: string;
   port: number;
+  /** Connections accepted so far (proves the client really went through the proxy). */
+  connections(): number;
   /** Closes the listener and every open connection. */
   close(): Promise<void>;
 }
@@ -19,7 +21,9 @@ export async function startTcpProxy(opts: {
   if (!opts.listenHost.startsWith('127.') || !opts.targetHost.startsWith('127.'))
     throw new Error(`the e2e proxy stays on loopback (got ${opts.listenHost} → ${opts.targetHost})`);
   const open = new Set<Socket>();
+  let accepted = 0;
   const server = createServer((client) => {
+    accepted += 1;
     const upstream = connect(opts.targetPort, opts.targetHost);
     for (const s of [client, upstream]) {
       open.add(s);
@@ -42,6 +46,7 @@ export async function startTcpProxy(opts: {
   return {
     host: opts.listenHost,
     port: address.port,
+    connections: () => accepted,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of open) s.destroy();
