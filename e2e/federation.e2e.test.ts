@@ -485,14 +485,26 @@ describe('enable, federate, disable', () => {
         return managed(cm) === 'true' && cm?.data?.from === 'host';
       });
     }
+    // --delete-crd refuses while a FederatedWidget exists (kubefedctl did too): delete it first.
+    const refused = await fedctl(
+      ['disable', 'widgets.example.com', '--delete-crd', '--host-cluster-context', 'cluster0'],
+      { kubeconfig },
+    );
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain('1 FederatedWidget object(s) exist (1 in namespace crud)');
+    await remove(host, TYPES, 'FederatedWidget', 'w', 'crud');
+    await waitFor(
+      'FederatedWidget w and its member copy gone',
+      async () =>
+        (await read(host, TYPES, 'FederatedWidget', 'w', 'crud')) === undefined &&
+        (await read(member.cluster2!, 'example.com/v1', 'Widget', 'w', 'crud')) === undefined,
+      { timeoutMs: 60_000 },
+    );
     const off = await fedctlOk(
       ['disable', 'widgets.example.com', '--delete-crd', '--host-cluster-context', 'cluster0'],
       { kubeconfig },
     );
-    expect(off.stdout).toContain('1 FederatedWidget object(s) deleted');
     expect(off.stdout).toContain('federatedwidgets.types.kubefed.io deleted');
-    // The controller removed the member copy before the type went away.
-    expect(await read(member.cluster2!, 'example.com/v1', 'Widget', 'w', 'crud')).toBeUndefined();
     await waitFor(
       'FederatedWidget CRD gone',
       async () =>

@@ -108,6 +108,8 @@ describe('fedctl join', () => {
       member: c.cluster1!,
       clusterName: 'cluster1',
       hostClusterName: 'cluster0',
+      // What the CLI records for `fedctl enable` (the member's kubeconfig context).
+      memberContext: 'cluster1',
     });
     expect(cluster1.objects.map((o) => `${o.side} ${o.kind} ${o.name} ${o.outcome}`)).toEqual([
       `member Namespace ${NS} created`,
@@ -178,19 +180,29 @@ describe('fedctl join', () => {
     await viaToken.core.deleteNamespace({ name: 'fedctl-join-probe' });
   });
 
-  it('reports every object unchanged on a second join', async () => {
-    const r = await cliOk('join', 'cluster1', '--cluster-context', 'cluster1', '-o', 'json');
+  it('reports every object unchanged on a second join with --error-on-existing=false', async () => {
+    const r = await cliOk(
+      'join',
+      'cluster1',
+      '--cluster-context',
+      'cluster1',
+      '--error-on-existing=false',
+      '-o',
+      'json',
+    );
     const result = JSON.parse(r.stdout) as JoinResult;
     expect(result.objects.map((o) => o.outcome)).toEqual(Array(8).fill('unchanged'));
     expect(result.secretName).toBe('cluster1');
   });
 
-  it('refuses with --error-on-existing, in one line and exit code 1, changing nothing', async () => {
+  it('refuses a re-join by default (kubefedctl --error-on-existing), in one line and exit code 1, changing nothing', async () => {
     const before = (await kfc('cluster1'))?.metadata.resourceVersion;
-    const r = await cli('join', 'cluster1', '--cluster-context', 'cluster1', '--error-on-existing');
+    const r = await cli('join', 'cluster1', '--cluster-context', 'cluster1');
     expect(r.exitCode).toBe(1);
-    expect(r.stderr.trim()).toBe(
-      `error: KubeFedCluster ${NS}/cluster1 already exists in host cluster cluster0 (--error-on-existing); unjoin it first or omit the flag to update it`,
+    expect(r.stderr.trim()).toMatch(
+      new RegExp(
+        `^error: KubeFedCluster ${NS}/cluster1 in host cluster cluster0, .* already exist \\(--error-on-existing, on by default as in kubefedctl\\); nothing was changed`,
+      ),
     );
     expect(r.stdout).toBe('');
     expect((await kfc('cluster1'))?.metadata.resourceVersion).toBe(before);

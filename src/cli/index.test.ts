@@ -67,14 +67,17 @@ describe('fedctl command line', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  it('fails with exit code 1 and one line when the cluster is already joined and --error-on-existing is set', async () => {
+  it('refuses a second join by default, as kubefedctl, in one line with exit code 1', async () => {
     const c = cli([new FakeCluster('cluster0'), new FakeCluster('cluster1')]);
     expect((await c.run('join', 'cluster1')).code).toBe(0);
-    const r = await c.run('join', 'cluster1', '--error-on-existing');
+    const r = await c.run('join', 'cluster1');
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      `error: KubeFedCluster ${NS}/cluster1 already exists in host cluster cluster0 (--error-on-existing); unjoin it first or omit the flag to update it\n`,
+      `error: KubeFedCluster ${NS}/cluster1 in host cluster cluster0, ServiceAccount ${NS}/cluster1-cluster0 in member cluster cluster1, ClusterRole kubefed-controller-manager:cluster1-cluster0 in member cluster cluster1, ClusterRoleBinding kubefed-controller-manager:cluster1-cluster0 in member cluster cluster1 already exist (--error-on-existing, on by default as in kubefedctl); nothing was changed. Unjoin first, or pass --error-on-existing=false to update them in place\n`,
     );
+    const again = await c.run('join', 'cluster1', '--error-on-existing=false');
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('(0 created, 0 updated, 8 unchanged)');
   });
 
   it('prints the stack trace only with -v', async () => {

@@ -3,6 +3,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { booleanFlags, ignoredKlogFlags, normalizeArgv, VERBOSE_KLOG_LEVEL } from './compat.ts';
 import * as controller from './controller.ts';
 import * as dns from './dns.ts';
 import * as enable from './enable.ts';
@@ -69,6 +70,13 @@ Examples:
   fedctl <command> --help`,
   );
   for (const c of commands) c.register(program, ctx);
+  program.hook('preAction', (_root, action) => {
+    const ignored = ignoredKlogFlags(action.optsWithGlobals());
+    if (ignored.length > 0)
+      ctx.stderr(
+        `warning: ${ignored.join(', ')} accepted for kubefedctl compatibility and ignored: fedctl logs to stderr (use -v or --v=2 for details)\n`,
+      );
+  });
   // Subcommands throw instead of exiting too, so index.ts alone decides the exit code.
   const override = (cmd: Command) => {
     cmd.exitOverride();
@@ -85,9 +93,13 @@ export async function run(
   commands?: readonly CommandModule[],
 ): Promise<number> {
   const program = buildProgram(ctx, commands);
-  const verbose = argv.includes('-v') || argv.includes('--verbose');
+  const args = normalizeArgv(argv, booleanFlags(program));
+  const verbose =
+    args.includes('-v') ||
+    args.includes('--verbose') ||
+    args.some((a) => /^--v=\d+$/.test(a) && Number(a.slice(4)) >= VERBOSE_KLOG_LEVEL);
   try {
-    await program.parseAsync([...argv]);
+    await program.parseAsync(args);
     return 0;
   } catch (e) {
     return reportError(e, ctx, verbose);

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_KUBEFED_NAMESPACE } from '../api/constants.ts';
 import { type ClusterClients, clientsFor, loadKubeConfig } from '../kube/clients.ts';
+import { addKlogOptions, VERBOSE_KLOG_LEVEL } from './compat.ts';
 import { isOutputFormat, OUTPUT_FORMATS, type OutputFormat } from './output.ts';
 
 /** Exit codes fedctl uses. 1: the operation failed; 2: the command line or its inputs are wrong. */
@@ -36,6 +37,7 @@ export interface GlobalOptions {
 
 /** Adds the kubectl-style global flags to the root command. */
 export function addGlobalOptions(program: Command): Command {
+  addKlogOptions(program);
   return program
     .option('--kubeconfig <path>', 'path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
     .option(
@@ -64,7 +66,7 @@ export function globalOptions(cmd: Command): GlobalOptions {
     hostClusterContext: str(o.hostClusterContext),
     kubefedNamespace: str(o.kubefedNamespace) ?? DEFAULT_KUBEFED_NAMESPACE,
     output,
-    verbose: o.verbose === true,
+    verbose: o.verbose === true || (typeof o.v === 'number' && o.v >= VERBOSE_KLOG_LEVEL),
   };
 }
 
@@ -85,6 +87,11 @@ export interface CliContext {
   connect(opts: { kubeconfig?: string; context?: string }): ClusterClients;
   /** The kubeconfig's current context name, used when --host-cluster-context is not given. */
   currentContext(kubeconfig?: string): string;
+  /**
+   * The namespace a kubeconfig context names (kubectl's and kubefedctl's default for -n), or
+   * undefined when it names none.
+   */
+  contextNamespace?(kubeconfig: string | undefined, context: string | undefined): string | undefined;
   /** fedctl's own version, from package.json. */
   version: string;
 }
@@ -109,6 +116,10 @@ export function processContext(version: string): CliContext {
       return clientsFor(kc.getCurrentContext(), kc);
     },
     currentContext: (kubeconfig) => loadConfigOrExplain({ kubeconfig }).getCurrentContext(),
+    contextNamespace: (kubeconfig, context) => {
+      const kc = loadConfigOrExplain({ kubeconfig, context });
+      return kc.getContextObject(kc.getCurrentContext())?.namespace || undefined;
+    },
     version,
   };
 }
@@ -142,4 +153,9 @@ function loadConfigOrExplain(source: { kubeconfig?: string; context?: string }) 
 export function hostClients(ctx: CliContext, g: GlobalOptions): { clients: ClusterClients; context: string } {
   const context = g.hostClusterContext ?? ctx.currentContext(g.kubeconfig);
   return { clients: ctx.connect({ kubeconfig: g.kubeconfig, context }), context };
+}
+
+/** kubefedctl's default for -n: the host context's namespace, else `default`. */
+export function defaultNamespace(ctx: CliContext, g: GlobalOptions): string {
+  return ctx.contextNamespace?.(g.kubeconfig, g.hostClusterContext) ?? 'default';
 }

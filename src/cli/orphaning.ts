@@ -1,10 +1,10 @@
 // `fedctl orphaning-deletion enable|disable|status TYPE NAME`: keep member objects when a federated object is deleted.
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { ORPHAN_ANNOTATION } from '../api/constants.ts';
 import { findTypeConfig } from '../controlplane/typeconfigs.ts';
 import { getResource, patchResource } from '../kube/resources.ts';
 import { refsOf } from '../propagation/controller.ts';
-import { type CliContext, globalOptions, hostClients, UserError } from './options.ts';
+import { type CliContext, defaultNamespace, globalOptions, hostClients, UserError } from './options.ts';
 
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
@@ -28,31 +28,45 @@ default), they are deleted from every member.`,
       )
       .argument('<type>', 'the type, e.g. FederatedDeployment or deployments.apps')
       .argument('<name>', 'name of the federated object')
-      .option('-n, --namespace <namespace>', 'namespace of the federated object', 'default')
-      .action(async (type: string, name: string, opts: { namespace: string }, sub: Command) => {
-        const g = globalOptions(sub);
-        const { clients } = hostClients(ctx, g);
-        const ftc = await findTypeConfig(clients, g.kubefedNamespace, type).catch((e: Error) => {
-          throw new UserError(e.message);
-        });
-        const { federated } = refsOf(ftc);
-        const namespace = federated.namespaced ? opts.namespace : undefined;
-        const obj = await getResource(clients.kc, federated, name, namespace).catch(() => {
-          throw new UserError(`${federated.kind} ${namespace ? `${namespace}/` : ''}${name} not found`);
-        });
-        if (action === 'status') {
+      .option(
+        '-n, --namespace <namespace>',
+        "namespace of the federated object (default: the context's namespace, else default)",
+      )
+      // kubefedctl accepts and hides --dry-run here; fedctl honours it (no write).
+      .addOption(new Option('--dry-run').default(false).hideHelp())
+      .action(
+        async (type: string, name: string, opts: { namespace?: string; dryRun: boolean }, sub: Command) => {
+          const g = globalOptions(sub);
+          const ns = opts.namespace ?? defaultNamespace(ctx, g);
+          const { clients } = hostClients(ctx, g);
+          const ftc = await findTypeConfig(clients, g.kubefedNamespace, type).catch((e: Error) => {
+            throw new UserError(e.message);
+          });
+          const { federated } = refsOf(ftc);
+          const namespace = federated.namespaced ? ns : undefined;
+          const obj = await getResource(clients.kc, federated, name, namespace).catch(() => {
+            throw new UserError(`${federated.kind} ${namespace ? `${namespace}/` : ''}${name} not found`);
+          });
+          if (action === 'status') {
+            ctx.stdout(
+              `${obj.metadata?.annotations?.[ORPHAN_ANNOTATION] === 'true' ? 'Enabled' : 'Disabled'}\n`,
+            );
+            return;
+          }
+          if (opts.dryRun) {
+            ctx.stdout(
+              `orphaning deletion would be ${action}d for ${federated.kind} ${namespace ? `${namespace}/` : ''}${name} (dry run)\n`,
+            );
+            return;
+          }
+          // JSON merge patch: null removes the annotation.
+          await patchResource(clients.kc, federated, name, namespace, {
+            metadata: { annotations: { [ORPHAN_ANNOTATION]: action === 'enable' ? 'true' : null } },
+          });
           ctx.stdout(
-            `${obj.metadata?.annotations?.[ORPHAN_ANNOTATION] === 'true' ? 'Enabled' : 'Disabled'}\n`,
+            `orphaning deletion ${action}d for ${federated.kind} ${namespace ? `${namespace}/` : ''}${name}\n`,
           );
-          return;
-        }
-        // JSON merge patch: null removes the annotation.
-        await patchResource(clients.kc, federated, name, namespace, {
-          metadata: { annotations: { [ORPHAN_ANNOTATION]: action === 'enable' ? 'true' : null } },
-        });
-        ctx.stdout(
-          `orphaning deletion ${action}d for ${federated.kind} ${namespace ? `${namespace}/` : ''}${name}\n`,
-        );
-      });
+        },
+      );
   }
 }

@@ -4,6 +4,7 @@ import { unjoinCluster } from '../clusters/unjoin.ts';
 import { writeCorefileSection } from '../dns/writer.ts';
 import type { ClusterClients } from '../kube/clients.ts';
 import { errorMessage } from '../kube/errors.ts';
+import { dryRunOption } from './compat.ts';
 import { type CliContext, globalOptions, hostClients, logFor } from './options.ts';
 import { formatOutput } from './output.ts';
 
@@ -11,6 +12,7 @@ interface UnjoinFlags {
   clusterContext?: string;
   hostClusterName?: string;
   force: boolean;
+  dryRun: boolean;
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -32,6 +34,7 @@ export function register(program: Command, ctx: CliContext): void {
       'remove the host-side registration even if the member is unreachable or its cleanup fails',
       false,
     )
+    .addOption(dryRunOption())
     .addHelpText(
       'after',
       `
@@ -61,6 +64,7 @@ Examples:
         hostClusterName: flags.hostClusterName ?? host.context,
         kubefedNamespace: g.kubefedNamespace,
         force: flags.force,
+        dryRun: flags.dryRun,
         log: (m) => log.debug(m),
         warn: (m) => log.warn(m),
       });
@@ -78,6 +82,10 @@ Examples:
           options: { sortBy: false },
         })),
       );
+      if (flags.dryRun) {
+        log.info(`dry run: nothing removed; unjoin ${name} would delete the objects listed as would-delete`);
+        return;
+      }
       if (member && result.memberCleaned) {
         // The controller no longer reaches this cluster, so its Corefile section goes now. Removing
         // the section only gives back the operator's own Corefile, so no CoreDNS check is needed.

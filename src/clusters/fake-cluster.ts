@@ -105,7 +105,14 @@ export class FakeCluster {
       caData: FAKE_CA,
       token: 'admin',
     });
-    type P = { name: string; namespace: string; body: Obj };
+    type P = { name: string; namespace: string; body: Obj; plural?: string };
+    // The custom objects this fake knows, by plural (join reads KubeFedConfig and FederatedTypeConfigs).
+    const kindOf = (p: P) =>
+      p.plural === 'kubefedconfigs'
+        ? 'KubeFedConfig'
+        : p.plural === 'federatedtypeconfigs'
+          ? 'FederatedTypeConfig'
+          : 'KubeFedCluster';
     const core = {
       readNamespace: async (p: P) => this.#read('Namespace', p.name),
       createNamespace: async (p: P) => this.#create('Namespace', p.body),
@@ -137,6 +144,14 @@ export class FakeCluster {
       createClusterRoleBinding: async (p: P) => this.#create('ClusterRoleBinding', p.body),
       replaceClusterRoleBinding: async (p: P) => this.#replace('ClusterRoleBinding', p.name, p.body),
       deleteClusterRoleBinding: async (p: P) => this.#delete('ClusterRoleBinding', p.name),
+      readNamespacedRole: async (p: P) => this.#read('Role', p.name, p.namespace),
+      createNamespacedRole: async (p: P) => this.#create('Role', p.body, p.namespace),
+      replaceNamespacedRole: async (p: P) => this.#replace('Role', p.name, p.body, p.namespace),
+      deleteNamespacedRole: async (p: P) => this.#delete('Role', p.name, p.namespace),
+      readNamespacedRoleBinding: async (p: P) => this.#read('RoleBinding', p.name, p.namespace),
+      createNamespacedRoleBinding: async (p: P) => this.#create('RoleBinding', p.body, p.namespace),
+      replaceNamespacedRoleBinding: async (p: P) => this.#replace('RoleBinding', p.name, p.body, p.namespace),
+      deleteNamespacedRoleBinding: async (p: P) => this.#delete('RoleBinding', p.name, p.namespace),
     };
     const kfcGuard = () => {
       this.#check();
@@ -148,7 +163,7 @@ export class FakeCluster {
     const custom = {
       getNamespacedCustomObject: async (p: P) => {
         kfcGuard();
-        return this.#read('KubeFedCluster', p.name, p.namespace);
+        return this.#read(kindOf(p), p.name, p.namespace);
       },
       createNamespacedCustomObject: async (p: P) => {
         kfcGuard();
@@ -166,9 +181,9 @@ export class FakeCluster {
         kfcGuard();
         return {
           apiVersion: 'core.kubefed.io/v1beta1',
-          kind: 'KubeFedClusterList',
+          kind: `${kindOf(p)}List`,
           items: [...this.store.entries()]
-            .filter(([k]) => k.startsWith(`KubeFedCluster/${p.namespace}/`))
+            .filter(([k]) => k.startsWith(`${kindOf(p)}/${p.namespace}/`))
             .map(([, v]) => structuredClone(v)),
         };
       },

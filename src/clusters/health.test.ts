@@ -315,6 +315,32 @@ describe('HealthProber', () => {
     expect(writes).toEqual(['c1: Ready=False/ClusterNotReady Offline=True/ClusterNotReachable']);
   });
 
+  it('turns a suspected member not ready on its first failed probe, and aborts its lost signal', async () => {
+    const seq = [OK, DOWN];
+    let i = 0;
+    const { p, changes } = prober({
+      members: [{ name: 'c1', clients: fakeClients('c1') }],
+      probe: async () => seq[i++]!,
+    });
+    await p.probeNow();
+    const lost = p.lostSignal('c1');
+    expect(lost.aborted).toBe(false);
+    p.suspect('c1');
+    await p.probeNow(); // joins the suspect probe already running
+    expect(p.isReady('c1')).toBe(false);
+    expect(lost.aborted).toBe(true);
+    expect(changes).toEqual(['c1 true', 'c1 false']);
+    expect(p.lostSignal('c1').aborted).toBe(false);
+  });
+
+  it('keeps a suspected member Ready when the probe answers', async () => {
+    const { p } = prober({ members: [{ name: 'c1', clients: fakeClients('c1') }], probe: async () => OK });
+    await p.probeNow();
+    p.suspect('c1');
+    await p.probeNow();
+    expect(p.isReady('c1')).toBe(true);
+  });
+
   it('forgets members that were unjoined', async () => {
     const members: HealthMember[] = [{ name: 'c1', clients: fakeClients('c1') }];
     const { p } = prober({ members, probe: async () => OK });

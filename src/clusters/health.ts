@@ -314,6 +314,8 @@ interface Tracked {
   /** What the KubeFedCluster's status says as far as we know (after our last successful write). */
   written?: HealthStatus;
   inFlight?: Promise<void>;
+  /** A request to this member hung: the next failed probe turns it not ready at once. */
+  suspect?: boolean;
 }
 
 /**
@@ -324,6 +326,8 @@ interface Tracked {
 export class HealthProber {
   readonly #opts: Required<Pick<HealthProberOptions, 'periodMs' | 'timeoutMs'>> & HealthProberOptions;
   readonly #tracked = new Map<string, Tracked>();
+  /** Aborted when a member's verdict turns not ready, so work waiting on it stops waiting. */
+  readonly #lost = new Map<string, AbortController>();
   #timer?: ReturnType<typeof setInterval>;
 
   constructor(opts: HealthProberOptions) {
@@ -351,6 +355,39 @@ export class HealthProber {
     const t = this.#tracked.get(name);
     if (!t) return undefined;
     return { ready: t.state.ready, conditions: t.state.conditions, kubernetesVersion: t.version };
+  }
+
+  /**
+   * A signal that aborts when the member is next judged not ready. Requests to a hung member then
+   * stop holding workers at the verdict, not at their own time limit.
+   */
+  lostSignal(name: string): AbortSignal {
+    let c = this.#lost.get(name);
+    if (!c) {
+      c = new AbortController();
+      this.#lost.set(name, c);
+    }
+    return c.signal;
+  }
+
+  /**
+   * A request to `name` got no answer in time: probe it now, and if that probe fails too, turn it not
+   * ready without waiting for the failure threshold (two independent signs beat three probe periods).
+   */
+  suspect(name: string): void {
+    const t = this.#tracked.get(name);
+    if (t?.state.ready !== true || t.suspect === true) return;
+    t.suspect = true;
+    const m = this.#membersSafe().find((x) => x.name === name);
+    if (m) void this.#probeMember(m);
+  }
+
+  #membersSafe(): HealthMember[] {
+    try {
+      return this.#opts.members();
+    } catch {
+      return [];
+    }
   }
 
   /** Probes all current members now; resolves when every one of them is done. */
@@ -416,11 +453,22 @@ export class HealthProber {
       }
       // The member may have been unjoined while we waited.
       if (this.#tracked.get(m.name) !== t) return;
-      verdict = nextHealth(t.state, result, thresholds, now());
+      const suspected = t.suspect === true;
+      t.suspect = false;
+      const failureThreshold = Math.max(1, thresholds.failureThreshold ?? 3);
+      const state =
+        suspected && !result.ok
+          ? { ...t.state, failures: Math.max(t.state.failures, failureThreshold - 1) }
+          : t.state;
+      verdict = nextHealth(state, result, thresholds, now());
       if (result.version) t.version = result.version;
     }
     t.state = verdict.state;
     if (before !== verdict.state.ready) {
+      if (verdict.state.ready !== true) {
+        this.#lost.get(m.name)?.abort(new Error(`cluster ${m.name} is not ready`));
+        this.#lost.delete(m.name);
+      }
       this.#opts.log?.info('cluster health verdict', { cluster: m.name, ready: verdict.state.ready });
       try {
         this.#opts.onChange?.(m.name, verdict.state.ready === true);

@@ -7,10 +7,15 @@ import { errorMessage } from '../kube/errors.ts';
 import { FAKE_CA, FakeCluster } from './fake-cluster.ts';
 import {
   CLUSTER_POLICY_RULES,
+  HEALTH_CHECK_RULES,
   joinCluster,
   joinNames,
   kubeFedClusterSpec,
+  MEMBER_VERBS,
   memberAccess,
+  minimalPolicyRules,
+  RBAC_MODE_LABEL,
+  roleServesNamespace,
   sameRules,
   sameSpec,
   validateJoinNames,
@@ -35,9 +40,17 @@ describe('joinNames', () => {
       serviceAccount: 'cluster1-cluster0',
       tokenSecret: 'cluster1-cluster0',
       clusterRole: 'kubefed-controller-manager:cluster1-cluster0',
+      role: 'kubefed-controller-manager:cluster1-cluster0',
+      healthCheckRole: 'kubefed-controller-manager:kube-federation-system:healthcheck-cluster1-cluster0',
       hostSecret: 'cluster1',
       kubeFedCluster: 'cluster1',
     });
+  });
+  it('puts the control-plane namespace into cluster-wide names outside kube-federation-system', () => {
+    const foo = joinNames('cluster1', 'cluster0', 'foo');
+    expect(foo.clusterRole).toBe('kubefed-controller-manager:foo:cluster1-cluster0');
+    expect(foo.healthCheckRole).toBe('kubefed-controller-manager:foo:healthcheck-cluster1-cluster0');
+    expect(foo.clusterRole).not.toBe(joinNames('cluster1', 'cluster0').clusterRole);
   });
 });
 
@@ -290,7 +303,7 @@ describe('joinCluster', () => {
     });
 
     await expect(joinCluster({ ...opts, errorOnExisting: true })).rejects.toThrow(
-      `KubeFedCluster ${NS}/cluster1 already exists in host cluster cluster0`,
+      `KubeFedCluster ${NS}/cluster1 in host cluster cluster0 already exists (--error-on-existing`,
     );
     expect(member.writes).toEqual([]);
   });
@@ -367,5 +380,132 @@ describe('joinCluster', () => {
     );
     expect(host.get('KubeFedCluster', 'cluster0', NS)).toBeDefined();
     expect(host.get('ServiceAccount', 'cluster0-cluster0', NS)).toBeDefined();
+  });
+});
+
+describe('joinCluster, kubefedctl compatibility and least privilege', () => {
+  it('writes nothing in either cluster with dryRun, and reports what it would create', async () => {
+    const { host, member, opts } = pair();
+    const result = await joinCluster({ ...opts, dryRun: true });
+    expect(member.writes).toEqual([]);
+    expect(host.writes).toEqual([]);
+    expect(result.dryRun).toBe(true);
+    expect(result.objects.filter((o) => o.side === 'member').map((o) => `${o.kind} ${o.outcome}`)).toEqual([
+      'Namespace created',
+      'ServiceAccount created',
+      'Secret created',
+      'ClusterRole created',
+      'ClusterRoleBinding created',
+    ]);
+  });
+
+  it('uses --secret-name for the host Secret', async () => {
+    const { host, opts } = pair();
+    const result = await joinCluster({ ...opts, secretName: 'creds-1' });
+    expect(result.spec.secretRef.name).toBe('creds-1');
+    expect(host.get('Secret', 'creds-1', NS)).toBeDefined();
+  });
+
+  it('grants a Role in the control-plane namespace and a health-check ClusterRole under namespaced scope', async () => {
+    const { host, member, opts } = pair();
+    host.put('KubeFedConfig', {
+      metadata: { name: 'kubefed', namespace: NS },
+      spec: { scope: 'Namespaced' },
+    });
+    const result = await joinCluster(opts);
+    expect(result.scope).toBe('Namespaced');
+    expect(member.writes.filter((w) => /Role/.test(w))).toEqual([
+      `create Role ${NS}/kubefed-controller-manager:cluster1-cluster0`,
+      `create RoleBinding ${NS}/kubefed-controller-manager:cluster1-cluster0`,
+      `create ClusterRole kubefed-controller-manager:${NS}:healthcheck-cluster1-cluster0`,
+      `create ClusterRoleBinding kubefed-controller-manager:${NS}:healthcheck-cluster1-cluster0`,
+    ]);
+    expect(
+      member.get('ClusterRole', `kubefed-controller-manager:${NS}:healthcheck-cluster1-cluster0`)?.rules,
+    ).toEqual(HEALTH_CHECK_RULES);
+  });
+
+  it('grants only the enabled federated types with rbac minimal, and labels the role for enable', async () => {
+    const { host, member, opts } = pair();
+    const ftc = (plural: string, group: string | undefined, propagation = 'Enabled') => ({
+      metadata: { name: group ? `${plural}.${group}` : plural, namespace: NS },
+      spec: { targetType: { group, pluralName: plural, scope: 'Namespaced' }, propagation },
+    });
+    host.put('FederatedTypeConfig', ftc('configmaps', undefined));
+    host.put('FederatedTypeConfig', ftc('deployments', 'apps'));
+    host.put('FederatedTypeConfig', ftc('secrets', undefined, 'Disabled'));
+    await joinCluster({ ...opts, rbac: 'minimal' });
+    const role = member.get('ClusterRole', 'kubefed-controller-manager:cluster1-cluster0')!;
+    expect(role.metadata?.labels).toEqual({ [RBAC_MODE_LABEL]: 'minimal' });
+    expect(role.rules).toEqual([
+      { apiGroups: [''], resources: ['configmaps'], verbs: MEMBER_VERBS },
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: MEMBER_VERBS },
+      ...HEALTH_CHECK_RULES,
+    ]);
+    const kfc = host.get('KubeFedCluster', 'cluster1', NS) as {
+      metadata: { annotations?: Record<string, string> };
+    };
+    expect(kfc.metadata.annotations?.[RBAC_MODE_LABEL]).toBe('minimal');
+  });
+
+  it('leaves the binding of a federation in another namespace alone', async () => {
+    const { member, opts } = pair();
+    await joinCluster(opts);
+    const before = structuredClone(
+      member.get('ClusterRoleBinding', 'kubefed-controller-manager:cluster1-cluster0'),
+    );
+    member.writes.length = 0;
+    await joinCluster({ ...opts, kubefedNamespace: 'foo' });
+    expect(member.writes.filter((w) => /ClusterRole/.test(w))).toEqual([
+      'create ClusterRole kubefed-controller-manager:foo:cluster1-cluster0',
+      'create ClusterRoleBinding kubefed-controller-manager:foo:cluster1-cluster0',
+    ]);
+    expect(member.get('ClusterRoleBinding', 'kubefed-controller-manager:cluster1-cluster0')).toEqual(before);
+  });
+
+  it('refuses, changing nothing, when a binding of its name binds someone else', async () => {
+    const { member, opts } = pair();
+    member.put('ClusterRoleBinding', {
+      metadata: { name: 'kubefed-controller-manager:cluster1-cluster0' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'x' },
+      subjects: [{ kind: 'ServiceAccount', name: 'cluster1-cluster0', namespace: 'other' }],
+    });
+    await expect(joinCluster(opts)).rejects.toThrow(
+      'binds ServiceAccount other/cluster1-cluster0, not this join',
+    );
+    expect(member.writes).toEqual([]);
+  });
+});
+
+describe('minimalPolicyRules', () => {
+  const types = [
+    { group: 'apps', plural: 'deployments', namespaced: true },
+    { group: '', plural: 'namespaces', namespaced: false },
+    { group: 'apps', plural: 'daemonsets', namespaced: true },
+  ];
+  it.each([
+    [
+      'Cluster',
+      [
+        { apiGroups: [''], resources: ['namespaces'], verbs: MEMBER_VERBS },
+        { apiGroups: ['apps'], resources: ['daemonsets', 'deployments'], verbs: MEMBER_VERBS },
+        ...HEALTH_CHECK_RULES,
+      ],
+    ],
+    ['Namespaced', [{ apiGroups: ['apps'], resources: ['daemonsets', 'deployments'], verbs: MEMBER_VERBS }]],
+  ] as const)('%s scope', (scope, expected) => {
+    expect(minimalPolicyRules(types, scope)).toEqual(expected);
+  });
+});
+
+describe('roleServesNamespace', () => {
+  it.each([
+    ['kubefed-controller-manager:c1-c0', NS, 'Cluster', true],
+    ['kubefed-controller-manager:foo:c1-c0', NS, 'Cluster', false],
+    ['kubefed-controller-manager:foo:c1-c0', 'foo', 'Cluster', true],
+    ['kubefed-controller-manager:c1-c0', 'foo', 'Cluster', false],
+    ['something-else', NS, 'Cluster', false],
+  ] as const)('%s in %s (%s scope): %s', (name, ns, scope, want) => {
+    expect(roleServesNamespace(name, ns, scope)).toBe(want);
   });
 });

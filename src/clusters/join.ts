@@ -12,11 +12,14 @@ import type {
   V1ClusterRole,
   V1ClusterRoleBinding,
   V1PolicyRule,
+  V1Role,
+  V1RoleBinding,
   V1Secret,
 } from '@kubernetes/client-node';
 import { CORE_GROUP, CORE_VERSION, DEFAULT_KUBEFED_NAMESPACE } from '../api/constants.ts';
 import { coreCustomResourceDefinitions } from '../api/crds.ts';
-import type { KubeFedCluster, KubeFedClusterSpec } from '../api/types.ts';
+import type { FederatedTypeConfig, KubeFedCluster, KubeFedClusterSpec } from '../api/types.ts';
+import { KUBEFEDCONFIG_NAME } from '../controlplane/install.ts';
 import type { ClusterClients } from '../kube/clients.ts';
 import { endpointOf } from '../kube/clients.ts';
 import { errorMessage, isAlreadyExists, isNotFound } from '../kube/errors.ts';
@@ -78,6 +81,16 @@ export interface JoinOptions {
   tokenTimeoutMs?: number;
   /** Progress: 'debug' for per-object outcomes, 'info' for waits a user should know about. */
   log?: (message: string, level?: 'info' | 'debug') => void;
+  /** kubefedctl --secret-name: the host Secret holding the member's token (default: <clusterName>). */
+  secretName?: string;
+  /** kubefedctl --dry-run: read both clusters and report every outcome; write nothing. */
+  dryRun?: boolean;
+  /** full (kubefedctl's full access) or minimal (only the enabled federated types). Default full. */
+  rbac?: RbacMode;
+  /** The control plane's scope; default: the host KubeFedConfig's spec.scope (Cluster without one). */
+  scope?: Scope;
+  /** The kubeconfig context used for the member, recorded for `fedctl enable` (--rbac=minimal). */
+  memberContext?: string;
 }
 
 export interface JoinResult {
@@ -86,22 +99,45 @@ export interface JoinResult {
   namespace: string;
   serviceAccount: string;
   secretName: string;
+  scope: Scope;
+  rbac: RbacMode;
+  /** True when nothing was written (--dry-run): outcomes say what would have happened. */
+  dryRun: boolean;
   spec: KubeFedClusterSpec;
   objects: ObjectOutcome[];
 }
 
-/** Names join gives the objects it creates; unjoin and tests use the same function. */
-export function joinNames(clusterName: string, hostClusterName: string) {
+/**
+ * Names join gives the objects it creates; unjoin and tests use the same function. In KubeFed's
+ * default namespace they are kubefedctl's exactly. The ServiceAccount lives in the control-plane
+ * namespace, so it is already distinct per federation; the cluster-wide ClusterRole(Binding) is not,
+ * so for any other namespace its name carries the namespace (as kubefedctl's health-check role does),
+ * and a second federation joining the same member never rebinds the first one's.
+ */
+export function joinNames(
+  clusterName: string,
+  hostClusterName: string,
+  namespace: string = DEFAULT_KUBEFED_NAMESPACE,
+) {
   const serviceAccount = `${clusterName}-${hostClusterName}`;
   return {
     serviceAccount,
     // kubefedctl names the token Secret like its ServiceAccount.
     tokenSecret: serviceAccount,
-    clusterRole: `kubefed-controller-manager:${serviceAccount}`,
+    clusterRole:
+      namespace === DEFAULT_KUBEFED_NAMESPACE
+        ? `kubefed-controller-manager:${serviceAccount}`
+        : `kubefed-controller-manager:${namespace}:${serviceAccount}`,
+    /** Namespaced scope: the Role and RoleBinding in the control-plane namespace (kubefedctl's name). */
+    role: `kubefed-controller-manager:${serviceAccount}`,
+    /** Namespaced scope: the ClusterRole(Binding) for /healthz (kubefedctl's name). */
+    healthCheckRole: `kubefed-controller-manager:${namespace}:healthcheck-${serviceAccount}`,
     hostSecret: clusterName,
     kubeFedCluster: clusterName,
   };
 }
+
+export type JoinNames = ReturnType<typeof joinNames>;
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -132,27 +168,103 @@ export const CLUSTER_POLICY_RULES: V1PolicyRule[] = [
   { apiGroups: ['*'], resources: ['*'], verbs: ['*'] },
   { nonResourceURLs: ['*'], verbs: ['get'] },
 ];
+/** Full access to the control-plane namespace, as kubefedctl grants for a namespace-scoped one. */
+export const NAMESPACED_POLICY_RULES: V1PolicyRule[] = [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }];
+/** What the health prober reads (KubeFed also listed nodes for zone/region; fedctl does not). */
+export const HEALTH_CHECK_RULES: V1PolicyRule[] = [
+  { nonResourceURLs: ['/healthz', '/version'], verbs: ['get'] },
+];
+/** What the sync controller does with a federated type's objects in a member. */
+export const MEMBER_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
 
-export function desiredClusterRole(names: ReturnType<typeof joinNames>): V1ClusterRole {
-  return {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRole',
-    metadata: { name: names.clusterRole },
-    rules: CLUSTER_POLICY_RULES,
-  };
+/** `fedctl join --rbac`: full is kubefedctl's; minimal grants only the enabled federated types. */
+export const RBAC_MODES = ['full', 'minimal'] as const;
+export type RbacMode = (typeof RBAC_MODES)[number];
+export type Scope = 'Cluster' | 'Namespaced';
+
+/** Marks a member role join made with --rbac=minimal; `fedctl enable` extends only those. */
+export const RBAC_MODE_LABEL = 'fedctl.io/rbac';
+/** On the KubeFedCluster: the kubeconfig context join used for the member, for `fedctl enable`. */
+export const JOIN_CONTEXT_ANNOTATION = 'fedctl.io/join-context';
+
+/** A federated type as minimal RBAC needs it: where its target lives. */
+export interface TypeAccess {
+  group: string;
+  plural: string;
+  namespaced: boolean;
 }
 
-export function desiredClusterRoleBinding(
-  names: ReturnType<typeof joinNames>,
+/**
+ * Rules for --rbac=minimal: the sync controller's verbs on exactly the target types given, one rule
+ * per API group (sorted, so the role compares equal across runs). Namespaced scope grants a Role in the
+ * control-plane namespace, which cannot name cluster-scoped types: those are left out.
+ */
+export function minimalPolicyRules(types: readonly TypeAccess[], scope: Scope): V1PolicyRule[] {
+  const byGroup = new Map<string, Set<string>>();
+  for (const t of types) {
+    if (scope === 'Namespaced' && !t.namespaced) continue;
+    const set = byGroup.get(t.group) ?? new Set<string>();
+    set.add(t.plural);
+    byGroup.set(t.group, set);
+  }
+  const rules: V1PolicyRule[] = [...byGroup]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([group, plurals]) => ({ apiGroups: [group], resources: [...plurals].sort(), verbs: MEMBER_VERBS }));
+  return scope === 'Cluster' ? [...rules, ...HEALTH_CHECK_RULES] : rules;
+}
+
+/** One RBAC object join keeps in the member. */
+export interface RbacObject {
+  kind: 'ClusterRole' | 'ClusterRoleBinding' | 'Role' | 'RoleBinding';
+  name: string;
+  namespace?: string;
+  body: V1ClusterRole | V1ClusterRoleBinding;
+}
+
+/**
+ * The member's RBAC for a join, as kubefedctl: cluster scope → ClusterRole + ClusterRoleBinding;
+ * namespaced scope → Role + RoleBinding in the control-plane namespace, plus a health-check
+ * ClusterRole + ClusterRoleBinding. `rules` replaces the full-access rules (--rbac=minimal).
+ */
+export function desiredRbac(
+  names: JoinNames,
   namespace: string,
-): V1ClusterRoleBinding {
-  return {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRoleBinding',
-    metadata: { name: names.clusterRole },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: names.clusterRole },
-    subjects: [{ kind: 'ServiceAccount', name: names.serviceAccount, namespace }],
+  scope: Scope,
+  minimalRules?: V1PolicyRule[],
+): RbacObject[] {
+  const rbacApi = 'rbac.authorization.k8s.io/v1';
+  const labels = minimalRules ? { labels: { [RBAC_MODE_LABEL]: 'minimal' } } : {};
+  const subjects = [{ kind: 'ServiceAccount', name: names.serviceAccount, namespace }];
+  const pair = (
+    kind: 'ClusterRole' | 'Role',
+    name: string,
+    rules: V1PolicyRule[],
+    ns: string | undefined,
+    withLabels: boolean,
+  ): RbacObject[] => {
+    const meta = { name, ...(ns ? { namespace: ns } : {}), ...(withLabels ? labels : {}) };
+    return [
+      { kind, name, namespace: ns, body: { apiVersion: rbacApi, kind, metadata: meta, rules } },
+      {
+        kind: `${kind}Binding`,
+        name,
+        namespace: ns,
+        body: {
+          apiVersion: rbacApi,
+          kind: `${kind}Binding`,
+          metadata: { name, ...(ns ? { namespace: ns } : {}) },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind, name },
+          subjects,
+        },
+      },
+    ];
   };
+  if (scope === 'Cluster')
+    return pair('ClusterRole', names.clusterRole, minimalRules ?? CLUSTER_POLICY_RULES, undefined, true);
+  return [
+    ...pair('Role', names.role, minimalRules ?? NAMESPACED_POLICY_RULES, namespace, true),
+    ...pair('ClusterRole', names.healthCheckRole, HEALTH_CHECK_RULES, undefined, false),
+  ];
 }
 
 /** Rules compared as sets of their fields, ignoring order and empty lists the server may drop. */
@@ -284,6 +396,7 @@ async function ensureNamespace(
   name: string,
   timeoutMs: number,
   annotate: boolean,
+  dryRun = false,
 ): Promise<Outcome> {
   const where = `cluster ${clusterLabel}`;
   const deadline = Date.now() + timeoutMs;
@@ -292,6 +405,7 @@ async function ensureNamespace(
       readOrUndefined(() => c.core.readNamespace({ name })),
     );
     if (ns && ns.status?.phase !== 'Terminating') return 'unchanged';
+    if (dryRun) return 'created';
     if (ns) {
       if (Date.now() > deadline) {
         throw new JoinError(
@@ -401,11 +515,14 @@ export async function joinCluster(opts: JoinOptions): Promise<JoinResult> {
   const { host, member, clusterName, hostClusterName } = opts;
   const ns = opts.kubefedNamespace ?? DEFAULT_KUBEFED_NAMESPACE;
   const log = opts.log ?? (() => {});
+  const dryRun = opts.dryRun === true;
   const tokenTimeoutMs = opts.tokenTimeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS;
   const problems = validateJoinNames(clusterName, hostClusterName);
   if (problems.length > 0) throw new JoinError(problems.join('; '));
+  if (opts.secretName !== undefined && !DNS1123_SUBDOMAIN.test(opts.secretName))
+    throw new JoinError(`secret name "${opts.secretName}" is not a valid RFC 1123 name`);
 
-  const names = joinNames(clusterName, hostClusterName);
+  const names = joinNames(clusterName, hostClusterName, ns);
   const access = memberAccess(member.kc);
   const inMember = `member cluster ${clusterName}`;
   const inHost = `host cluster ${hostClusterName}`;
@@ -420,25 +537,82 @@ export async function joinCluster(opts: JoinOptions): Promise<JoinResult> {
     };
     if (namespace) o.namespace = namespace;
     objects.push(o);
-    log(`${side} ${o.cluster}: ${kind} ${namespace ? `${namespace}/` : ''}${name} ${outcome}`, 'debug');
+    log(
+      `${side} ${o.cluster}: ${kind} ${namespace ? `${namespace}/` : ''}${name} ${outcome}${dryRun ? ' (dry run)' : ''}`,
+      'debug',
+    );
+  };
+  /** Runs a write unless --dry-run; the outcome is reported either way. */
+  const write = async (fn: () => Promise<unknown>) => {
+    if (!dryRun) await fn();
   };
 
   // Preflight on the host first, so a refused join leaves the member untouched.
-  if (opts.installCrds !== false) {
+  if (opts.installCrds !== false && !dryRun) {
     for (const name of await ensureCoreCrds(host, hostClusterName))
       record('host', 'CustomResourceDefinition', name, 'created');
   }
   const existing = await step(inHost, `reading KubeFedCluster ${ns}/${clusterName}`, () =>
     readKubeFedCluster(host, ns, clusterName),
   );
-  if (existing && opts.errorOnExisting) {
-    throw new JoinError(
-      `KubeFedCluster ${ns}/${clusterName} already exists in ${inHost} (--error-on-existing); unjoin it first or omit the flag to update it`,
+  const scope =
+    opts.scope ?? (await step(inHost, `reading KubeFedConfig ${ns}/kubefed`, () => readScope(host, ns)));
+  const rbacMode = opts.rbac ?? 'full';
+  const minimalRules =
+    rbacMode === 'minimal'
+      ? minimalPolicyRules(
+          await step(inHost, `listing FederatedTypeConfigs in ${ns}`, () => enabledTypes(host, ns)),
+          scope,
+        )
+      : undefined;
+  const rbac = desiredRbac(names, ns, scope, minimalRules);
+  const secretName = opts.secretName || existing?.spec?.secretRef?.name || names.hostSecret;
+
+  // kubefedctl's --error-on-existing: refuse before writing anything if any object join makes exists.
+  const readRbac = (o: RbacObject) =>
+    step(inMember, `reading ${o.kind} ${o.name}`, () => readOrUndefined(() => rbacApi(member, o).read()));
+  if (opts.errorOnExisting) {
+    const found: string[] = [];
+    if (existing) found.push(`KubeFedCluster ${ns}/${clusterName} in ${inHost}`);
+    const sa = await step(inMember, `reading ServiceAccount ${ns}/${names.serviceAccount}`, () =>
+      readOrUndefined(() =>
+        member.core.readNamespacedServiceAccount({ name: names.serviceAccount, namespace: ns }),
+      ),
     );
+    if (sa) found.push(`ServiceAccount ${ns}/${names.serviceAccount} in ${inMember}`);
+    for (const o of rbac) if (await readRbac(o)) found.push(`${o.kind} ${o.name} in ${inMember}`);
+    if (opts.secretName) {
+      const hs = await step(inHost, `reading Secret ${ns}/${opts.secretName}`, () =>
+        readOrUndefined(() => host.core.readNamespacedSecret({ name: opts.secretName ?? '', namespace: ns })),
+      );
+      if (hs) found.push(`Secret ${ns}/${opts.secretName} in ${inHost}`);
+    }
+    if (found.length > 0)
+      throw new JoinError(
+        `${found.join(', ')} already exist${found.length === 1 ? 's' : ''} (--error-on-existing, on by default as in kubefedctl); nothing was changed. Unjoin first, or pass --error-on-existing=false to update them in place`,
+      );
+  }
+
+  // Another federation's objects are never taken over: a binding of ours that names someone else's
+  // ServiceAccount was not made by this join (kubefedctl would have rebound it).
+  for (const o of rbac.filter((x) => x.kind.endsWith('Binding'))) {
+    const cur = (await readRbac(o)) as V1ClusterRoleBinding | undefined;
+    const theirs = (cur?.subjects ?? []).filter(
+      (sub) => !(sub.kind === 'ServiceAccount' && sub.name === names.serviceAccount && sub.namespace === ns),
+    );
+    if (cur && theirs.length > 0)
+      throw new JoinError(
+        `${o.kind} ${o.name} in ${inMember} binds ${theirs.map((t) => `${t.kind} ${t.namespace ? `${t.namespace}/` : ''}${t.name}`).join(', ')}, not this join's ServiceAccount ${ns}/${names.serviceAccount}; it belongs to another federation or user and is left alone. Nothing was changed`,
+      );
   }
 
   // Member side.
-  record('member', 'Namespace', ns, await ensureNamespace(member, clusterName, ns, tokenTimeoutMs, true));
+  record(
+    'member',
+    'Namespace',
+    ns,
+    await ensureNamespace(member, clusterName, ns, tokenTimeoutMs, true, dryRun),
+  );
 
   const saOutcome = await step(
     inMember,
@@ -448,104 +622,80 @@ export async function joinCluster(opts: JoinOptions): Promise<JoinResult> {
         member.core.readNamespacedServiceAccount({ name: names.serviceAccount, namespace: ns }),
       );
       if (!sa) {
-        await member.core.createNamespacedServiceAccount({
-          namespace: ns,
-          // The control plane uses the token from outside; no pod should mount it.
-          body: {
-            metadata: { name: names.serviceAccount, namespace: ns },
-            automountServiceAccountToken: false,
-          },
-        });
+        await write(() =>
+          member.core.createNamespacedServiceAccount({
+            namespace: ns,
+            // The control plane uses the token from outside; no pod should mount it.
+            body: {
+              metadata: { name: names.serviceAccount, namespace: ns },
+              automountServiceAccountToken: false,
+            },
+          }),
+        );
         return 'created' as const;
       }
       if (sa.automountServiceAccountToken === false) return 'unchanged' as const;
-      await member.core.replaceNamespacedServiceAccount({
-        name: names.serviceAccount,
-        namespace: ns,
-        body: { ...sa, automountServiceAccountToken: false },
-      });
+      await write(() =>
+        member.core.replaceNamespacedServiceAccount({
+          name: names.serviceAccount,
+          namespace: ns,
+          body: { ...sa, automountServiceAccountToken: false },
+        }),
+      );
       return 'updated' as const;
     },
   );
   record('member', 'ServiceAccount', names.serviceAccount, saOutcome, ns);
 
   const tokenOutcome = await step(inMember, `ensuring token Secret ${ns}/${names.tokenSecret}`, () =>
-    ensureTokenSecret(member, ns, names),
+    ensureTokenSecret(member, ns, names, dryRun),
   );
   record('member', 'Secret', names.tokenSecret, tokenOutcome, ns);
 
-  const role = desiredClusterRole(names);
-  const roleOutcome = await step(inMember, `ensuring ClusterRole ${names.clusterRole}`, async () => {
-    const cur = await readOrUndefined(() => member.rbac.readClusterRole({ name: names.clusterRole }));
-    if (!cur) {
-      await member.rbac.createClusterRole({ body: role });
-      return 'created' as const;
-    }
-    if (sameRules(cur.rules, role.rules)) return 'unchanged' as const;
-    await member.rbac.replaceClusterRole({ name: names.clusterRole, body: { ...cur, rules: role.rules } });
-    return 'updated' as const;
-  });
-  record('member', 'ClusterRole', names.clusterRole, roleOutcome);
+  for (const o of rbac) {
+    const outcome = await step(inMember, `ensuring ${o.kind} ${o.name}`, () => ensureRbac(member, o, dryRun));
+    record('member', o.kind, o.name, outcome, o.namespace);
+  }
 
-  const binding = desiredClusterRoleBinding(names, ns);
-  const bindingOutcome = await step(
-    inMember,
-    `ensuring ClusterRoleBinding ${names.clusterRole}`,
-    async () => {
-      const cur = await readOrUndefined(() =>
-        member.rbac.readClusterRoleBinding({ name: names.clusterRole }),
-      );
-      if (!cur) {
-        await member.rbac.createClusterRoleBinding({ body: binding });
-        return 'created' as const;
-      }
-      const sameRef = JSON.stringify(cur.roleRef) === JSON.stringify(binding.roleRef);
-      const sameSubjects =
-        JSON.stringify((cur.subjects ?? []).map((s) => [s.kind, s.name, s.namespace ?? ''])) ===
-        JSON.stringify((binding.subjects ?? []).map((s) => [s.kind, s.name, s.namespace ?? '']));
-      if (sameRef && sameSubjects) return 'unchanged' as const;
-      if (!sameRef) {
-        // roleRef is immutable: replace the binding.
-        await member.rbac.deleteClusterRoleBinding({ name: names.clusterRole });
-        await member.rbac.createClusterRoleBinding({ body: binding });
-      } else {
-        await member.rbac.replaceClusterRoleBinding({
-          name: names.clusterRole,
-          body: { ...cur, subjects: binding.subjects },
-        });
-      }
-      return 'updated' as const;
-    },
-  );
-  record('member', 'ClusterRoleBinding', names.clusterRole, bindingOutcome);
-
-  const token = await waitForToken(member, clusterName, ns, names.tokenSecret, tokenTimeoutMs, log);
+  const token = dryRun
+    ? await readToken(member, clusterName, ns, names.tokenSecret)
+    : await waitForToken(member, clusterName, ns, names.tokenSecret, tokenTimeoutMs, log);
 
   // Host side.
-  record('host', 'Namespace', ns, await ensureNamespace(host, hostClusterName, ns, tokenTimeoutMs, false));
+  record(
+    'host',
+    'Namespace',
+    ns,
+    await ensureNamespace(host, hostClusterName, ns, tokenTimeoutMs, false, dryRun),
+  );
 
-  // Keep the Secret an existing KubeFedCluster points at (e.g. one kubefedctl generated), else use the
-  // deterministic name.
-  const secretName = existing?.spec?.secretRef?.name || names.hostSecret;
-  const secretData: Record<string, string> = { [TOKEN_KEY]: token.token };
-  if (token.ca) secretData[CA_KEY] = token.ca;
+  // Keep the Secret an existing KubeFedCluster points at (e.g. one kubefedctl generated) unless
+  // --secret-name names another, else use the deterministic name.
   const secretOutcome = await step(inHost, `ensuring Secret ${ns}/${secretName}`, async () => {
     const cur = await readOrUndefined(() =>
       host.core.readNamespacedSecret({ name: secretName, namespace: ns }),
     );
+    // Dry run before the token controller filled the token: say what will happen, compare nothing.
+    if (!token) return cur ? ('updated' as const) : ('created' as const);
+    const secretData: Record<string, string> = { [TOKEN_KEY]: token.token };
+    if (token.ca) secretData[CA_KEY] = token.ca;
     if (!cur) {
-      await host.core.createNamespacedSecret({
-        namespace: ns,
-        body: { metadata: { name: secretName, namespace: ns }, type: 'Opaque', data: secretData },
-      });
+      await write(() =>
+        host.core.createNamespacedSecret({
+          namespace: ns,
+          body: { metadata: { name: secretName, namespace: ns }, type: 'Opaque', data: secretData },
+        }),
+      );
       return 'created' as const;
     }
     if (sameData(cur.data, secretData)) return 'unchanged' as const;
-    await host.core.replaceNamespacedSecret({
-      name: secretName,
-      namespace: ns,
-      body: { ...cur, data: secretData },
-    });
+    await write(() =>
+      host.core.replaceNamespacedSecret({
+        name: secretName,
+        namespace: ns,
+        body: { ...cur, data: secretData },
+      }),
+    );
     return 'updated' as const;
   });
   record('host', 'Secret', secretName, secretOutcome, ns);
@@ -553,27 +703,46 @@ export async function joinCluster(opts: JoinOptions): Promise<JoinResult> {
   const spec = kubeFedClusterSpec({
     access,
     apiEndpoint: opts.apiEndpoint,
-    tokenSecretCa: token.ca,
+    tokenSecretCa: token?.ca,
     secretName,
   });
+  // What `fedctl enable` needs to extend a minimal role later: the mode and the member's context.
+  const annotations: Record<string, string> = {
+    [RBAC_MODE_LABEL]: rbacMode,
+    ...(opts.memberContext ? { [JOIN_CONTEXT_ANNOTATION]: opts.memberContext } : {}),
+  };
   const kfcOutcome = await step(inHost, `ensuring KubeFedCluster ${ns}/${clusterName}`, async () => {
     const target = { group: CORE_GROUP, version: CORE_VERSION, namespace: ns, plural: KUBEFEDCLUSTER_PLURAL };
     const cur = await readKubeFedCluster(host, ns, clusterName);
     if (!cur) {
-      await host.custom.createNamespacedCustomObject({
-        ...target,
-        body: {
-          apiVersion: `${CORE_GROUP}/${CORE_VERSION}`,
-          kind: KUBEFEDCLUSTER_KIND,
-          metadata: { name: clusterName, namespace: ns },
-          spec,
-        },
-      });
+      await write(() =>
+        host.custom.createNamespacedCustomObject({
+          ...target,
+          body: {
+            apiVersion: `${CORE_GROUP}/${CORE_VERSION}`,
+            kind: KUBEFEDCLUSTER_KIND,
+            metadata: { name: clusterName, namespace: ns, annotations },
+            spec,
+          },
+        }),
+      );
       return 'created' as const;
     }
-    if (sameSpec(cur.spec, spec)) return 'unchanged' as const;
+    const curAnnotations = cur.metadata?.annotations ?? {};
+    const sameAnnotations = Object.entries(annotations).every(([k, v]) => curAnnotations[k] === v);
+    if (sameSpec(cur.spec, spec) && sameAnnotations) return 'unchanged' as const;
     // Replace the whole spec (as kubefedctl does); status is a subresource and stays.
-    await host.custom.replaceNamespacedCustomObject({ ...target, name: clusterName, body: { ...cur, spec } });
+    await write(() =>
+      host.custom.replaceNamespacedCustomObject({
+        ...target,
+        name: clusterName,
+        body: {
+          ...cur,
+          metadata: { ...cur.metadata, annotations: { ...curAnnotations, ...annotations } },
+          spec,
+        },
+      }),
+    );
     return 'updated' as const;
   });
   record('host', KUBEFEDCLUSTER_KIND, clusterName, kfcOutcome, ns);
@@ -584,9 +753,227 @@ export async function joinCluster(opts: JoinOptions): Promise<JoinResult> {
     namespace: ns,
     serviceAccount: names.serviceAccount,
     secretName,
+    scope,
+    rbac: rbacMode,
+    dryRun,
     spec,
     objects,
   };
+}
+
+/** The typed RBAC calls for one kind, so join and unjoin treat the four kinds alike. */
+interface RbacCalls {
+  read(): Promise<unknown>;
+  create(body: RbacObject['body']): Promise<unknown>;
+  replace(body: RbacObject['body']): Promise<unknown>;
+  delete(): Promise<unknown>;
+}
+
+export function rbacApi(c: ClusterClients, o: Pick<RbacObject, 'kind' | 'name' | 'namespace'>): RbacCalls {
+  const { name } = o;
+  const namespace = o.namespace ?? '';
+  const r = c.rbac;
+  switch (o.kind) {
+    case 'ClusterRole':
+      return {
+        read: () => r.readClusterRole({ name }),
+        create: (body: RbacObject['body']) => r.createClusterRole({ body: body as V1ClusterRole }),
+        replace: (body: RbacObject['body']) => r.replaceClusterRole({ name, body: body as V1ClusterRole }),
+        delete: () => r.deleteClusterRole({ name }),
+      };
+    case 'ClusterRoleBinding':
+      return {
+        read: () => r.readClusterRoleBinding({ name }),
+        create: (body: RbacObject['body']) =>
+          r.createClusterRoleBinding({ body: body as V1ClusterRoleBinding }),
+        replace: (body: RbacObject['body']) =>
+          r.replaceClusterRoleBinding({ name, body: body as V1ClusterRoleBinding }),
+        delete: () => r.deleteClusterRoleBinding({ name }),
+      };
+    case 'Role':
+      return {
+        read: () => r.readNamespacedRole({ name, namespace }),
+        create: (body: RbacObject['body']) => r.createNamespacedRole({ namespace, body: body as V1Role }),
+        replace: (body: RbacObject['body']) =>
+          r.replaceNamespacedRole({ name, namespace, body: body as V1Role }),
+        delete: () => r.deleteNamespacedRole({ name, namespace }),
+      };
+    case 'RoleBinding':
+      return {
+        read: () => r.readNamespacedRoleBinding({ name, namespace }),
+        create: (body: RbacObject['body']) =>
+          r.createNamespacedRoleBinding({ namespace, body: body as V1RoleBinding }),
+        replace: (body: RbacObject['body']) =>
+          r.replaceNamespacedRoleBinding({ name, namespace, body: body as V1RoleBinding }),
+        delete: () => r.deleteNamespacedRoleBinding({ name, namespace }),
+      };
+  }
+}
+
+/** Creates or updates one RBAC object; a binding whose roleRef changed is recreated (roleRef is immutable). */
+async function ensureRbac(member: ClusterClients, o: RbacObject, dryRun: boolean): Promise<Outcome> {
+  const api = rbacApi(member, o);
+  const write = async (fn: () => Promise<unknown>) => {
+    if (!dryRun) await fn();
+  };
+  const cur = (await readOrUndefined(() => api.read())) as (V1ClusterRole & V1ClusterRoleBinding) | undefined;
+  if (!cur) {
+    await write(() => api.create(o.body));
+    return 'created';
+  }
+  if (o.kind === 'ClusterRole' || o.kind === 'Role') {
+    const want = o.body as V1ClusterRole;
+    const labels = want.metadata?.labels ?? {};
+    const sameLabels = Object.entries(labels).every(([k, v]) => cur.metadata?.labels?.[k] === v);
+    // A role made minimal before and full now loses its label, so enable stops extending it.
+    const staleLabel = !labels[RBAC_MODE_LABEL] && cur.metadata?.labels?.[RBAC_MODE_LABEL] !== undefined;
+    if (sameRules(cur.rules, want.rules) && sameLabels && !staleLabel) return 'unchanged';
+    const nextLabels = { ...(cur.metadata?.labels ?? {}), ...labels };
+    if (staleLabel) delete nextLabels[RBAC_MODE_LABEL];
+    await write(() =>
+      api.replace({ ...cur, metadata: { ...cur.metadata, labels: nextLabels }, rules: want.rules }),
+    );
+    return 'updated';
+  }
+  const want = o.body as V1ClusterRoleBinding;
+  const sameRef = JSON.stringify(cur.roleRef) === JSON.stringify(want.roleRef);
+  const key = (subs: V1ClusterRoleBinding['subjects']) =>
+    JSON.stringify((subs ?? []).map((x) => [x.kind, x.name, x.namespace ?? '']));
+  if (sameRef && key(cur.subjects) === key(want.subjects)) return 'unchanged';
+  if (!sameRef) {
+    await write(async () => {
+      await api.delete();
+      await api.create(want);
+    });
+  } else await write(() => api.replace({ ...cur, subjects: want.subjects }));
+  return 'updated';
+}
+
+/** KubeFedConfig spec.scope; Cluster (KubeFed's default) when there is no KubeFedConfig yet. */
+export async function readScope(host: ClusterClients, ns: string): Promise<Scope> {
+  const cfg = (await readOrUndefined(() =>
+    host.custom.getNamespacedCustomObject({
+      group: CORE_GROUP,
+      version: CORE_VERSION,
+      namespace: ns,
+      plural: 'kubefedconfigs',
+      name: KUBEFEDCONFIG_NAME,
+    }),
+  )) as { spec?: { scope?: string } } | undefined;
+  return cfg?.spec?.scope === 'Namespaced' ? 'Namespaced' : 'Cluster';
+}
+
+/** The target types of the FederatedTypeConfigs with propagation enabled in `ns`. */
+export async function enabledTypes(host: ClusterClients, ns: string): Promise<TypeAccess[]> {
+  const list = (await readOrUndefined(() =>
+    host.custom.listNamespacedCustomObject({
+      group: CORE_GROUP,
+      version: CORE_VERSION,
+      namespace: ns,
+      plural: 'federatedtypeconfigs',
+    }),
+  )) as { items?: FederatedTypeConfig[] } | undefined;
+  return (list?.items ?? [])
+    .filter((f) => f.spec?.propagation !== 'Disabled')
+    .map((f) => ({
+      group: f.spec.targetType.group ?? '',
+      plural: f.spec.targetType.pluralName,
+      namespaced: f.spec.targetType.scope === 'Namespaced',
+    }));
+}
+
+/** One member's result of extendMinimalRoles. */
+export interface RoleExtension {
+  cluster: string;
+  ok: boolean;
+  message: string;
+}
+
+/**
+ * After `fedctl enable`: bring every member joined with --rbac=minimal up to the enabled types. The
+ * host holds only the member's own minimal token, which cannot widen its own role (RBAC forbids
+ * escalation), so this goes through the user's kubeconfig context for the member (the one join used,
+ * else the cluster's name). A member that cannot be reached is reported, not fatal.
+ */
+export async function extendMinimalRoles(
+  host: ClusterClients,
+  ns: string,
+  connect: (context: string) => ClusterClients,
+): Promise<RoleExtension[]> {
+  const list = (await readOrUndefined(() =>
+    host.custom.listNamespacedCustomObject({
+      group: CORE_GROUP,
+      version: CORE_VERSION,
+      namespace: ns,
+      plural: KUBEFEDCLUSTER_PLURAL,
+    }),
+  )) as { items?: KubeFedCluster[] } | undefined;
+  const minimal = (list?.items ?? []).filter((k) => k.metadata?.annotations?.[RBAC_MODE_LABEL] === 'minimal');
+  if (minimal.length === 0) return [];
+  const types = await enabledTypes(host, ns);
+  const scope = await readScope(host, ns);
+  const rules = minimalPolicyRules(types, scope);
+  const out: RoleExtension[] = [];
+  for (const k of minimal) {
+    const cluster = k.metadata?.name ?? '';
+    const context = k.metadata?.annotations?.[JOIN_CONTEXT_ANNOTATION] || cluster;
+    try {
+      const member = connect(context);
+      const kind = scope === 'Cluster' ? 'ClusterRole' : 'Role';
+      const found = (await (scope === 'Cluster'
+        ? member.rbac.listClusterRole({ labelSelector: `${RBAC_MODE_LABEL}=minimal` })
+        : member.rbac.listNamespacedRole({
+            namespace: ns,
+            labelSelector: `${RBAC_MODE_LABEL}=minimal`,
+          }))) as {
+        items: V1ClusterRole[];
+      };
+      // Only the roles bound to this federation's account: another federation's minimal role is its own.
+      const mine = found.items.filter((r) => roleServesNamespace(r.metadata?.name ?? '', ns, scope));
+      if (mine.length === 0) {
+        out.push({
+          cluster,
+          ok: false,
+          message: `member ${cluster}: no minimal ${kind} of this federation found; re-run join with --rbac=minimal`,
+        });
+        continue;
+      }
+      for (const r of mine) {
+        if (sameRules(r.rules, rules)) continue;
+        await rbacApi(member, {
+          kind,
+          name: r.metadata?.name ?? '',
+          namespace: scope === 'Cluster' ? undefined : ns,
+        }).replace({
+          ...r,
+          rules,
+        });
+        out.push({
+          cluster,
+          ok: true,
+          message: `member ${cluster}: ${kind} ${r.metadata?.name} now grants the enabled types`,
+        });
+      }
+    } catch (e) {
+      out.push({
+        cluster,
+        ok: false,
+        message: `member ${cluster}: could not extend its role through kubeconfig context "${context}": ${errorMessage(e)}; run \`fedctl join ${cluster} --rbac=minimal --error-on-existing=false\` with its context`,
+      });
+    }
+  }
+  return out;
+}
+
+/** Whether a join role name (see joinNames) belongs to the federation in `ns`. */
+export function roleServesNamespace(roleName: string, ns: string, scope: Scope): boolean {
+  const prefix = 'kubefed-controller-manager:';
+  if (!roleName.startsWith(prefix)) return false;
+  const rest = roleName.slice(prefix.length);
+  // Namespaced scope: the Role lives in ns already. Cluster scope: default namespace names carry no
+  // namespace; others are <ns>:<sa>.
+  if (scope === 'Namespaced') return true;
+  return ns === DEFAULT_KUBEFED_NAMESPACE ? !rest.includes(':') : rest.startsWith(`${ns}:`);
 }
 
 /**
@@ -597,9 +984,17 @@ export async function joinCluster(opts: JoinOptions): Promise<JoinResult> {
 async function ensureTokenSecret(
   member: ClusterClients,
   ns: string,
-  names: ReturnType<typeof joinNames>,
+  names: JoinNames,
+  dryRun = false,
 ): Promise<Outcome> {
-  const sa = await member.core.readNamespacedServiceAccount({ name: names.serviceAccount, namespace: ns });
+  const sa = await readOrUndefined(() =>
+    member.core.readNamespacedServiceAccount({ name: names.serviceAccount, namespace: ns }),
+  );
+  if (!sa) {
+    // Only in a dry run: the ServiceAccount join would have created a moment ago does not exist.
+    if (dryRun) return 'created';
+    throw new JoinError(`ServiceAccount ${ns}/${names.serviceAccount} vanished while joining`);
+  }
   const body: V1Secret = {
     metadata: {
       name: names.tokenSecret,
@@ -612,7 +1007,7 @@ async function ensureTokenSecret(
     member.core.readNamespacedSecret({ name: names.tokenSecret, namespace: ns }),
   );
   if (!cur) {
-    await member.core.createNamespacedSecret({ namespace: ns, body });
+    if (!dryRun) await member.core.createNamespacedSecret({ namespace: ns, body });
     return 'created';
   }
   const uid = cur.metadata?.annotations?.[SA_UID_ANNOTATION];
@@ -621,6 +1016,7 @@ async function ensureTokenSecret(
     cur.metadata?.annotations?.[SA_NAME_ANNOTATION] !== names.serviceAccount ||
     (uid !== undefined && sa.metadata?.uid !== undefined && uid !== sa.metadata.uid);
   if (!stale) return 'unchanged';
+  if (dryRun) return 'updated';
   // type is immutable, and the token controller only fills new Secrets: recreate.
   await member.core.deleteNamespacedSecret({ name: names.tokenSecret, namespace: ns });
   for (let i = 0; ; i++) {
@@ -632,6 +1028,20 @@ async function ensureTokenSecret(
       await sleep(250);
     }
   }
+}
+
+/** The token, if the token controller has filled the Secret already (dry run: no waiting). */
+async function readToken(
+  member: ClusterClients,
+  clusterName: string,
+  ns: string,
+  name: string,
+): Promise<{ token: string; ca?: string } | undefined> {
+  const s = await step(`member cluster ${clusterName}`, `reading token Secret ${ns}/${name}`, () =>
+    readOrUndefined(() => member.core.readNamespacedSecret({ name, namespace: ns })),
+  );
+  const token = s?.data?.[TOKEN_KEY];
+  return token ? { token, ca: s?.data?.[CA_KEY] || undefined } : undefined;
 }
 
 async function waitForToken(

@@ -7,15 +7,20 @@ import { errorMessage, isNotFound } from '../kube/errors.ts';
 import { probeCluster } from './health.ts';
 import {
   CREATED_BY_ANNOTATION,
+  desiredRbac,
   JoinError,
   joinNames,
   KUBEFEDCLUSTER_KIND,
   KUBEFEDCLUSTER_PLURAL,
+  type RbacObject,
+  rbacApi,
   readKubeFedCluster,
+  readScope,
+  type Scope,
   type Side,
 } from './join.ts';
 
-export type RemovalOutcome = 'deleted' | 'not-found' | 'kept' | 'skipped' | 'failed';
+export type RemovalOutcome = 'deleted' | 'would-delete' | 'not-found' | 'kept' | 'skipped' | 'failed';
 
 export interface RemovalResult {
   side: Side;
@@ -45,6 +50,8 @@ export interface UnjoinOptions {
   log?: (message: string) => void;
   /** What --force skipped or could not remove (also returned in `warnings`). */
   warn?: (message: string) => void;
+  /** kubefedctl --dry-run: check and report what would be removed; delete nothing. */
+  dryRun?: boolean;
 }
 
 export interface UnjoinResult {
@@ -59,7 +66,7 @@ export interface UnjoinResult {
 
 export interface PlannedRemoval {
   side: Side;
-  kind: string;
+  kind: RbacObject['kind'] | 'Secret' | 'ServiceAccount' | 'Namespace' | typeof KUBEFEDCLUSTER_KIND;
   namespace?: string;
   name: string;
 }
@@ -75,11 +82,20 @@ export function unjoinPlan(
   hostClusterName: string,
   namespace: string,
   hostSecret: string,
+  scope: Scope = 'Cluster',
 ): PlannedRemoval[] {
-  const n = joinNames(clusterName, hostClusterName);
+  const n = joinNames(clusterName, hostClusterName, namespace);
+  // The RBAC objects join made for this scope (see desiredRbac), bindings before roles.
+  const rbac: PlannedRemoval[] = desiredRbac(n, namespace, scope)
+    .map((o) => ({
+      side: 'member' as const,
+      kind: o.kind,
+      name: o.name,
+      ...(o.namespace ? { namespace: o.namespace } : {}),
+    }))
+    .sort((a, b) => Number(b.kind.endsWith('Binding')) - Number(a.kind.endsWith('Binding')));
   return [
-    { side: 'member', kind: 'ClusterRoleBinding', name: n.clusterRole },
-    { side: 'member', kind: 'ClusterRole', name: n.clusterRole },
+    ...rbac,
     { side: 'member', kind: 'Secret', namespace, name: n.tokenSecret },
     { side: 'member', kind: 'ServiceAccount', namespace, name: n.serviceAccount },
     { side: 'member', kind: 'Namespace', name: namespace },
@@ -88,30 +104,44 @@ export function unjoinPlan(
   ];
 }
 
-function deleter(c: ClusterClients, p: PlannedRemoval): () => Promise<unknown> {
+/** How to read (for --dry-run) and delete one planned object. */
+function calls(
+  c: ClusterClients,
+  p: PlannedRemoval,
+): { read(): Promise<unknown>; delete(): Promise<unknown> } {
   const ns = p.namespace ?? '';
+  const name = p.name;
   switch (p.kind) {
     case 'ClusterRoleBinding':
-      return () => c.rbac.deleteClusterRoleBinding({ name: p.name });
     case 'ClusterRole':
-      return () => c.rbac.deleteClusterRole({ name: p.name });
+    case 'RoleBinding':
+    case 'Role':
+      return rbacApi(c, { kind: p.kind as RbacObject['kind'], name, namespace: p.namespace });
     case 'Secret':
-      return () => c.core.deleteNamespacedSecret({ name: p.name, namespace: ns });
+      return {
+        read: () => c.core.readNamespacedSecret({ name, namespace: ns }),
+        delete: () => c.core.deleteNamespacedSecret({ name, namespace: ns }),
+      };
     case 'ServiceAccount':
-      return () => c.core.deleteNamespacedServiceAccount({ name: p.name, namespace: ns });
+      return {
+        read: () => c.core.readNamespacedServiceAccount({ name, namespace: ns }),
+        delete: () => c.core.deleteNamespacedServiceAccount({ name, namespace: ns }),
+      };
     case 'Namespace':
-      return () => c.core.deleteNamespace({ name: p.name });
-    case KUBEFEDCLUSTER_KIND:
-      return () =>
-        c.custom.deleteNamespacedCustomObject({
-          group: CORE_GROUP,
-          version: CORE_VERSION,
-          namespace: ns,
-          plural: KUBEFEDCLUSTER_PLURAL,
-          name: p.name,
-        });
-    default:
-      throw new Error(`unjoin: no deleter for kind ${p.kind}`);
+      return { read: () => c.core.readNamespace({ name }), delete: () => c.core.deleteNamespace({ name }) };
+    case KUBEFEDCLUSTER_KIND: {
+      const where = {
+        group: CORE_GROUP,
+        version: CORE_VERSION,
+        namespace: ns,
+        plural: KUBEFEDCLUSTER_PLURAL,
+        name,
+      };
+      return {
+        read: () => c.custom.getNamespacedCustomObject(where),
+        delete: () => c.custom.deleteNamespacedCustomObject(where),
+      };
+    }
   }
 }
 
@@ -157,7 +187,8 @@ export async function unjoinCluster(opts: UnjoinOptions): Promise<UnjoinResult> 
     }
   }
   const hostSecret = kfc?.spec?.secretRef?.name || joinNames(clusterName, hostClusterName).hostSecret;
-  const plan = unjoinPlan(clusterName, hostClusterName, ns, hostSecret);
+  const scope = await readScope(host, ns).catch(() => 'Cluster' as const);
+  const plan = unjoinPlan(clusterName, hostClusterName, ns, hostSecret, scope);
   const memberSteps = plan.filter((p) => p.side === 'member');
   const hostSteps = plan.filter((p) => p.side === 'host');
 
@@ -192,12 +223,12 @@ export async function unjoinCluster(opts: UnjoinOptions): Promise<UnjoinResult> 
           continue;
         }
       }
-      const ok = await remove(member, p, record, opts.force === true, warn);
+      const ok = await remove(member, p, record, opts.force === true, warn, opts.dryRun === true);
       if (!ok) memberCleaned = false;
     }
   }
 
-  for (const p of hostSteps) await remove(host, p, record, opts.force === true, warn);
+  for (const p of hostSteps) await remove(host, p, record, opts.force === true, warn, opts.dryRun === true);
 
   return { clusterName, hostClusterName, namespace: ns, memberCleaned, objects, warnings };
 }
@@ -208,9 +239,16 @@ async function remove(
   record: (p: PlannedRemoval, o: RemovalOutcome, detail?: string) => void,
   force: boolean,
   warn: (m: string) => void,
+  dryRun = false,
 ): Promise<boolean> {
   try {
-    await deleter(c, p)();
+    if (dryRun) {
+      // The object's existence is what a dry run can tell; nothing is deleted.
+      await calls(c, p).read();
+      record(p, 'would-delete');
+      return true;
+    }
+    await calls(c, p).delete();
     record(p, 'deleted');
     return true;
   } catch (e) {

@@ -38,6 +38,8 @@ export interface ControlPlaneOptions {
   skipInstall?: boolean;
   workers?: number;
   resyncMs?: number;
+  /** Time limit of one member request (default 30 s); a member judged not ready ends the wait sooner. */
+  operationTimeoutMs?: number;
   healthPeriodMs?: number;
   /** coredns binary (or folder) that checks candidate Corefiles before they are written. */
   corednsBinary?: string;
@@ -131,6 +133,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     isReady: (name) => prober.isReady(name),
     adoptResources: () => kubefedConfig()?.spec?.syncController?.adoptResources !== 'Disabled',
     controlPlaneNamespace: namespace,
+    onSlowCluster: (name) => prober.suspect(name),
+    lostSignal: (name) => prober.lostSignal(name),
+    operationTimeoutMs: opts.operationTimeoutMs,
     log,
     metrics,
     workers: opts.workers,

@@ -41,6 +41,10 @@ export interface TypeControllerDeps {
   workers?: number;
   resyncMs?: number;
   operationTimeoutMs?: number;
+  /** A member request has been waiting over a second: ask the health prober to look now. */
+  onSlowCluster?: (cluster: string) => void;
+  /** Aborts when a member is judged not ready (requests waiting on it give up). */
+  lostSignal?: (cluster: string) => AbortSignal;
 }
 
 export function refsOf(ftc: FederatedTypeConfig): { target: ResourceRef; federated: ResourceRef } {
@@ -284,6 +288,9 @@ export class FederatedTypeController {
       namespacePlacement: this.target.namespaced ? this.#deps.namespacePlacement : undefined,
       controlPlaneNamespace: this.#deps.controlPlaneNamespace,
       recordedVersion: (c) => this.#versions.get(`${uid}/${c}`),
+      onSlow: this.#deps.onSlowCluster,
+      lostSignal: this.#deps.lostSignal,
+      log: this.#log,
       hostNamespaceUid: async (n) =>
         (await tryGetResource(this.#deps.host.kc, NAMESPACE_REF, n))?.metadata?.uid,
       memberWriter: {

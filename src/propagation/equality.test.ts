@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../api/types.ts';
 import { desiredObject } from './desired.ts';
-import { isSubset, needsUpdate, parseQuantity } from './equality.ts';
+import { isSubset, needsUpdate, parseQuantity, upToDate, versionOf } from './equality.ts';
 import { retainFields } from './retention.ts';
 
 describe('isSubset', () => {
@@ -364,5 +364,138 @@ describe('needsUpdate', () => {
       metadata: { ...memberDeployment().metadata, creationTimestamp: new Date() },
     };
     expect(needsUpdate(candidate(memberDeployment()), member)).toBe(false);
+  });
+});
+
+describe('upToDate', () => {
+  const candidate = (): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: 'c',
+      namespace: 'n',
+      labels: { app: 'a', 'kubefed.io/managed': 'true' },
+      annotations: { 'fedctl.io/owner-uid': 'u1', 'fedctl.io/template-hash': 'h1', note: 'x' },
+    },
+    data: { a: '1' },
+  });
+  const member = (change: (o: KubeObject) => void = () => undefined): KubeObject => {
+    const o = candidate();
+    o.metadata = { ...o.metadata, resourceVersion: '9', uid: 'm1' };
+    change(o);
+    return o;
+  };
+
+  it.each<[string, (o: KubeObject) => void, string | undefined, boolean]>([
+    ['the member fedctl wrote, version as recorded', () => undefined, 'rv:9', true],
+    ['the member fedctl wrote, nothing recorded (after an upgrade)', () => undefined, undefined, true],
+    [
+      'another template hash (template or overrides changed)',
+      (o) => {
+        o.metadata!.annotations!['fedctl.io/template-hash'] = 'h0';
+      },
+      'rv:9',
+      false,
+    ],
+    [
+      'another owner (made for an earlier object of that name)',
+      (o) => {
+        o.metadata!.annotations!['fedctl.io/owner-uid'] = 'u0';
+      },
+      'rv:9',
+      false,
+    ],
+    [
+      'no fedctl annotations (made by KubeFed or by hand)',
+      (o) => {
+        o.metadata!.annotations = {};
+      },
+      undefined,
+      false,
+    ],
+    [
+      'changed by someone else since fedctl wrote it',
+      (o) => {
+        o.metadata!.resourceVersion = '10';
+      },
+      'rv:9',
+      false,
+    ],
+    [
+      'a data key added by hand',
+      (o) => {
+        (o.data as Record<string, string>).b = '2';
+        o.metadata!.resourceVersion = '10';
+      },
+      'rv:9',
+      false,
+    ],
+    [
+      'a label added by hand',
+      (o) => {
+        o.metadata!.labels!.extra = 'y';
+      },
+      undefined,
+      false,
+    ],
+    [
+      'a value changed by hand (subset check)',
+      (o) => {
+        (o.data as Record<string, string>).a = '2';
+      },
+      undefined,
+      false,
+    ],
+    [
+      'an annotation a member controller added',
+      (o) => {
+        o.metadata!.annotations!['ctrl/x'] = 'y';
+      },
+      'rv:9',
+      true,
+    ],
+    [
+      'read at another served version',
+      (o) => {
+        o.apiVersion = 'v1beta1';
+      },
+      'rv:9',
+      true,
+    ],
+  ])('%s → %s', (_name, change, recorded, expected) => {
+    expect(upToDate(candidate(), member(change), recorded)).toBe(expected);
+  });
+
+  it('accepts the label the API server adds to every Namespace', () => {
+    const ns: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'n', labels: { 'kubefed.io/managed': 'true' } },
+    };
+    const live: KubeObject = {
+      ...ns,
+      metadata: { name: 'n', labels: { 'kubefed.io/managed': 'true', 'kubernetes.io/metadata.name': 'n' } },
+    };
+    expect(upToDate(ns, live)).toBe(true);
+  });
+
+  it('compares a Secret data value as the server stores it (line breaks dropped)', () => {
+    const secret: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's' },
+      data: { k: 'c2VjcmV0\n' },
+    };
+    expect(upToDate(secret, { ...secret, data: { k: 'c2VjcmV0' } })).toBe(true);
+  });
+});
+
+describe('versionOf', () => {
+  it.each([
+    [{ metadata: { generation: 3, resourceVersion: '9' } }, 'gen:3'],
+    [{ metadata: { resourceVersion: '9' } }, 'rv:9'],
+    [{ metadata: { generation: 0, resourceVersion: '9' } }, 'rv:9'],
+  ])('%j → %s', (obj, expected) => {
+    expect(versionOf(obj)).toBe(expected);
   });
 });

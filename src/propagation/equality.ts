@@ -58,7 +58,9 @@ export function upToDate(candidate: KubeObject, member: KubeObject, recorded?: s
     if ((want[key] ?? '') !== (have[key] ?? '')) return false;
   if (recorded !== undefined && recorded !== versionOf(member)) return false;
   if (!sameLabels(candidate, member)) return false;
-  return !needsUpdate(candidate, member);
+  // The cache reads members at the type config's version; a template naming another served version is
+  // covered by the hash, so the version a copy is read at is not a difference.
+  return !needsUpdate({ ...candidate, apiVersion: member.apiVersion ?? candidate.apiVersion }, member);
 }
 
 /** fedctl owns the labels of its copies (as KubeFed did): a label added in the member is drift. */

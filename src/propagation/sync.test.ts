@@ -503,7 +503,7 @@ describe('syncFederatedObject: what is deleted, and when', () => {
     const { ctx, writes } = setup({ members: { cluster0: { objects: [memberCopy()] }, cluster1: {} } });
     const r = await syncFederatedObject('web', 'test', deleting, ctx);
     expectWrites(writes, ['delete cluster0 Deployment test/web', 'status']);
-    expect(r.retry).toBe(true);
+    expect(r.requeueAfterMs).toBe(1000);
     const after = setup({ members: { cluster0: {}, cluster1: {} } });
     await syncFederatedObject('web', 'test', deleting, after.ctx);
     expectWrites(after.writes, ['finalizers -']);
@@ -557,7 +557,12 @@ describe('syncFederatedObject: what is deleted, and when', () => {
     expect(statuses[0]?.clusters).toContainEqual(
       expect.objectContaining({ name: 'cluster0', status: 'ClusterNotReady' }),
     );
-    expect(r.retry).toBe(true);
+    expect(r.requeueAfterMs).toBe(1000); // cluster1's removal in progress
+    // Once only the down cluster is left, nothing polls: its return re-queues the object.
+    const later = setup({ members: { cluster0: { objects: [memberCopy()], ready: false }, cluster1: {} } });
+    const idle = await syncFederatedObject('web', 'test', deleting, later.ctx);
+    expect(idle).toMatchObject({ retry: false });
+    expect(idle.requeueAfterMs).toBeUndefined();
   });
 
   it('honours an orphaning deletion in a cluster that comes back', async () => {
@@ -610,6 +615,37 @@ describe('syncFederatedObject: what is deleted, and when', () => {
     ctx.target = { apiVersion: 'v1', kind: 'Namespace', namespaced: false };
     await syncFederatedObject('test', 'test', fedNs, ctx);
     expectWrites(writes, ['unlabel cluster0 Namespace test', 'delete cluster1 Namespace test', 'status']);
+  });
+
+  it('releases a FederatedNamespace whose host namespace is being deleted (no deadlock on its own finalizer)', async () => {
+    const hostNs: KubernetesObject = {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: 'test',
+        uid: 'host-ns-uid',
+        deletionTimestamp: new Date(),
+        labels: { [MANAGED_LABEL]: 'true' },
+      },
+    };
+    const fedNs: FederatedObject = {
+      kind: 'FederatedNamespace',
+      metadata: {
+        name: 'test',
+        namespace: 'test',
+        uid: 'fed-uid',
+        finalizers: [SYNC_FINALIZER],
+        deletionTimestamp: new Date(),
+      },
+      spec: { placement: { clusterSelector: {} } },
+    };
+    const { ctx, writes } = setup({
+      members: { cluster0: { objects: [hostNs] }, cluster1: {} },
+      hostNamespaceUid: 'host-ns-uid',
+    });
+    ctx.target = { apiVersion: 'v1', kind: 'Namespace', namespaced: false };
+    await syncFederatedObject('test', 'test', fedNs, ctx);
+    expectWrites(writes, ['finalizers -']);
   });
 
   it.each([
@@ -677,4 +713,43 @@ describe('parseDeleteOptions', () => {
       expect((r as Error).message).toContain('kubefed.io/deleteoption');
     },
   );
+});
+
+describe('syncFederatedObject: a member that hangs', () => {
+  it('reports the hung cluster as soon as it is judged not ready, without delaying the others', async () => {
+    const { ctx, writes, statuses } = setup({ members: { cluster0: {}, cluster1: {} } });
+    const lost = new AbortController();
+    const slow: string[] = [];
+    ctx.operationTimeoutMs = 60_000;
+    ctx.patienceMs = 20;
+    ctx.onSlow = (c) => {
+      slow.push(c);
+      setTimeout(() => lost.abort(), 20); // the prober's verdict
+    };
+    ctx.lostSignal = (c) => (c === 'cluster1' ? lost.signal : undefined);
+    const create = ctx.memberWriter.create;
+    ctx.memberWriter.create = (c, obj) => (c === 'cluster1' ? new Promise(() => undefined) : create(c, obj));
+    const started = performance.now();
+    const r = await syncFederatedObject('web', 'test', fedDeployment(), ctx);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(slow).toEqual(['cluster1']);
+    expectWrites(writes, ['create cluster0 Deployment test/web', 'status']);
+    expect(statuses[0]?.clusters).toContainEqual(
+      expect.objectContaining({ name: 'cluster1', status: 'CreationTimedOut' }),
+    );
+    expect(r.retry).toBe(true);
+  });
+
+  it('gives up on a request at the operation time limit', async () => {
+    const { ctx, statuses } = setup({ members: { cluster0: {} } });
+    ctx.operationTimeoutMs = 30;
+    ctx.memberWriter.create = () => new Promise(() => undefined);
+    await syncFederatedObject(
+      'web',
+      'test',
+      fedDeployment({ placement: { clusters: [{ name: 'cluster0' }] } }),
+      ctx,
+    );
+    expect(statuses[0]?.clusters[0]).toMatchObject({ name: 'cluster0', status: 'CreationTimedOut' });
+  });
 });

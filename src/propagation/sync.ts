@@ -110,6 +110,16 @@ export interface SyncContext {
   adoptResources: boolean;
   /** Per-member-operation time limit; a hang is reported as <Op>TimedOut. */
   operationTimeoutMs: number;
+  /**
+   * A member request still unanswered after this long is reported to `onSlow` (the health prober
+   * then checks the member at once); default 1000 ms.
+   */
+  patienceMs?: number;
+  onSlow?: (cluster: string) => void;
+  /** Aborts when the cluster is judged not ready: requests to it stop holding this reconcile. */
+  lostSignal?: (cluster: string) => AbortSignal | undefined;
+  /** Every deletion and label removal in a member is logged: they are the writes users audit. */
+  log?: { info(message: string, fields: Record<string, unknown>): void };
   /** The member's version fedctl recorded after its last write there (fresher than the status). */
   recordedVersion?: (cluster: string) => string | undefined;
   now?: () => Date;
@@ -229,10 +239,11 @@ export async function syncFederatedObject(
     return result(run, false);
   }
   const deleteOptions = deleting ? parseDeleteOptions(fed) : {};
+  const hostUid = await hostNamespaceUid(run, deleting, placement);
 
   const outcomes = await forEachCluster(ctx.members, async (m) => {
     const fact = placement.of(m.name);
-    const copy = copyFact(m, run);
+    const copy = copyFact(m, run, hostUid);
     const action = decideMember({
       fed: state,
       placement: fact,
@@ -251,7 +262,11 @@ export async function syncFederatedObject(
       run,
       computePropagationStatus({ generation, now, previous: fed.status, clusters: reported }),
     );
-    return result(run, true, 1000);
+    // A cluster that is down gets this object again when it returns (its Ready verdict re-queues
+    // everything); failed calls back off; a removal in progress is looked at again shortly.
+    const failed = pending.some((o) => isRetryable(o.status));
+    const polling = pending.some((o) => o.status !== Code.ClusterNotReady);
+    return result(run, failed, failed || !polling ? undefined : 1000);
   }
 
   await finalizerAdded;
@@ -342,17 +357,46 @@ async function writeStatusIfChanged(run: Run, status: PropagationStatus): Promis
   run.writes++;
 }
 
-function copyFact(m: MemberView, run: Run): CopyFact {
+function copyFact(m: MemberView, run: Run, hostUid?: HostUid): CopyFact {
   if (!m.synced && !(m.everSynced ?? false)) return { state: 'unknown' };
   const existing = m.cached(run.name, run.namespace);
   if (!existing) return { state: 'absent' };
   const owner = ownerUidOf(existing as KubeObject);
   return {
     state: 'present',
+    ...(hostUid === undefined
+      ? {}
+      : { hostNamespace: hostUid === 'unknown' ? 'unknown' : hostUid === existing.metadata?.uid }),
     deleting:
       existing.metadata?.deletionTimestamp !== undefined && existing.metadata?.deletionTimestamp !== null,
     ...(owner !== undefined ? { ownerUid: owner } : {}),
   };
+}
+
+/** The host's Namespace UID (Namespace targets), `null` if it has none, 'unknown' if it cannot be read. */
+type HostUid = string | null | 'unknown';
+
+/**
+ * Asked only when a member copy of a Namespace might be deleted (the object is deleting, or some
+ * cluster is not placed): one host read, so the host's own namespace is recognised by identity.
+ */
+async function hostNamespaceUid(
+  run: Run,
+  deleting: boolean,
+  placement: PlacementResult,
+): Promise<HostUid | undefined> {
+  const { ctx } = run;
+  if (ctx.target.kind !== 'Namespace' || ctx.target.namespaced || !ctx.hostNamespaceUid) return undefined;
+  const mayDelete = ctx.members.some(
+    (m) =>
+      (deleting || placement.of(m.name) === 'unplaced') && m.cached(run.name, run.namespace) !== undefined,
+  );
+  if (!mayDelete) return undefined;
+  try {
+    return (await timed(ctx, undefined, () => ctx.hostNamespaceUid!(run.name))) ?? null;
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** Why a FederatedNamespace is ignored, if it is. */
@@ -454,27 +498,6 @@ async function carryOut(
           message: deleteOptions.message,
           blocksFinalizer: true,
         };
-      // The host's own namespace holds the federated objects themselves: never deleted, only unlabelled.
-      if (run.ctx.target.kind === 'Namespace' && !run.ctx.target.namespaced) {
-        let hostUid: string | undefined;
-        try {
-          hostUid = await timed(
-            run.ctx,
-            () => run.ctx.hostNamespaceUid?.(run.name) ?? Promise.resolve(undefined),
-          );
-        } catch (e) {
-          return {
-            name: m.name,
-            status: Code.RetrievalFailed,
-            message: errorMessage(e),
-            blocksFinalizer: true,
-          };
-        }
-        if (hostUid !== undefined && hostUid === existing.metadata?.uid) {
-          const code = await unlabel(m, existing, run);
-          return code ? { name: m.name, status: code, blocksFinalizer: true } : undefined;
-        }
-      }
       run.versions.set(m.name, null);
       const code = await deleteCopy(m, existing, deleteOptions, run);
       return code ? { name: m.name, status: code, blocksFinalizer: true } : undefined;
@@ -515,7 +538,7 @@ async function applyToMember(m: MemberView, ops: Operation[], run: Run): Promise
   }
   if (existing) return update(m, candidate, existing, run);
   try {
-    const created = await timed(ctx, () => ctx.memberWriter.create(m.name, candidate));
+    const created = await timed(ctx, m.name, () => ctx.memberWriter.create(m.name, candidate));
     run.writes++;
     return { version: versionOf(created) };
   } catch (e) {
@@ -525,7 +548,7 @@ async function applyToMember(m: MemberView, ops: Operation[], run: Run): Promise
   // The object exists but is not in the managed cache: unlabelled (adopt) or labelled false (leave).
   let live: KubernetesObject | undefined;
   try {
-    live = await timed(ctx, () => ctx.memberWriter.get(m.name, run.name, run.namespace));
+    live = await timed(ctx, m.name, () => ctx.memberWriter.get(m.name, run.name, run.namespace));
   } catch (e) {
     return { status: Code.RetrievalFailed, message: errorMessage(e) };
   }
@@ -565,7 +588,7 @@ async function update(
   if (upToDate(candidate as KubeObject, existing as KubeObject, recorded))
     return { version: versionOf(existing) };
   try {
-    const written = await timed(ctx, () => ctx.memberWriter.replace(m.name, candidate));
+    const written = await timed(ctx, m.name, () => ctx.memberWriter.replace(m.name, candidate));
     run.writes++;
     return { version: versionOf(written) };
   } catch (e) {
@@ -583,8 +606,13 @@ async function unlabel(m: MemberView, existing: KubernetesObject, run: Run): Pro
   const next = structuredClone(existing);
   next.metadata = { ...next.metadata, labels, annotations };
   try {
-    await timed(run.ctx, () => run.ctx.memberWriter.replace(m.name, next));
+    await timed(run.ctx, m.name, () => run.ctx.memberWriter.replace(m.name, next));
     run.writes++;
+    run.ctx.log?.info('removed the managed label from a member copy (object kept)', {
+      cluster: m.name,
+      object: describe(run),
+      why: whyUnlabel(run),
+    });
     return undefined;
   } catch (e) {
     if (isNotFound(e)) return undefined;
@@ -606,8 +634,14 @@ async function deleteCopy(
     ...(options.preconditions === undefined && uid ? { preconditions: { uid } } : {}),
   };
   try {
-    await timed(run.ctx, () => run.ctx.memberWriter.delete(m.name, existing, opts));
+    await timed(run.ctx, m.name, () => run.ctx.memberWriter.delete(m.name, existing, opts));
     run.writes++;
+    run.ctx.log?.info('deleted a member copy', {
+      cluster: m.name,
+      object: describe(run),
+      why: run.fed?.metadata?.deletionTimestamp ? 'federated object deleted' : 'cluster left the placement',
+      ...(options.propagationPolicy ? { propagationPolicy: options.propagationPolicy } : {}),
+    });
     return Code.WaitingForRemoval;
   } catch (e) {
     if (isNotFound(e)) return undefined;
@@ -666,6 +700,15 @@ export function parseDeleteOptions(fed: FederatedObject): DeleteOptions | Error 
   return out;
 }
 
+const describe = (run: Run) =>
+  `${run.ctx.target.kind} ${run.namespace ? `${run.namespace}/` : ''}${run.name}`;
+
+function whyUnlabel(run: Run): string {
+  if (!run.fed) return 'no federated object claims it (stray)';
+  if (run.fed.metadata?.annotations?.[ORPHAN_ANNOTATION] === 'true') return 'orphaning deletion';
+  return 'fedctl did not create or adopt it for this federated object, or it is the host namespace';
+}
+
 function previousEntry(
   fed: FederatedObject | undefined,
   cluster: string,
@@ -680,18 +723,32 @@ function forEachCluster<T>(members: MemberView[], fn: (m: MemberView) => Promise
 
 export class TimeoutError extends Error {}
 
-async function timed<T>(ctx: SyncContext, op: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new TimeoutError(`no answer within ${ctx.operationTimeoutMs} ms`)),
-      ctx.operationTimeoutMs,
+/** A member call (or, with cluster undefined, a host call) under the operation time limit. */
+async function timed<T>(ctx: SyncContext, cluster: string | undefined, op: () => Promise<T>): Promise<T> {
+  const timers: NodeJS.Timeout[] = [];
+  const lost = cluster === undefined ? undefined : ctx.lostSignal?.(cluster);
+  let onAbort: (() => void) | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timers.push(
+      setTimeout(
+        () => reject(new TimeoutError(`no answer within ${ctx.operationTimeoutMs} ms`)),
+        ctx.operationTimeoutMs,
+      ),
     );
+    if (ctx.onSlow && cluster !== undefined)
+      timers.push(setTimeout(() => ctx.onSlow?.(cluster), ctx.patienceMs ?? 1000));
+    if (lost) {
+      onAbort = () =>
+        reject(new TimeoutError(`cluster ${cluster} stopped answering and was judged not ready`));
+      if (lost.aborted) onAbort();
+      else lost.addEventListener('abort', onAbort, { once: true });
+    }
   });
   try {
-    return await Promise.race([op(), timeout]);
+    return await Promise.race([op(), limit]);
   } finally {
-    clearTimeout(timer);
+    for (const t of timers) clearTimeout(t);
+    if (lost && onAbort) lost.removeEventListener('abort', onAbort);
   }
 }
 
