@@ -193,7 +193,7 @@ describe('controller restarts and leader failover', () => {
     // The same length with the controller running and nothing changing: what the testbed itself
     // writes. Only these resources count, and only their main resource (status is the members' own).
     // Measured 0 on the local testbed, so no other writer needed filtering out: kcm, kwok and the
-    // scheduler write only status, pods, nodes, leases, endpoints and events once objects settle.
+    // scheduler wrote nothing to these resources once the objects had settled.
     const bgBefore = await writes.snapshot();
     await sleep(termMs);
     const background = writesBetween(bgBefore, await writes.snapshot());
