@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { currentSection } from '../src/dns/corefile.ts';
 import { run } from '../src/kube/exec.ts';
 import { patchStatus } from '../src/kube/resources.ts';
 import { fedctlOk } from './support/fedctl.ts';
@@ -214,6 +215,67 @@ describe.each(['distinct', 'shared'] as const)('cross-cluster DNS with %s cluste
       );
       expect(client.stdout).toContain('hello from cluster1');
       await listener.catch(() => undefined);
+    }),
+  );
+
+  it(
+    'never writes fewer zones and keeps resolving while the controller restarts and its leader is killed',
+    tracked(async () => {
+      const members = ['cluster0', 'cluster1', 'cluster2'];
+      // Server blocks in fedctl's section: forward zones plus federation zones.
+      const zones = async (c: string) =>
+        currentSection(await corefile(c))
+          .split('\n')
+          .filter((l) => /^\S.*\{\s*$/.test(l)).length;
+      const name = peerName('cluster1');
+      await waitFor(
+        `${name} from cluster0`,
+        async () => (await resolveA(dnsOf('cluster0'), name)).length > 0,
+        {
+          timeoutMs: 60_000,
+        },
+      );
+      const before = Object.fromEntries(
+        await Promise.all(members.map(async (c) => [c, await zones(c)] as const)),
+      );
+      expect(before.cluster0).toBeGreaterThan(0);
+      const fewer: string[] = [];
+      const unresolved: string[] = [];
+      let polls = 0;
+      let polling = true;
+      // Every 200 ms: each member's section, and the cross-cluster name through cluster0's CoreDNS.
+      const poller = (async () => {
+        while (polling) {
+          const started = Date.now();
+          for (const c of members) {
+            const n = await zones(c);
+            if (n < (before[c] ?? 0)) fewer.push(`${c}: ${n} < ${before[c]} at poll ${polls}`);
+          }
+          if ((await resolveA(dnsOf('cluster0'), name)).length === 0) unresolved.push(`poll ${polls}`);
+          polls++;
+          await new Promise((r) => setTimeout(r, Math.max(0, 200 - (Date.now() - started))));
+        }
+      })();
+      const leading = (c: { tail(n: number): string }) => /became leader/.test(c.tail(400));
+      try {
+        // Restart: the new process starts with empty caches and must not write from them.
+        await fed.controller.stop();
+        const second = fed.startController(`controller-restart-${layout}.log`);
+        await waitFor('the restarted controller to lead', async () => leading(second), { timeoutMs: 90_000 });
+        await new Promise((r) => setTimeout(r, 10_000));
+        // Failover: a standby waits on the lease; the leader dies without releasing it.
+        const standby = fed.startController(`controller-standby-${layout}.log`);
+        await new Promise((r) => setTimeout(r, 5_000));
+        await second.kill();
+        await waitFor('the standby to take over', async () => leading(standby), { timeoutMs: 90_000 });
+        await new Promise((r) => setTimeout(r, 10_000));
+      } finally {
+        polling = false;
+        await poller;
+      }
+      expect(polls).toBeGreaterThan(50);
+      expect(fewer).toEqual([]);
+      expect(unresolved).toEqual([]);
     }),
   );
 

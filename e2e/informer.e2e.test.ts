@@ -5,7 +5,6 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isNotFound } from '../src/kube/errors.ts';
 import { SupervisedInformer } from '../src/kube/informer.ts';
-import { memoryLogger } from '../src/kube/logger.ts';
 import {
   createResource,
   deleteResource,
@@ -17,6 +16,7 @@ import {
   type ResourceRef,
   replaceResource,
 } from '../src/kube/resources.ts';
+import { memoryLogger } from '../src/testing/logger.ts';
 import { type E2ETestbed, startTestbed } from './support/testbed.ts';
 import { waitFor } from './support/wait.ts';
 import { kubeConfigFor } from './testbed/index.ts';

@@ -22,8 +22,8 @@ import {
   loadKubeConfig,
 } from '../src/kube/clients.ts';
 import { isNotFound } from '../src/kube/errors.ts';
-import { memoryLogger } from '../src/kube/logger.ts';
 import { patchStatus } from '../src/kube/resources.ts';
+import { memoryLogger } from '../src/testing/logger.ts';
 import { fedctl, fedctlOk } from './support/fedctl.ts';
 import { type E2ETestbed, startTestbed } from './support/testbed.ts';
 import { waitFor } from './support/wait.ts';

@@ -91,6 +91,15 @@ export class ControllerProcess {
       .reduce((s, l) => s + Number(l.split(' ').pop()), 0);
   }
 
+  /** Kills the controller without a chance to clean up (a crashed leader keeps its lease until it expires). */
+  async kill(): Promise<void> {
+    const child = this.#child;
+    if (!child || !this.running()) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
   /** The last lines of the controller's log, for diagnostics when a test fails. */
   tail(lines = 60): string {
     try {

@@ -17,6 +17,8 @@ export interface Federation {
   api: Record<string, KubernetesObjectApi>;
   host: KubernetesObjectApi;
   controller: ControllerProcess;
+  /** Starts one more controller with the same flags (a restart, or a second replica behind the lease). */
+  startController(logName: string): ControllerProcess;
   /** Stops the controller and the testbed; after a failure, prints the controller log and testbed logs first. */
   stop(failed: boolean): Promise<void>;
 }
@@ -55,25 +57,30 @@ export async function startFederation(opts: {
     } as KubernetesObject);
     return true;
   });
-  const controller = new ControllerProcess(join(work, 'controller.log'));
-  controller.start(
-    [
-      '--host-cluster-context',
-      'cluster0',
-      '--metrics-port',
-      '0',
-      '--coredns-binary',
-      tb.binDir,
-      ...(opts.controllerArgs ?? []),
-    ],
-    kubeconfig,
-  );
+  const controllers: ControllerProcess[] = [];
+  const startController = (logName: string) => {
+    const c = new ControllerProcess(join(work, logName));
+    c.start(
+      [
+        '--host-cluster-context',
+        'cluster0',
+        '--metrics-port',
+        '0',
+        '--coredns-binary',
+        tb.binDir,
+        ...(opts.controllerArgs ?? []),
+      ],
+      kubeconfig,
+    );
+    controllers.push(c);
+    return c;
+  };
+  const controller = startController('controller.log');
   const stop = async (failed: boolean) => {
     if (failed)
-      process.stderr.write(
-        `\n--- controller log (tail) ---\n${controller.tail(150)}\n--- testbed ---\n${await tb.diagnostics()}\n`,
-      );
-    await controller.stop();
+      for (const c of controllers) process.stderr.write(`\n--- ${c.logFile} (tail) ---\n${c.tail(150)}\n`);
+    if (failed) process.stderr.write(`\n--- testbed ---\n${await tb.diagnostics()}\n`);
+    for (const c of controllers) await c.stop();
     await tb.down();
   };
   try {
@@ -112,5 +119,5 @@ export async function startFederation(opts: {
     await stop(true);
     throw e;
   }
-  return { tb, kubeconfig, api, host, controller, stop };
+  return { tb, kubeconfig, api, host, controller, startController, stop };
 }

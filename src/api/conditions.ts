@@ -15,6 +15,10 @@ export const ConditionType = Object.freeze({
   ConfigMalformed: 'ConfigMalformed',
   /** fedctl addition, on ReplicaSchedulingPreference: was the plan written to the target? */
   Scheduled: 'Scheduled',
+  /** fedctl addition, on ServiceDNSRecord and IngressDNSRecord: is the DNSEndpoint written? */
+  RecordsPublished: 'RecordsPublished',
+  /** fedctl addition, on ServiceDNSRecord: do the members' Corefiles forward to its clusters? */
+  ForwardZonesConfigured: 'ForwardZonesConfigured',
 } as const);
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 
@@ -112,6 +116,48 @@ export const SchedulingReason = Object.freeze({
   ComputePlacementFailed: 'ComputePlacementFailed',
 } as const);
 export type SchedulingReason = (typeof SchedulingReason)[keyof typeof SchedulingReason];
+
+/** fedctl addition: reasons of the DNS record conditions (RecordsPublished, ForwardZonesConfigured). */
+export const DnsReason = Object.freeze({
+  /** RecordsPublished True: the DNSEndpoint holds the records. */
+  RecordsWritten: 'RecordsWritten',
+  /** The record's domainRef names no Domain in the control-plane namespace. */
+  DomainNotFound: 'DomainNotFound',
+  /** A Ready member could not be read (its cache has not synced). */
+  ClusterRetrievalFailed: 'ClusterRetrievalFailed',
+  /** A load balancer host name did not resolve. */
+  UnresolvedHostname: 'UnresolvedHostname',
+  /** The records could not be computed or written. */
+  RecordsFailed: 'RecordsFailed',
+  /** ForwardZonesConfigured True: every Corefile section is written. */
+  CorefilesUpdated: 'CorefilesUpdated',
+  /** A member's DNS domain or addresses are not valid: it is left out of forwarding. */
+  InvalidClusterDNS: 'InvalidClusterDNS',
+  /** Shared domain: two other clusters host the namespace, so there is no single upstream. */
+  AmbiguousNamespace: 'AmbiguousNamespace',
+  /** Shared domain: the local cluster has the namespace itself; a forward block would hide it. */
+  ShadowsLocalNamespace: 'ShadowsLocalNamespace',
+  /** A forward zone equals a federation zone served from DNSEndpoints. */
+  FederationZoneClash: 'FederationZoneClash',
+  /** The cluster has no DNS address other clusters could forward to. */
+  NoDnsAddress: 'NoDnsAddress',
+  // A member's Corefile section was refused (nothing written there):
+  CoreDNSConfigNotFound: 'CoreDNSConfigNotFound',
+  CorefileUnparseable: 'CorefileUnparseable',
+  InvalidSection: 'InvalidSection',
+  SectionConflict: 'SectionConflict',
+  CheckFailed: 'CheckFailed',
+  CheckUnavailable: 'CheckUnavailable',
+  /** The API refused or failed the ConfigMap write. */
+  WriteFailed: 'WriteFailed',
+} as const);
+export type DnsReason = (typeof DnsReason)[keyof typeof DnsReason];
+
+/** A problem a condition reports: a reason from this module and a message for people. */
+export interface Problem<R extends string = string> {
+  reason: R;
+  message: string;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Message texts

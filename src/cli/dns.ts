@@ -33,7 +33,10 @@ DNSEndpoints. These commands compute that section exactly as the controller does
           `# cluster ${s.cluster}${s.error ? ` (cannot render: ${s.error})` : ''}\n${s.wanted || '# (no section: nothing to forward or serve)\n'}\n`,
         );
       }
-      for (const [record, lines] of problems) ctx.stderr(`ServiceDNSRecord ${record}: ${lines.join('; ')}\n`);
+      for (const [record, list] of problems)
+        ctx.stderr(
+          `ServiceDNSRecord ${record}: ${list.map((p) => `${p.reason}: ${p.message}`).join('; ')}\n`,
+        );
     });
   dns
     .command('check')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeCluster } from '../clusters/fake-cluster.ts';
+import { FakeCluster } from '../testing/fake-cluster.ts';
 import { run } from './index.ts';
 import { type CliContext, UserError } from './options.ts';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { errorMessage } from '../kube/errors.ts';
-import { FAKE_CA, FakeCluster } from './fake-cluster.ts';
+import { FAKE_CA, FakeCluster } from '../testing/fake-cluster.ts';
 import {
   CLUSTER_POLICY_RULES,
   HEALTH_CHECK_RULES,

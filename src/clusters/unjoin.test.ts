@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeCluster } from './fake-cluster.ts';
+import { FakeCluster } from '../testing/fake-cluster.ts';
 import { joinCluster } from './join.ts';
 import { unjoinCluster, unjoinPlan } from './unjoin.ts';
 

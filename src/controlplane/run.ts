@@ -4,8 +4,10 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { CORE_GROUP, CORE_VERSION } from '../api/constants.ts';
 import type { KubeFedConfig, KubeFedConfigSpec } from '../api/types.ts';
 import { HealthProber, type HealthSettings } from '../clusters/health.ts';
+import { MemberCache } from '../clusters/member-cache.ts';
 import { ClusterRegistry, KUBEFEDCLUSTER_REF } from '../clusters/registry.ts';
-import { DnsController } from '../dns/controller.ts';
+import { apiDnsWriter, DnsController, dnsHostInformers } from '../dns/controller.ts';
+import { useDnsCaches } from '../dns/inputs.ts';
 import { ensureObject, retryTransient } from '../kube/apply.ts';
 import type { ClusterClients } from '../kube/clients.ts';
 import { SupervisedInformer } from '../kube/informer.ts';
@@ -13,7 +15,12 @@ import { campaign } from '../kube/leader.ts';
 import type { Logger } from '../kube/logger.ts';
 import { Registry } from '../kube/metrics.ts';
 import { patchStatus, type ResourceRef, tryGetResource } from '../kube/resources.ts';
-import { SchedulingController } from '../scheduling/controller.ts';
+import {
+  apiSchedulingWriter,
+  SchedulingController,
+  schedulingHostInformers,
+  useWorkloadCaches,
+} from '../scheduling/controller.ts';
 import { installControlPlane, KUBEFEDCONFIG_NAME } from './install.ts';
 import { TypeManager } from './type-manager.ts';
 
@@ -49,6 +56,8 @@ export interface RunningControlPlane {
   types: TypeManager;
   dns: DnsController;
   prober: HealthProber;
+  /** The shared view of members (one informer per cluster and resource). */
+  memberCache: MemberCache;
   metrics: Registry;
   stop(): Promise<void>;
 }
@@ -133,6 +142,10 @@ async function startParts(
   started.push(() => registry.stop());
   await registry.start();
 
+  const memberCache = new MemberCache({ log, metrics, resyncMs: opts.resyncMs });
+  const dnsHost = dnsHostInformers(host, namespace, log);
+  const schedulingHost = schedulingHostInformers(host, log);
+  started.push(() => Promise.all([dnsHost.stop(), schedulingHost.stop(), memberCache.stop()]));
   let types: TypeManager | undefined;
   let dns: DnsController | undefined;
   let scheduling: SchedulingController | undefined;
@@ -149,9 +162,10 @@ async function startParts(
     onChange: (name, ready) => {
       clusterReady.set({ cluster: name }, ready ? 1 : 0);
       log.info('cluster readiness changed', { cluster: name, ready });
+      memberCache.sync(registry.members(), (n) => prober.isReady(n));
       types?.clustersChanged();
-      dns?.enqueueAll();
-      scheduling?.enqueueAll();
+      dns?.clustersChanged();
+      scheduling?.clustersChanged();
     },
   });
   started.push(() => prober.stop());
@@ -186,33 +200,48 @@ async function startParts(
   );
   registry.onChange(() => {
     void prober.probeNow();
+    memberCache.sync(registry.members(), (n) => prober.isReady(n));
     types?.clustersChanged();
-    dns?.enqueueAll();
-    scheduling?.enqueueAll();
+    dns?.clustersChanged();
+    scheduling?.clustersChanged();
   });
   started.push(() => types?.stop());
   await types.start();
+  // Controllers declare what they read in members; the cache watches each (cluster, resource) once.
+  const dnsCaches = useDnsCaches(memberCache);
+  const workloads = useWorkloadCaches(memberCache);
+  memberCache.sync(registry.members(), (n) => prober.isReady(n));
+  await Promise.all([dnsHost.start(), schedulingHost.start()]);
   dns = new DnsController({
-    host,
     namespace,
     members: () => registry.members(),
     isReady: (name) => prober.isReady(name),
+    host: dnsHost,
+    caches: dnsCaches,
+    writer: apiDnsWriter({
+      host,
+      members: () => registry.members(),
+      configMaps: dnsCaches.configMaps,
+      corednsBinary: opts.corednsBinary,
+    }),
     log,
     metrics,
-    corednsBinary: opts.corednsBinary,
     forceTcp: opts.dnsForceTcp,
   });
   started.push(() => dns?.stop());
-  await dns.start();
+  dns.start();
   scheduling = new SchedulingController({
-    host,
     members: () => registry.members(),
     isReady: (name) => prober.isReady(name),
+    rsps: schedulingHost.rsps,
+    targets: schedulingHost.targets,
+    workloads,
+    writer: apiSchedulingWriter(host),
     log,
     metrics,
   });
   started.push(() => scheduling?.stop());
-  await scheduling.start();
+  scheduling.start();
 
   const queueDepth = metrics.gauge('fedctl_workqueue_depth', 'Keys waiting in each type controller queue', [
     'type',
@@ -227,12 +256,14 @@ async function startParts(
     types,
     dns,
     prober,
+    memberCache,
     metrics,
     async stop() {
       prober.stop();
       await scheduling?.stop();
       await dns?.stop();
       await types?.stop();
+      await Promise.all([dnsHost.stop(), schedulingHost.stop(), memberCache.stop()]);
       registry.stop();
       config.stop();
     },

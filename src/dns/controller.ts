@@ -1,30 +1,59 @@
+// Multi-cluster DNS, level-triggered. Three reconcilers on the shared runtime:
+// - `dns-records`, per ServiceDNSRecord: the Service's addresses in every Ready member into
+//   `status.dns`, the DNSEndpoint `service-<name>`, conditions RecordsPublished and
+//   ForwardZonesConfigured;
+// - `dns-ingress-records`, per IngressDNSRecord: load balancers into `status.dns`, DNSEndpoint
+//   `ingress-<name>`, condition RecordsPublished;
+// - `dns-corefiles`, per member: fedctl's Corefile section, computed from the caches alone (the
+//   Services of every Ready member, their DNS addresses and domains, Domains, DNSEndpoints).
+// No reconciler reads another's private results, so the order they run in after a start or a leader
+// change does not matter; and none computes from a cache that has not listed: a restart never writes
+// a section with fewer zones (or a status with fewer addresses) than the inputs really give.
+// Everything is read from caches: in steady state the controller sends no requests to members.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { setCondition } from '../api/conditions.ts';
+import {
+  ConditionType,
+  type ConditionUpdate,
+  DnsReason,
+  type Problem,
+  setCondition,
+} from '../api/conditions.ts';
 import { DNS_GROUP, DNS_VERSION } from '../api/constants.ts';
-import type {
-  ClusterDNS,
-  ClusterIngressDNS,
-  DNSEndpoint,
-  Domain,
-  Endpoint,
-  IngressDNSRecord,
-  LoadBalancerStatus,
-  ServiceDNSRecord,
-} from '../api/dns.ts';
-import { sameJson } from '../api/json.ts';
-import type { Member } from '../clusters/registry.ts';
+import type { ClusterDNS, ClusterIngressDNS, DNSEndpoint, Endpoint, LoadBalancerStatus } from '../api/dns.ts';
+import type { MemberResource } from '../clusters/member-cache.ts';
 import { ensureObject } from '../kube/apply.ts';
 import type { ClusterClients } from '../kube/clients.ts';
 import { errorMessage } from '../kube/errors.ts';
 import { SupervisedInformer } from '../kube/informer.ts';
 import type { Logger } from '../kube/logger.ts';
 import type { Registry } from '../kube/metrics.ts';
-import { patchStatus, type ResourceRef, tryGetResource } from '../kube/resources.ts';
-import { runWorkers, type Workers, WorkQueue } from '../kube/workqueue.ts';
-import { dnsClusterOf, serviceInCluster } from './cluster-view.ts';
-import { checkCorefile } from './coredns-check.ts';
-import { planCorefiles, type RecordProblems } from './plan.ts';
 import {
+  DNS_ENDPOINT_REF,
+  DOMAIN_REF,
+  INGRESS_DNS_RECORD_REF,
+  objectKey,
+  type ResourceRef,
+  SERVICE_DNS_RECORD_REF,
+  splitKey,
+} from '../kube/refs.ts';
+import { patchStatus } from '../kube/resources.ts';
+import { Runner, writeStatusIfChanged } from '../kube/runner.ts';
+import { needsUpdate } from '../propagation/equality.ts';
+import { checkCorefile } from './coredns-check.ts';
+import {
+  type ConfigMap,
+  corefilePlanOf,
+  type DnsMember,
+  type HostDnsCaches,
+  type IngressRecord,
+  type MemberDnsCaches,
+  type ServiceRecord,
+  serviceDnsIn,
+  serviceOfSlice,
+  unsynced,
+} from './inputs.ts';
+import {
+  DnsRecordInputError,
   desiredDnsEndpoint,
   ingressDnsEndpoints,
   loadBalancerHostnames,
@@ -32,341 +61,418 @@ import {
   serviceDnsEndpoints,
   UnresolvedHostnameError,
 } from './records.ts';
-import { resolveHostnames } from './resolve.ts';
-import { type CorefileOutcome, writeCorefileSection } from './writer.ts';
+import { type HostLookup, resolveHostnames } from './resolve.ts';
+import {
+  COREDNS_CONFIGMAP,
+  COREDNS_CUSTOM_CONFIGMAP,
+  COREDNS_NAMESPACE,
+  type ConfigMapApi,
+  type CorefileOutcome,
+  type SectionSpec,
+  writeCorefileSection,
+} from './writer.ts';
 
-const dnsRef = (kind: string, plural: string): ResourceRef => ({
-  group: DNS_GROUP,
-  version: DNS_VERSION,
-  kind,
-  plural,
-  namespaced: true,
-});
-export const SERVICE_DNS_RECORD_REF = dnsRef('ServiceDNSRecord', 'servicednsrecords');
-export const DOMAIN_REF = dnsRef('Domain', 'domains');
-export const DNS_ENDPOINT_REF = dnsRef('DNSEndpoint', 'dnsendpoints');
-export const INGRESS_DNS_RECORD_REF = dnsRef('IngressDNSRecord', 'ingressdnsrecords');
-const INGRESS_REF: ResourceRef = {
-  group: 'networking.k8s.io',
-  version: 'v1',
-  kind: 'Ingress',
-  plural: 'ingresses',
-  namespaced: true,
-};
-/** Queue keys of IngressDNSRecords carry this prefix (ServiceDNSRecords use a bare namespace/name). */
-const INGRESS_KEY = 'ingress:';
+/** A cache a computation needs has not listed yet: look again after this (its sync also enqueues). */
+const SYNC_WAIT_MS = 1_000;
+/** A refused Corefile section or an unresolved load balancer name is tried again after this. */
+const RETRY_INPUT_MS = 30_000;
 
-/** Condition types on a ServiceDNSRecord (fedctl additions; KubeFed had none). */
-export const RECORDS_PUBLISHED = 'RecordsPublished';
-export const FORWARD_ZONES_CONFIGURED = 'ForwardZonesConfigured';
-
-const COREFILES_KEY = '#corefiles';
-const RECHECK_MS = 30_000;
-
-export interface DnsControllerOptions {
-  host: ClusterClients;
-  /** Namespace of the control plane, where Domains live. */
-  namespace: string;
-  members: () => Member[];
-  isReady: (cluster: string) => boolean;
-  log: Logger;
-  metrics: Registry;
-  /** coredns binary (or folder) used to check candidate Corefiles; default $FEDCTL_COREDNS or PATH. */
-  corednsBinary?: string;
-  /** Forward with TCP (force_tcp), for networks that drop UDP between clusters. */
-  forceTcp?: boolean;
+/** Every write the DNS controller makes; tests record them, production sends them to the API. */
+export interface DnsWriter {
+  /** Merge-patch the status of a ServiceDNSRecord or IngressDNSRecord. */
+  patchStatus(ref: ResourceRef, name: string, namespace: string, status: unknown): Promise<void>;
+  /** Create or update a DNSEndpoint (the caller checked it differs from the cache). */
+  writeEndpoint(endpoint: DNSEndpoint & KubernetesObject): Promise<void>;
+  /** fedctl's section of one member's Corefile (the writer decides whether anything changes). */
+  writeCorefile(cluster: string, section: SectionSpec): Promise<CorefileOutcome>;
 }
 
-/**
- * Multi-cluster DNS: for every ServiceDNSRecord, collects the Service's addresses from each Ready
- * member into `status.dns`, writes the DNSEndpoint (`service-<name>`), and keeps one section of every
- * member's Corefile holding forward zones to the clusters that serve the records' Services and the
- * federation zones built from the DNSEndpoints.
- */
+export interface DnsMemberInfo extends DnsMember {
+  clients?: ClusterClients;
+}
+
+export interface DnsControllerOptions {
+  /** Namespace of the control plane, where Domains live. */
+  namespace: string;
+  members: () => readonly DnsMemberInfo[];
+  isReady: (cluster: string) => boolean;
+  host: HostDnsCaches;
+  caches: MemberDnsCaches;
+  writer: DnsWriter;
+  log: Logger;
+  metrics?: Registry;
+  /** Forward with TCP (force_tcp), for networks that drop UDP between clusters. */
+  forceTcp?: boolean;
+  /** Resolves load balancer host names; default the system resolver. */
+  lookup?: HostLookup;
+  now?: () => Date;
+}
+
 export class DnsController {
+  readonly records: Runner;
+  readonly ingressRecords: Runner;
+  readonly corefiles: Runner;
   readonly #o: DnsControllerOptions;
-  readonly #log: Logger;
-  readonly #queue = new WorkQueue();
-  readonly #records: SupervisedInformer<ServiceDNSRecord & KubernetesObject>;
-  readonly #ingressRecords: SupervisedInformer<IngressDNSRecord & KubernetesObject>;
-  readonly #domains: SupervisedInformer<Domain & KubernetesObject>;
-  readonly #endpoints: SupervisedInformer<DNSEndpoint & KubernetesObject>;
-  /** Clusters where each record's Service exists (the clusters other clusters must forward to). */
-  readonly #serviceClusters = new Map<string, string[]>();
-  #problems: RecordProblems = new Map();
-  #workers?: Workers;
+  /**
+   * The last refusal per member (the outcome of the Corefile write itself, not an input to any
+   * section): reported on the records' ForwardZonesConfigured condition.
+   */
+  readonly #refusals = new Map<string, Problem<DnsReason>>();
+  readonly #writes;
 
   constructor(o: DnsControllerOptions) {
     this.#o = o;
-    this.#log = o.log.with({ controller: 'dns' });
-    const informer = <T extends KubernetesObject>(ref: ResourceRef, namespace?: string) =>
-      new SupervisedInformer<T>({
-        name: `${o.host.name}/${ref.plural}`,
-        kc: o.host.kc,
-        ref,
-        namespace,
-        logger: this.#log,
-      });
-    this.#records = informer(SERVICE_DNS_RECORD_REF);
-    this.#ingressRecords = informer(INGRESS_DNS_RECORD_REF);
-    this.#domains = informer(DOMAIN_REF, o.namespace);
-    this.#endpoints = informer(DNS_ENDPOINT_REF);
-    for (const ev of ['add', 'update', 'delete'] as const) {
-      this.#records.on(ev, (r) => {
-        this.#queue.add(`${r.metadata?.namespace}/${r.metadata?.name}`);
-        if (ev === 'delete') this.#queue.add(COREFILES_KEY);
-      });
-      this.#ingressRecords.on(ev, (r) =>
-        this.#queue.add(`${INGRESS_KEY}${r.metadata?.namespace}/${r.metadata?.name}`),
-      );
-      this.#domains.on(ev, () => this.enqueueAll());
-      this.#endpoints.on(ev, () => this.#queue.add(COREFILES_KEY));
-    }
-  }
-
-  async start(): Promise<void> {
-    await Promise.all([
-      this.#records.start(),
-      this.#ingressRecords.start(),
-      this.#domains.start(),
-      this.#endpoints.start(),
-    ]);
-    const outcomes = this.#o.metrics.counter(
+    const { host, caches } = o;
+    const common = { log: o.log, metrics: o.metrics };
+    this.records = new Runner({
+      ...common,
+      name: 'dns-records',
+      workers: 4,
+      keys: () => host.records.list().map(objectKey),
+      reconcile: (key) => this.reconcileRecord(key),
+    });
+    this.ingressRecords = new Runner({
+      ...common,
+      name: 'dns-ingress-records',
+      keys: () => host.ingressRecords.list().map(objectKey),
+      reconcile: (key) => this.reconcileIngressRecord(key),
+    });
+    this.corefiles = new Runner({
+      ...common,
+      name: 'dns-corefiles',
+      keys: () => this.#ready().map((m) => m.name),
+      reconcile: (cluster) => this.reconcileCorefile(cluster),
+    });
+    this.#writes = o.metrics?.counter(
       'fedctl_corefile_writes_total',
       'Corefile section writes by cluster and outcome',
       ['cluster', 'outcome'],
     );
-    this.#workers = runWorkers(
-      this.#queue,
-      4,
-      async (key) => {
-        if (key === COREFILES_KEY) {
-          for (const [cluster, outcome] of await this.syncCorefiles())
-            outcomes.inc({ cluster, outcome: outcome.outcome });
-          return { requeueAfterMs: RECHECK_MS };
-        }
-        if (key.startsWith(INGRESS_KEY)) return this.syncIngressRecord(key.slice(INGRESS_KEY.length));
-        return this.syncRecord(key);
-      },
-      { onError: (key, err) => this.#log.warn('dns reconcile failed', { key, error: errorMessage(err) }) },
+    const all = (...runners: Runner[]) => {
+      for (const r of runners) r.enqueueAll();
+      return undefined;
+    };
+    const hasRecord = (name: string, namespace?: string) =>
+      host.records.get(name, namespace) !== undefined ? `${namespace}/${name}` : undefined;
+
+    // Host inputs. A record's own status writes echo back: they change nothing another reconciler reads.
+    this.records.watch(host.records, (r, e) => {
+      if (e.type !== 'update') all(this.corefiles);
+      return objectKey(r);
+    });
+    this.ingressRecords.watch(host.ingressRecords, objectKey);
+    this.records.watch(host.domains, () => all(this.records, this.ingressRecords, this.corefiles), {
+      resync: 'drop',
+    });
+    // A DNSEndpoint changed by someone else is put back by its record; its zones feed every Corefile.
+    this.records.watch(host.endpoints, (ep, e) => {
+      if (e.old === undefined || !sameEndpoints(ep, e.old)) all(this.corefiles);
+      const name = ep.metadata?.name ?? '';
+      if (name.startsWith('service-'))
+        return hasRecord(name.slice('service-'.length), ep.metadata?.namespace);
+      if (name.startsWith('ingress-')) {
+        const n = name.slice('ingress-'.length);
+        if (host.ingressRecords.get(n, ep.metadata?.namespace))
+          this.ingressRecords.enqueue(`${ep.metadata?.namespace}/${n}`);
+      }
+      return undefined;
+    });
+
+    // Member inputs.
+    this.records.watch(caches.services, (s, e) => {
+      const ns = s.metadata?.namespace;
+      // Whether a Service exists decides forwarding; kube-system's labelled Services are DNS addresses.
+      if (e.type !== 'update' || ns === COREDNS_NAMESPACE) all(this.corefiles);
+      return hasRecord(s.metadata?.name ?? '', ns);
+    });
+    this.records.watch(caches.endpointSlices, (s) => {
+      const service = serviceOfSlice(s) ?? '';
+      if (s.metadata?.namespace === COREDNS_NAMESPACE && service === 'kube-dns') all(this.corefiles);
+      return hasRecord(service, s.metadata?.namespace);
+    });
+    // Node heartbeats change status only; topology labels are what records publish.
+    this.records.watch(caches.nodes, (n, e) =>
+      e.type === 'update' && sameTopology(n, e.old) ? undefined : all(this.records),
     );
-    this.enqueueAll();
+    this.ingressRecords.watch(caches.ingresses, (i) =>
+      host.ingressRecords.get(i.metadata?.name ?? '', i.metadata?.namespace) ? objectKey(i) : undefined,
+    );
+    // A member's Corefile gives its domain, which other members' sections forward to.
+    this.corefiles.watch(caches.configMaps, (cm) =>
+      cm.metadata?.name === COREDNS_CONFIGMAP || cm.metadata?.name === COREDNS_CUSTOM_CONFIGMAP
+        ? all(this.corefiles)
+        : undefined,
+    );
+    for (const resource of Object.values(caches) as MemberResource[])
+      resource.onSynced(() => all(this.records, this.ingressRecords, this.corefiles));
+  }
+
+  start(): void {
+    this.records.start();
+    this.ingressRecords.start();
+    this.corefiles.start();
   }
 
   async stop(): Promise<void> {
-    await this.#workers?.stop();
-    this.#records.stop();
-    this.#ingressRecords.stop();
-    this.#domains.stop();
-    this.#endpoints.stop();
+    await Promise.all([this.records.stop(), this.ingressRecords.stop(), this.corefiles.stop()]);
   }
 
   /** Clusters joined, left or changed health. */
-  enqueueAll(): void {
-    for (const r of this.#records.list()) this.#queue.add(`${r.metadata?.namespace}/${r.metadata?.name}`);
-    for (const r of this.#ingressRecords.list())
-      this.#queue.add(`${INGRESS_KEY}${r.metadata?.namespace}/${r.metadata?.name}`);
-    this.#queue.add(COREFILES_KEY);
+  clustersChanged(): void {
+    this.records.clustersChanged();
+    this.ingressRecords.clustersChanged();
+    this.corefiles.clustersChanged();
   }
 
-  #readyMembers(): Array<Member & { clients: ClusterClients }> {
+  #ready(): Array<DnsMemberInfo & { clients: ClusterClients }> {
     return this.#o
       .members()
       .filter(
-        (m): m is Member & { clients: ClusterClients } => m.clients !== undefined && this.#o.isReady(m.name),
+        (m): m is DnsMemberInfo & { clients: ClusterClients } =>
+          m.clients !== undefined && this.#o.isReady(m.name),
       );
+  }
+
+  /** One ServiceDNSRecord: per-cluster status, DNSEndpoint, conditions. */
+  async reconcileRecord(key: string): Promise<{ requeueAfterMs?: number } | undefined> {
+    const { host, caches } = this.#o;
+    const [namespace, name] = splitKey(key);
+    // Gone: its DNSEndpoint is garbage-collected through the owner reference.
+    const record = host.records.get(name, namespace);
+    if (!record) return undefined;
+    const now = this.#now();
+    const generation = record.metadata.generation;
+    let conditions = record.status?.conditions ?? [];
+    const domain = host.domains.get(record.spec.domainRef, this.#o.namespace);
+    if (!domain) {
+      conditions = setCondition(
+        conditions,
+        {
+          type: ConditionType.RecordsPublished,
+          status: 'False',
+          reason: DnsReason.DomainNotFound,
+          message: `Domain ${this.#o.namespace}/${record.spec.domainRef} not found`,
+          observedGeneration: generation,
+        },
+        now,
+      );
+      await this.#writeStatus(SERVICE_DNS_RECORD_REF, record, { ...(record.status ?? {}), conditions });
+      return undefined;
+    }
+    const ready = this.#ready();
+    const names = ready.map((m) => m.name);
+    // An unlisted cache would publish a cluster without its addresses: wait for it.
+    if (unsynced(caches, names, ['services', 'endpointSlices', 'nodes']).length > 0)
+      return { requeueAfterMs: SYNC_WAIT_MS };
+
+    const found = names.map((c) => serviceDnsIn(c, caches, record));
+    const withService = found.filter((f) => f.exists).map((f) => f.dns.cluster ?? '');
+    const offline = this.#o
+      .members()
+      .map((m) => m.name)
+      .filter((n) => !names.includes(n));
+    const dns = mergeClusterDns(
+      found.map((f) => f.dns),
+      record.status?.dns ?? [],
+      offline,
+    );
+    const published = await this.#publish('service', record, dns, (resolved) =>
+      serviceDnsEndpoints(record, { domain, dns, resolved }),
+    );
+    conditions = setCondition(conditions, published.condition, now);
+    const plan = corefilePlanOf({
+      ready,
+      members: caches,
+      host: { records: host.records.list(), domains: host.domains.list(), endpoints: host.endpoints.list() },
+      forceTcp: this.#o.forceTcp,
+    });
+    const problems = [...(plan.problems.get(key) ?? [])];
+    if (withService.length > 0) problems.push(...this.#refusals.values());
+    conditions = setCondition(
+      conditions,
+      problems.length > 0
+        ? {
+            type: ConditionType.ForwardZonesConfigured,
+            status: 'False',
+            reason: problems[0]!.reason,
+            message: problems.map((p) => `${p.reason}: ${p.message}`).join('; '),
+            observedGeneration: generation,
+          }
+        : {
+            type: ConditionType.ForwardZonesConfigured,
+            status: 'True',
+            reason: DnsReason.CorefilesUpdated,
+            message: `forwarding to ${withService.join(', ') || 'no cluster'}`,
+            observedGeneration: generation,
+          },
+      now,
+    );
+    await this.#writeStatus(SERVICE_DNS_RECORD_REF, record, {
+      ...(record.status ?? {}),
+      domain: domain.domain,
+      dns,
+      observedGeneration: generation,
+      conditions,
+    });
+    return published.retry ? { requeueAfterMs: RETRY_INPUT_MS } : undefined;
   }
 
   /**
    * One IngressDNSRecord (KubeFed v0.6.1): the load balancers of the same-named Ingress in every Ready
    * member into `status.dns`, and A records for its hosts in DNSEndpoint `ingress-<name>`.
    */
-  async syncIngressRecord(key: string): Promise<{ requeueAfterMs: number } | undefined> {
-    const [namespace, name] = key.split('/') as [string, string];
-    const record = this.#ingressRecords.get(name, namespace);
+  async reconcileIngressRecord(key: string): Promise<{ requeueAfterMs?: number } | undefined> {
+    const { host, caches } = this.#o;
+    const [namespace, name] = splitKey(key);
+    const record = host.ingressRecords.get(name, namespace);
     if (!record) return undefined;
-    const generation = record.metadata?.generation;
-    const failures: string[] = [];
-    const found = await Promise.all(
-      this.#readyMembers().map(async (m): Promise<ClusterIngressDNS | undefined> => {
-        try {
-          const ingress = (await tryGetResource(m.clients.kc, INGRESS_REF, name, namespace)) as
-            | { status?: { loadBalancer?: LoadBalancerStatus } }
-            | undefined;
-          return ingress ? { cluster: m.name, loadBalancer: ingress.status?.loadBalancer ?? {} } : undefined;
-        } catch (e) {
-          failures.push(`cluster ${m.name}: ${errorMessage(e)}`);
-          return undefined;
-        }
-      }),
-    );
-    const dns = found
-      .filter((d): d is ClusterIngressDNS => d !== undefined)
-      .sort((a, b) => (a.cluster ?? '').localeCompare(b.cluster ?? ''));
-    const condition = await publishRecords(this.#o.host, 'ingress', record, dns, failures, (resolved) =>
+    const names = this.#ready().map((m) => m.name);
+    if (unsynced(caches, names, ['ingresses']).length > 0) return { requeueAfterMs: SYNC_WAIT_MS };
+    const dns: ClusterIngressDNS[] = names.flatMap((cluster) => {
+      const ingress = caches.ingresses.get(cluster, name, namespace);
+      return ingress ? [{ cluster, loadBalancer: structuredClone(ingress.status?.loadBalancer ?? {}) }] : [];
+    });
+    const published = await this.#publish('ingress', record, dns, (resolved) =>
       ingressDnsEndpoints(record, { dns, resolved }),
     );
-    const status = {
+    await this.#writeStatus(INGRESS_DNS_RECORD_REF, record, {
       dns,
-      observedGeneration: generation,
-      conditions: setCondition(record.status?.conditions ?? [], condition, new Date()),
-    };
-    if (!sameJson(record.status ?? {}, status)) {
-      await patchStatus(this.#o.host.kc, INGRESS_DNS_RECORD_REF, name, namespace, status);
-    }
-    return { requeueAfterMs: RECHECK_MS };
+      observedGeneration: record.metadata.generation,
+      conditions: setCondition(record.status?.conditions ?? [], published.condition, this.#now()),
+    });
+    return published.retry ? { requeueAfterMs: RETRY_INPUT_MS } : undefined;
   }
 
-  /** One ServiceDNSRecord: per-cluster status, DNSEndpoint, conditions. */
-  async syncRecord(key: string): Promise<{ requeueAfterMs: number } | undefined> {
-    const [namespace, name] = key.split('/') as [string, string];
-    const record = this.#records.get(name, namespace);
-    if (!record) {
-      // Its DNSEndpoint is garbage-collected through the owner reference.
-      this.#serviceClusters.delete(key);
-      return undefined;
-    }
-    const now = new Date();
-    let conditions = record.status?.conditions ?? [];
-    const generation = record.metadata?.generation;
-    const domain = this.#domains.get(record.spec.domainRef, this.#o.namespace);
-    const status: NonNullable<ServiceDNSRecord['status']> = { ...(record.status ?? {}) };
-    if (!domain) {
-      conditions = setCondition(
-        conditions,
-        {
-          type: RECORDS_PUBLISHED,
-          status: 'False',
-          reason: 'DomainNotFound',
-          message: `Domain ${this.#o.namespace}/${record.spec.domainRef} not found`,
-          observedGeneration: generation,
-        },
-        now,
-      );
-      await this.#writeStatus(record, { ...status, conditions });
-      return { requeueAfterMs: RECHECK_MS };
-    }
-
-    const members = this.#o.members();
-    const ready = this.#readyMembers();
-    const decisions = await Promise.all(ready.map((m) => serviceInCluster(m, record)));
-    const clusterDns: ClusterDNS[] = [];
-    const withService: string[] = [];
-    const failures: string[] = [];
-    for (const d of decisions) {
-      if ('error' in d) failures.push(d.error);
-      else {
-        clusterDns.push(d.dns);
-        if (d.exists) withService.push(d.dns.cluster ?? '');
-      }
-    }
-    const offline = members.filter((m) => !ready.includes(m as never)).map((m) => m.name);
-    status.domain = domain.domain;
-    status.dns = mergeClusterDns(clusterDns, record.status?.dns ?? [], offline);
-    status.observedGeneration = generation;
-    const previousClusters = this.#serviceClusters.get(key)?.join(',');
-    this.#serviceClusters.set(key, withService.sort());
-    if (previousClusters !== withService.join(',')) this.#queue.add(COREFILES_KEY);
-
-    conditions = setCondition(
-      conditions,
-      await publishRecords(this.#o.host, 'service', record, status.dns, failures, (resolved) =>
-        serviceDnsEndpoints(record, { domain, dns: status.dns, resolved }),
-      ),
-      now,
+  /** One member's Corefile section: forward zones plus federation zones, from the caches alone. */
+  async reconcileCorefile(cluster: string): Promise<{ requeueAfterMs?: number } | undefined> {
+    const { host, caches } = this.#o;
+    const ready = this.#ready();
+    // Not Ready (or gone): its Corefile is left as it is until it is back (unjoin cleans it).
+    if (!ready.some((m) => m.name === cluster)) return undefined;
+    const waiting = unsynced(
+      caches,
+      ready.map((m) => m.name),
+      ['services', 'endpointSlices', 'configMaps'],
     );
-    const problems = this.#problems.get(key) ?? [];
-    conditions = setCondition(
-      conditions,
-      problems.length > 0
-        ? {
-            type: FORWARD_ZONES_CONFIGURED,
-            status: 'False',
-            reason: problems[0]!.split(':')[0]!,
-            message: problems.join('; '),
-            observedGeneration: generation,
-          }
-        : {
-            type: FORWARD_ZONES_CONFIGURED,
-            status: 'True',
-            reason: 'CorefilesUpdated',
-            message: `forwarding to ${withService.join(', ') || 'no cluster'}`,
-            observedGeneration: generation,
-          },
-      now,
-    );
-    await this.#writeStatus(record, { ...status, conditions });
-    return { requeueAfterMs: RECHECK_MS };
+    for (const h of [host.records, host.domains, host.endpoints])
+      if (!h.hasSynced()) waiting.push(`host ${h.ref.plural}`);
+    if (waiting.length > 0) {
+      this.corefiles.log.debug('corefile waits for caches', { cluster, waiting });
+      return { requeueAfterMs: SYNC_WAIT_MS };
+    }
+    const plan = corefilePlanOf({
+      ready,
+      members: caches,
+      host: { records: host.records.list(), domains: host.domains.list(), endpoints: host.endpoints.list() },
+      forceTcp: this.#o.forceTcp,
+    });
+    let outcome: CorefileOutcome;
+    try {
+      outcome = await this.#o.writer.writeCorefile(cluster, plan.sections.get(cluster) ?? { zones: [] });
+    } catch (e) {
+      this.#setRefusal(cluster, {
+        reason: DnsReason.WriteFailed,
+        message: `cluster ${cluster}: ${errorMessage(e)}`,
+      });
+      throw e;
+    }
+    this.#writes?.inc({ cluster, outcome: outcome.outcome });
+    if (outcome.outcome === 'refused') {
+      this.corefiles.log.warn('corefile section refused', {
+        cluster,
+        reason: outcome.reason,
+        message: outcome.message,
+      });
+      this.#setRefusal(cluster, {
+        reason: outcome.reason,
+        message: `cluster ${cluster}: ${outcome.message}`,
+      });
+      return { requeueAfterMs: RETRY_INPUT_MS };
+    }
+    if (outcome.outcome === 'updated') this.corefiles.log.info('corefile section updated', { cluster });
+    this.#setRefusal(cluster, undefined);
+    return undefined;
+  }
+
+  #setRefusal(cluster: string, problem: Problem<DnsReason> | undefined): void {
+    const before = this.#refusals.get(cluster);
+    if (before?.reason === problem?.reason && before?.message === problem?.message) return;
+    if (problem) this.#refusals.set(cluster, problem);
+    else this.#refusals.delete(cluster);
+    this.records.enqueueAll();
+  }
+
+  #now(): Date {
+    return this.#o.now?.() ?? new Date();
   }
 
   async #writeStatus(
-    record: ServiceDNSRecord & KubernetesObject,
-    status: NonNullable<ServiceDNSRecord['status']>,
+    ref: ResourceRef,
+    record: ServiceRecord | IngressRecord,
+    status: NonNullable<(ServiceRecord | IngressRecord)['status']>,
   ): Promise<void> {
-    if (sameJson(record.status ?? {}, status)) return;
-    await patchStatus(
-      this.#o.host.kc,
-      SERVICE_DNS_RECORD_REF,
-      record.metadata.name,
-      record.metadata.namespace,
-      status,
+    await writeStatusIfChanged(record, status, (s) =>
+      this.#o.writer.patchStatus(ref, record.metadata.name, record.metadata.namespace ?? '', s),
     );
   }
 
-  /** Every Ready member's Corefile section: forward zones plus federation zones. */
-  async syncCorefiles(): Promise<Map<string, CorefileOutcome>> {
-    const ready = this.#readyMembers();
-    const views = await Promise.all(ready.map((m) => dnsClusterOf(m)));
-    const plan = planCorefiles({
-      clusters: views.map((v) => v.cluster),
-      serviceClusters: this.#serviceClusters,
-      domains: this.#domains.list(),
-      dnsEndpoints: this.#endpoints.list(),
-      forceTcp: this.#o.forceTcp,
-    });
-    const { problems, blame } = plan;
-    const known = ready.map((m) => m.name);
-    const outcomes = new Map<string, CorefileOutcome>();
-    await Promise.all(
-      ready.map(async (m) => {
-        const outcome = await writeCorefileSection(m.clients, plan.sections.get(m.name) ?? { zones: [] }, {
-          check: (c) => checkCorefile(c, { binary: this.#o.corednsBinary }),
-        }).catch(
-          (e: unknown): CorefileOutcome => ({
-            outcome: 'refused',
-            reason: 'WriteFailed',
-            message: errorMessage(e),
-          }),
-        );
-        outcomes.set(m.name, outcome);
-        if (outcome.outcome === 'refused') {
-          this.#log.warn('corefile section refused', {
-            cluster: m.name,
-            reason: outcome.reason,
-            message: outcome.message,
-          });
-          // Every record forwarding into or out of this cluster is affected.
-          blame([m.name, ...known], `${outcome.reason}: cluster ${m.name}: ${outcome.message}`);
-        } else if (outcome.outcome === 'updated')
-          this.#log.info('corefile section updated', { cluster: m.name });
-      }),
+  /**
+   * Resolve load-balancer host names (KubeFed published their addresses as A records), compute the
+   * records, write the DNSEndpoint when it differs from the cache, and say so as RecordsPublished.
+   * An input problem becomes a False condition (looked at again later: names may start resolving);
+   * a failed write throws (retried with backoff).
+   */
+  async #publish(
+    kind: 'service' | 'ingress',
+    record: ServiceRecord | IngressRecord,
+    dns: readonly (ClusterDNS | ClusterIngressDNS)[],
+    endpointsFor: (resolved: Awaited<ReturnType<typeof resolveHostnames>>['resolved']) => Endpoint[],
+  ): Promise<{ condition: ConditionUpdate; retry: boolean }> {
+    const observedGeneration = record.metadata.generation;
+    const { resolved } = await resolveHostnames(
+      loadBalancerHostnames(dns as { loadBalancer?: LoadBalancerStatus }[]),
+      this.#o.lookup,
     );
-    const changed = [...new Set([...problems.keys(), ...this.#problems.keys()])].filter(
-      (k) => (problems.get(k) ?? []).join() !== (this.#problems.get(k) ?? []).join(),
-    );
-    this.#problems = problems;
-    for (const k of changed) this.#queue.add(k);
-    return outcomes;
+    let endpoints: Endpoint[];
+    try {
+      endpoints = endpointsFor(resolved);
+    } catch (e) {
+      if (!(e instanceof UnresolvedHostnameError || e instanceof DnsRecordInputError)) throw e;
+      const reason =
+        e instanceof UnresolvedHostnameError ? DnsReason.UnresolvedHostname : DnsReason.RecordsFailed;
+      return {
+        condition: {
+          type: ConditionType.RecordsPublished,
+          status: 'False',
+          reason,
+          message: e.message,
+          observedGeneration,
+        },
+        retry: true,
+      };
+    }
+    const desired = dnsEndpointFor(kind, record, endpoints);
+    const cached = this.#o.host.endpoints.get(desired.metadata.name, desired.metadata.namespace);
+    if (!cached || needsUpdate(desired, cached)) await this.#o.writer.writeEndpoint(desired);
+    return {
+      condition: {
+        type: ConditionType.RecordsPublished,
+        status: 'True',
+        reason: DnsReason.RecordsWritten,
+        message: `${endpoints.length} records in DNSEndpoint ${kind}-${record.metadata.name}`,
+        observedGeneration,
+      },
+      retry: false,
+    };
   }
 }
 
 /** The DNSEndpoint beside a record (`service-<name>` or `ingress-<name>`), owned by it so it goes with it. */
-async function writeDnsEndpoint(
-  host: ClusterClients,
+export function dnsEndpointFor(
   kind: 'service' | 'ingress',
   record: { metadata: { name: string; namespace?: string; uid?: string } },
   endpoints: Endpoint[],
-): Promise<void> {
+): DNSEndpoint & KubernetesObject & { metadata: { name: string } } {
   const desired = desiredDnsEndpoint(kind, record, endpoints);
   desired.metadata.ownerReferences = [
     {
@@ -378,43 +484,96 @@ async function writeDnsEndpoint(
       blockOwnerDeletion: false,
     },
   ];
-  await ensureObject(host.kc, DNS_ENDPOINT_REF, desired as KubernetesObject);
+  return desired as DNSEndpoint & KubernetesObject & { metadata: { name: string } };
+}
+
+const TOPOLOGY_LABELS = [
+  'topology.kubernetes.io/region',
+  'topology.kubernetes.io/zone',
+  'failure-domain.beta.kubernetes.io/region',
+  'failure-domain.beta.kubernetes.io/zone',
+];
+
+function sameTopology(a: KubernetesObject, b: KubernetesObject | undefined): boolean {
+  return TOPOLOGY_LABELS.every((l) => a.metadata?.labels?.[l] === b?.metadata?.labels?.[l]);
+}
+
+const sameEndpoints = (a: DNSEndpoint & KubernetesObject, b: DNSEndpoint & KubernetesObject) =>
+  JSON.stringify(a.spec?.endpoints ?? []) === JSON.stringify(b.spec?.endpoints ?? []);
+
+/** The host informers DNS reads (started and stopped by whoever runs the controller). */
+export function dnsHostInformers(
+  host: ClusterClients,
+  namespace: string,
+  log: Logger,
+): HostDnsCaches & {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+} {
+  const informer = <T extends KubernetesObject>(ref: ResourceRef, ns?: string) =>
+    new SupervisedInformer<T>({
+      name: `${host.name}/${ref.plural}`,
+      kc: host.kc,
+      ref,
+      namespace: ns,
+      logger: log,
+    });
+  const caches: HostDnsCaches = {
+    records: informer(SERVICE_DNS_RECORD_REF),
+    ingressRecords: informer(INGRESS_DNS_RECORD_REF),
+    domains: informer(DOMAIN_REF, namespace),
+    endpoints: informer(DNS_ENDPOINT_REF),
+  };
+  const all = Object.values(caches) as SupervisedInformer[];
+  return {
+    ...caches,
+    start: async () => void (await Promise.all(all.map((i) => i.start()))),
+    stop: async () => void (await Promise.all(all.map((i) => i.stop()))),
+  };
 }
 
 /**
- * Resolve load-balancer host names (KubeFed published their addresses as A records), compute the
- * records, write the DNSEndpoint, and say so as the RecordsPublished condition.
+ * The writes of the running controller: statuses and DNSEndpoints to the host; Corefile sections to
+ * members, reading CoreDNS' ConfigMaps from the shared cache (no request while nothing changes) and
+ * live once a write was tried (a conflict means the cache is behind).
  */
-async function publishRecords(
-  host: ClusterClients,
-  kind: 'service' | 'ingress',
-  record: { metadata: { name: string; namespace?: string; uid?: string; generation?: number } },
-  dns: readonly { loadBalancer?: LoadBalancerStatus }[],
-  failures: readonly string[],
-  endpointsFor: (resolved: Awaited<ReturnType<typeof resolveHostnames>>['resolved']) => Endpoint[],
-): Promise<Parameters<typeof setCondition>[1]> {
-  const observedGeneration = record.metadata.generation;
-  try {
-    const { resolved } = await resolveHostnames(loadBalancerHostnames(dns));
-    const endpoints = endpointsFor(resolved);
-    await writeDnsEndpoint(host, kind, record, endpoints);
-    return failures.length > 0
-      ? {
-          type: RECORDS_PUBLISHED,
-          status: 'False',
-          reason: 'ClusterRetrievalFailed',
-          message: failures.join('; '),
-          observedGeneration,
-        }
-      : {
-          type: RECORDS_PUBLISHED,
-          status: 'True',
-          reason: 'RecordsWritten',
-          message: `${endpoints.length} records in DNSEndpoint ${kind}-${record.metadata.name}`,
-          observedGeneration,
-        };
-  } catch (e) {
-    const reason = e instanceof UnresolvedHostnameError ? 'UnresolvedHostname' : 'RecordsFailed';
-    return { type: RECORDS_PUBLISHED, status: 'False', reason, message: errorMessage(e), observedGeneration };
-  }
+export function apiDnsWriter(o: {
+  host: ClusterClients;
+  members: () => readonly DnsMemberInfo[];
+  configMaps: MemberResource<ConfigMap>;
+  corednsBinary?: string;
+}): DnsWriter {
+  return {
+    patchStatus: async (ref, name, namespace, status) => {
+      await patchStatus(o.host.kc, ref, name, namespace, status);
+    },
+    writeEndpoint: async (endpoint) => {
+      await ensureObject(o.host.kc, DNS_ENDPOINT_REF, endpoint);
+    },
+    writeCorefile: async (cluster, section) => {
+      const clients = o.members().find((m) => m.name === cluster)?.clients;
+      if (!clients) throw new Error(`cluster ${cluster} has no client`);
+      let live = false;
+      const core: ConfigMapApi = {
+        readNamespacedConfigMap: async (p) => {
+          if (live) return clients.core.readNamespacedConfigMap(p);
+          const cached = o.configMaps.get(cluster, p.name, p.namespace);
+          if (!cached)
+            throw Object.assign(new Error(`configmap ${p.namespace}/${p.name} not found`), { code: 404 });
+          return structuredClone(cached);
+        },
+        replaceNamespacedConfigMap: async (p) => {
+          live = true;
+          return clients.core.replaceNamespacedConfigMap(p);
+        },
+        createNamespacedConfigMap: async (p) => {
+          live = true;
+          return clients.core.createNamespacedConfigMap(p);
+        },
+      };
+      return writeCorefileSection({ name: cluster, core }, section, {
+        check: (c) => checkCorefile(c, { binary: o.corednsBinary }),
+      });
+    },
+  };
 }

@@ -19,6 +19,7 @@
  * block (FederationZoneClash). A cluster without DNS addresses cannot be forwarded to (NoDnsAddress).
  */
 
+import type { DnsReason } from '../api/conditions.ts';
 import type { ForwardZone } from './corefile.ts';
 import { CorefileValueError, checkZone, parseUpstream } from './validate.ts';
 
@@ -52,11 +53,11 @@ export interface ForwardZonesOptions {
   federationZones?: readonly string[];
 }
 
-export type ForwardProblemReason =
-  | 'AmbiguousNamespace'
-  | 'ShadowsLocalNamespace'
-  | 'FederationZoneClash'
-  | 'NoDnsAddress';
+/** Reasons (owned by api/conditions.ts) forwardZonesFor reports. */
+export type ForwardProblemReason = Extract<
+  DnsReason,
+  'AmbiguousNamespace' | 'ShadowsLocalNamespace' | 'FederationZoneClash' | 'NoDnsAddress'
+>;
 
 export interface ForwardProblem {
   reason: ForwardProblemReason;

@@ -1,3 +1,4 @@
+import { DnsReason, type Problem } from '../api/conditions.ts';
 import type { DNSEndpoint, Domain } from '../api/dns.ts';
 import { errorMessage } from '../kube/errors.ts';
 import { federationZones } from './federation-zone.ts';
@@ -7,8 +8,8 @@ import type { SectionSpec } from './writer.ts';
 // Pure: from what the clusters and records look like, the Corefile section each member should hold
 // and the problems each ServiceDNSRecord should report. Shared by the controller and `fedctl dns`.
 
-/** Problems per record key (`namespace/name`), as `Reason: message` lines. */
-export type RecordProblems = Map<string, string[]>;
+/** Problems per record key (`namespace/name`), typed (one reason each), de-duplicated. */
+export type RecordProblems = Map<string, Problem<DnsReason>[]>;
 
 export interface CorefilePlanInput {
   /** Every Ready member as DNS sees it (domain, addresses). */
@@ -25,7 +26,7 @@ export interface CorefilePlan {
   sections: Map<string, SectionSpec>;
   problems: RecordProblems;
   /** Add a problem to every record whose Service lives in one of these clusters. */
-  blame(clusters: readonly string[], text: string): void;
+  blame(clusters: readonly string[], problem: Problem<DnsReason>): void;
 }
 
 export function planCorefiles(input: CorefilePlanInput): CorefilePlan {
@@ -52,20 +53,24 @@ export function planCorefiles(input: CorefilePlanInput): CorefilePlan {
     }
   }
   const problems: RecordProblems = new Map();
-  const blame = (clusters: readonly string[], text: string) => {
+  const blame = (clusters: readonly string[], problem: Problem<DnsReason>) => {
     for (const cluster of clusters) {
-      for (const key of recordsByCluster.get(cluster) ?? [])
-        problems.set(key, [...new Set([...(problems.get(key) ?? []), text])]);
+      for (const key of recordsByCluster.get(cluster) ?? []) {
+        const list = problems.get(key) ?? [];
+        if (!list.some((p) => p.reason === problem.reason && p.message === problem.message))
+          problems.set(key, [...list, problem]);
+      }
     }
   };
-  for (const [cluster, message] of invalid) blame([cluster], `InvalidClusterDNS: ${message}`);
+  for (const [cluster, message] of invalid)
+    blame([cluster], { reason: DnsReason.InvalidClusterDNS, message });
   const federation = federationZones(input.domains, input.dnsEndpoints);
   const result = forwardZonesFor(valid, {
     needed,
     forceTcp: input.forceTcp,
     federationZones: federation.zones.map((z) => z.zone),
   });
-  for (const p of result.problems) blame(p.clusters, `${p.reason}: ${p.message}`);
+  for (const p of result.problems) blame(p.clusters, { reason: p.reason, message: p.message });
   const sections = new Map<string, SectionSpec>();
   for (const c of input.clusters) {
     sections.set(c.name, {

@@ -1,13 +1,23 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Problem } from '../api/conditions.ts';
 import type { DNSEndpoint, Domain, ServiceDNSRecord } from '../api/dns.ts';
+import { StaticMemberResource } from '../clusters/member-cache.ts';
 import { loadMembers } from '../clusters/registry.ts';
 import type { ClusterClients } from '../kube/clients.ts';
+import {
+  CONFIGMAP_REF,
+  DNS_ENDPOINT_REF,
+  DOMAIN_REF,
+  ENDPOINTSLICE_REF,
+  INGRESS_REF,
+  NODE_REF,
+  SERVICE_DNS_RECORD_REF,
+  SERVICE_REF,
+} from '../kube/refs.ts';
 import { listResource } from '../kube/resources.ts';
-import { dnsClusterOf, serviceInCluster } from './cluster-view.ts';
-import { DNS_ENDPOINT_REF, DOMAIN_REF, SERVICE_DNS_RECORD_REF } from './controller.ts';
 import { currentSection } from './corefile.ts';
-import { planCorefiles } from './plan.ts';
-import { readCorefile, sectionFor } from './writer.ts';
+import { corefilePlanOf, type MemberDnsCaches } from './inputs.ts';
+import { COREDNS_NAMESPACE, readCorefile, sectionFor } from './writer.ts';
 
 export interface ClusterSection {
   cluster: string;
@@ -28,7 +38,7 @@ export async function corefileSections(
   host: ClusterClients,
   namespace: string,
   only?: string,
-): Promise<{ sections: ClusterSection[]; problems: Map<string, string[]> }> {
+): Promise<{ sections: ClusterSection[]; problems: Map<string, Problem[]> }> {
   const members = (await loadMembers(host, namespace)).filter(
     (m): m is typeof m & { clients: ClusterClients } => m.ready && m.clients !== undefined,
   );
@@ -37,20 +47,14 @@ export async function corefileSections(
     listResource(host.kc, DOMAIN_REF, { namespace }),
     listResource(host.kc, DNS_ENDPOINT_REF),
   ]);
-  const serviceClusters = new Map<string, string[]>();
-  for (const r of records.items as unknown as Array<ServiceDNSRecord & KubernetesObject>) {
-    const found = await Promise.all(members.map((m) => serviceInCluster(m, r)));
-    serviceClusters.set(
-      `${r.metadata.namespace}/${r.metadata.name}`,
-      found.flatMap((f) => ('exists' in f && f.exists ? [f.dns.cluster ?? ''] : [])),
-    );
-  }
-  const views = await Promise.all(members.map((m) => dnsClusterOf(m)));
-  const plan = planCorefiles({
-    clusters: views.map((v) => v.cluster),
-    serviceClusters,
-    domains: domains.items as unknown as Domain[],
-    dnsEndpoints: endpoints.items as unknown as DNSEndpoint[],
+  const plan = corefilePlanOf({
+    ready: members,
+    members: await listedCaches(members),
+    host: {
+      records: records.items as unknown as ServiceDNSRecord[],
+      domains: domains.items as unknown as Domain[],
+      endpoints: endpoints.items as unknown as DNSEndpoint[],
+    },
   });
   const sections: ClusterSection[] = [];
   for (const m of members) {
@@ -78,4 +82,29 @@ export async function corefileSections(
   if (only && sections.length === 0)
     throw new Error(`cluster ${only} is not a Ready member (see fedctl get clusters)`);
   return { sections, problems: plan.problems };
+}
+
+/** The controller's member inputs, listed once from each member (what its caches would hold). */
+async function listedCaches(
+  members: ReadonlyArray<{ name: string; clients: ClusterClients }>,
+): Promise<MemberDnsCaches> {
+  const caches = {
+    services: new StaticMemberResource(SERVICE_REF),
+    endpointSlices: new StaticMemberResource(ENDPOINTSLICE_REF),
+    nodes: new StaticMemberResource(NODE_REF),
+    ingresses: new StaticMemberResource(INGRESS_REF),
+    configMaps: new StaticMemberResource(CONFIGMAP_REF),
+  };
+  await Promise.all(
+    members.flatMap((m) =>
+      Object.values(caches).map(async (c) => {
+        const ns = c.ref === CONFIGMAP_REF ? COREDNS_NAMESPACE : undefined;
+        c.set(
+          m.name,
+          (await listResource(m.clients.kc, c.ref, { namespace: ns })).items as KubernetesObject[],
+        );
+      }),
+    ),
+  );
+  return caches as unknown as MemberDnsCaches;
 }

@@ -18,6 +18,7 @@
  */
 
 import type { V1ConfigMap } from '@kubernetes/client-node';
+import type { DnsReason } from '../api/conditions.ts';
 import { FIELD_MANAGER } from '../api/constants.ts';
 import { errorMessage, isConflict, isNotFound } from '../kube/errors.ts';
 import type { CheckResult } from './coredns-check.ts';
@@ -87,21 +88,24 @@ export interface SectionSpec {
 /** The section text, a function rendering it for what is in the cluster, or the zones to render. */
 export type SectionInput = string | ((current: CurrentCorefile) => string) | SectionSpec;
 
-export type RefusalReason =
-  /** No kube-system/coredns ConfigMap, or it has no Corefile key. */
+/**
+ * Why a section was not written (reasons owned by api/conditions.ts): CoreDNSConfigNotFound (no
+ * kube-system/coredns or no Corefile key), CorefileUnparseable (broken markers or braces, no main
+ * server), InvalidSection (a bad zone, address or record), SectionConflict (a zone served twice, or
+ * another port than the main server), CheckFailed (CoreDNS refused the candidate), CheckUnavailable
+ * (no coredns binary), WriteFailed (not returned by the writer: for callers that turn a thrown API
+ * error into an outcome).
+ */
+export type RefusalReason = Extract<
+  DnsReason,
   | 'CoreDNSConfigNotFound'
-  /** The existing Corefile cannot be edited safely (broken markers or braces, no main server block). */
   | 'CorefileUnparseable'
-  /** The section could not be rendered (a bad zone, address or record). */
   | 'InvalidSection'
-  /** The result would serve a zone twice, or listen elsewhere than the main server. */
   | 'SectionConflict'
-  /** CoreDNS refused the candidate. */
   | 'CheckFailed'
-  /** The CoreDNS check could not run (no binary). */
   | 'CheckUnavailable'
-  /** Not returned by the writer: for callers that turn a thrown (API) error into an outcome. */
-  | 'WriteFailed';
+  | 'WriteFailed'
+>;
 
 export type CorefileOutcome =
   | { outcome: 'unchanged'; target: string }

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { exponentialDelay, ManualClock, realClock, sleep, TokenBucket } from './backoff.ts';
+import { ManualClock } from '../testing/clock.ts';
+import { exponentialDelay, realClock, sleep, TokenBucket } from './backoff.ts';
 
 describe('exponentialDelay', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { memoryLogger } from '../testing/logger.ts';
 import { EventRecorder, type EventWriter } from './events.ts';
-import { memoryLogger } from './logger.ts';
 
 function recorder(opts: { failCreate?: boolean; patchGone?: boolean } = {}) {
   const calls: string[] = [];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CommandError, CommandNotFoundError, fakeRunner, formatCommand, run } from './exec.ts';
+import { fakeRunner } from '../testing/exec.ts';
+import { CommandError, CommandNotFoundError, formatCommand, run } from './exec.ts';
 
 describe('run', () => {
   it('returns stdout, stderr and the exit code of a successful command', async () => {

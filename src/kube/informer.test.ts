@@ -2,7 +2,8 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from './backoff.ts';
+import { ManualClock } from '../testing/clock.ts';
+import { memoryLogger } from '../testing/logger.ts';
 import {
   clone,
   freezeDeep,
@@ -13,7 +14,6 @@ import {
   type WatchEvent,
   type WatchHandle,
 } from './informer.ts';
-import { memoryLogger } from './logger.ts';
 import { Registry } from './metrics.ts';
 import type { ResourceRef } from './resources.ts';
 

@@ -1,13 +1,7 @@
 import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import {
-  createLogger,
-  formatText,
-  type LogFields,
-  loggerFromEnv,
-  memoryLogger,
-  nopLogger,
-} from './logger.ts';
+import { memoryLogger } from '../testing/logger.ts';
+import { createLogger, formatText, type LogFields, loggerFromEnv, nopLogger } from './logger.ts';
 
 const capture = (opts: Parameters<typeof createLogger>[0] = {}) => {
   const lines: string[] = [];

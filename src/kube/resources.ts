@@ -18,16 +18,10 @@ import {
   RequestContext,
 } from '@kubernetes/client-node';
 import { apiStatus } from './errors.ts';
+import type { ResourceRef } from './refs.ts';
 
-/** Where a kind lives on the API server. `group` is '' for the core group. */
-export interface ResourceRef {
-  group: string;
-  version: string;
-  /** The lower-case plural used in URLs, e.g. `deployments`. */
-  plural: string;
-  kind: string;
-  namespaced: boolean;
-}
+// Callers import these from here or from refs.ts (their owner).
+export { objectKey, type ResourceRef, splitKey } from './refs.ts';
 
 export const apiVersionOf = (ref: Pick<ResourceRef, 'group' | 'version'>): string =>
   ref.group === '' ? ref.version : `${ref.group}/${ref.version}`;
@@ -55,19 +49,6 @@ export function objectPath(ref: ResourceRef, name: string, namespace?: string): 
     throw new Error(`${describeRef(ref)} "${name}" is namespaced but no namespace was given`);
   }
   return `${collectionPath(ref, namespace)}/${encodeURIComponent(name)}`;
-}
-
-/** The cache/queue key of an object: `namespace/name`, or `name` for cluster-scoped objects. */
-export function objectKey(obj: KubernetesObject): string {
-  const ns = obj.metadata?.namespace;
-  const name = obj.metadata?.name ?? '';
-  return ns ? `${ns}/${name}` : name;
-}
-
-/** Inverse of objectKey: `[namespace, name]`, namespace undefined for cluster-scoped keys. */
-export function splitKey(key: string): [string | undefined, string] {
-  const i = key.indexOf('/');
-  return i < 0 ? [undefined, key] : [key.slice(0, i), key.slice(i + 1)];
 }
 
 /** An API error with the request in its message; `.code`/`.body` as client-node's ApiException. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from './backoff.ts';
+import { ManualClock } from '../testing/clock.ts';
 import { Registry } from './metrics.ts';
 import { runWorkers, WorkQueue } from './workqueue.ts';
 

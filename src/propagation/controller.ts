@@ -178,14 +178,17 @@ export class FederatedTypeController {
   async start(): Promise<void> {
     await this.#hostInformer.start();
     this.syncMembers();
-    const counter = this.#deps.metrics.counter('fedctl_reconcile_total', 'Reconciles by type and result', [
-      'type',
-      'result',
-    ]);
+    // Same metrics as kube/runner.ts declares (the `controller` label is the federated kind) until this
+    // controller runs on the Runner too.
+    const counter = this.#deps.metrics.counter(
+      'fedctl_reconcile_total',
+      'Reconciles by controller and result',
+      ['controller', 'result'],
+    );
     const duration = this.#deps.metrics.histogram(
       'fedctl_reconcile_duration_seconds',
-      'Reconcile duration by type',
-      ['type'],
+      'Reconcile duration by controller',
+      ['controller'],
     );
     const writes = this.#deps.metrics.counter(
       'fedctl_member_writes_total',
@@ -200,17 +203,17 @@ export class FederatedTypeController {
         try {
           const result = await this.reconcile(key);
           writes.inc({ type: this.federated.kind }, result.writes);
-          counter.inc({ type: this.federated.kind, result: result.retry ? 'retry' : 'ok' });
+          counter.inc({ controller: this.federated.kind, result: result.retry ? 'retry' : 'ok' });
           if (result.retry && result.requeueAfterMs === undefined) throw new RetryLater(key);
           return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : undefined;
         } finally {
-          duration.observe({ type: this.federated.kind }, (performance.now() - started) / 1000);
+          duration.observe({ controller: this.federated.kind }, (performance.now() - started) / 1000);
         }
       },
       {
         onError: (key, err) => {
           if (err instanceof RetryLater) return;
-          counter.inc({ type: this.federated.kind, result: 'error' });
+          counter.inc({ controller: this.federated.kind, result: 'error' });
           this.#log.warn('reconcile failed', { key, error: String((err as Error)?.message ?? err) });
         },
       },

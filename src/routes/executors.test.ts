@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CommandNotFoundError, fakeRunner } from '../kube/exec.ts';
+import { CommandNotFoundError } from '../kube/exec.ts';
+import { fakeRunner } from '../testing/exec.ts';
 import {
   executeRoutes,
   nodeCommand,

@@ -1,9 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import type { Condition, FederatedObject, ReplicaSchedulingPreferenceSpec } from '../api/types.ts';
+import { StaticMemberResource } from '../clusters/member-cache.ts';
+import { nopLogger } from '../kube/logger.ts';
+import {
+  DEPLOYMENT_REF,
+  FEDERATED_DEPLOYMENT_REF,
+  FEDERATED_REPLICASET_REF,
+  REPLICASET_REF,
+  RSP_REF,
+} from '../kube/refs.ts';
+import { StaticHostResource } from '../testing/caches.ts';
 import {
   nextStatus,
   runningReplicas,
   type ScheduleDecision,
+  SchedulingController,
   scheduledMessage,
   scheduleTarget,
 } from './controller.ts';
@@ -199,5 +210,106 @@ describe('runningReplicas', () => {
     ['no spec.replicas', { status: { readyReplicas: 4 } }, 4],
   ])('counts %s', (_, obj, want) => {
     expect(runningReplicas(obj)).toBe(want);
+  });
+});
+
+describe('SchedulingController.reconcile (exact writes)', () => {
+  const members = ['cluster0', 'cluster1'].map((name) => ({
+    name,
+    labels: {},
+    clients: {} as never,
+    cluster: {} as never,
+  }));
+  const rspObj = (spec: Partial<ReplicaSchedulingPreferenceSpec> = {}) => ({
+    metadata: { name: 'app', namespace: 'web', generation: 2, resourceVersion: '10' },
+    spec: { targetKind: 'FederatedDeployment', totalReplicas: 4, clusters: { '*': { weight: 1 } }, ...spec },
+  });
+  const fedDeployment = (spec: FederatedObject['spec'] = {}) => ({
+    metadata: { name: 'app', namespace: 'web', generation: 1, resourceVersion: '20' },
+    spec: { template: { spec: { replicas: 1 } }, ...spec },
+  });
+  const setup = (o: { rsp?: object; target?: object; workloads?: Record<string, object[]> } = {}) => {
+    const writes: string[] = [];
+    const statuses: Record<string, unknown>[] = [];
+    const rsps = new StaticHostResource(RSP_REF, [(o.rsp ?? rspObj()) as never]);
+    const targets = {
+      FederatedDeployment: new StaticHostResource(
+        FEDERATED_DEPLOYMENT_REF,
+        o.target ? [o.target as never] : [],
+      ),
+      FederatedReplicaSet: new StaticHostResource(FEDERATED_REPLICASET_REF, []),
+    };
+    const c = new SchedulingController({
+      members: () => members,
+      isReady: () => true,
+      rsps: rsps as never,
+      targets: targets as never,
+      workloads: {
+        FederatedDeployment: new StaticMemberResource(DEPLOYMENT_REF, (o.workloads ?? {}) as never),
+        FederatedReplicaSet: new StaticMemberResource(REPLICASET_REF, {}),
+      },
+      writer: {
+        patchTarget: async (ref, name, namespace, patch) => {
+          writes.push(
+            `patch ${ref.kind} ${namespace}/${name} @${patch.metadata.resourceVersion}: ${patch.spec.overrides
+              .map((x) => `${x.clusterName}=${JSON.stringify(x.clusterOverrides)}`)
+              .join(' ')}`,
+          );
+          return { resourceVersion: '21' };
+        },
+        patchStatus: async (name, namespace, status) => {
+          writes.push(`patchStatus ReplicaSchedulingPreference ${namespace}/${name}`);
+          statuses.push(status);
+        },
+      },
+      log: nopLogger,
+      now: () => new Date('2025-01-01T00:00:00Z'),
+    });
+    return { c, writes, statuses, rsps, targets };
+  };
+
+  it('writes the plan into the target (at the cached resourceVersion), then the Scheduled status', async () => {
+    const t = setup({ target: fedDeployment() });
+    expect(await t.c.reconcile('web/app')).toEqual({ result: 'scheduled', wroteTarget: true });
+    expect(t.writes).toEqual([
+      'patch FederatedDeployment web/app @20: cluster0=[{"path":"/spec/replicas","value":2}] cluster1=[{"path":"/spec/replicas","value":2}]',
+      'patchStatus ReplicaSchedulingPreference web/app',
+    ]);
+    expect((t.statuses[0]!.conditions as Condition[])[0]).toMatchObject({
+      type: 'Scheduled',
+      status: 'True',
+    });
+  });
+
+  it('keeps running replicas where the member cache says they run (no rebalance)', async () => {
+    const running = (n: number) => [
+      { metadata: { name: 'app', namespace: 'web' }, spec: { replicas: n }, status: { readyReplicas: n } },
+    ];
+    const t = setup({ target: fedDeployment(), workloads: { cluster0: running(4), cluster1: running(0) } });
+    await t.c.reconcile('web/app');
+    expect(t.writes[0]).toBe(
+      'patch FederatedDeployment web/app @20: cluster0=[{"path":"/spec/replicas","value":4}] cluster1=[{"path":"/spec/replicas","value":0}]',
+    );
+  });
+
+  it('writes only a False status when the target does not exist, and nothing the second time', async () => {
+    const t = setup();
+    await t.c.reconcile('web/app');
+    expect(t.writes).toEqual(['patchStatus ReplicaSchedulingPreference web/app']);
+    t.rsps.set([{ ...rspObj(), status: t.statuses[0] } as never]);
+    t.writes.length = 0;
+    expect(await t.c.reconcile('web/app')).toEqual({ result: 'failed', wroteTarget: false });
+    expect(t.writes).toEqual([]);
+  });
+
+  it('waits without writing while the target cache has not listed', async () => {
+    const t = setup({ target: fedDeployment() });
+    t.targets.FederatedDeployment.synced = false;
+    expect(await t.c.reconcile('web/app')).toEqual({
+      result: 'waiting',
+      wroteTarget: false,
+      requeueAfterMs: 5000,
+    });
+    expect(t.writes).toEqual([]);
   });
 });

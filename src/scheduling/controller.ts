@@ -9,21 +9,32 @@
 
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ConditionType, type ConditionUpdate, SchedulingReason, setCondition } from '../api/conditions.ts';
-import { SCHEDULING_GROUP, SCHEDULING_VERSION, TYPES_GROUP } from '../api/constants.ts';
+import { MANAGED_LABEL } from '../api/constants.ts';
 import type {
   Condition,
   FederatedObject,
   ReplicaSchedulingPreference,
   ReplicaSchedulingPreferenceSpec,
 } from '../api/types.ts';
+import type { MemberCache, MemberResource } from '../clusters/member-cache.ts';
 import type { Member } from '../clusters/registry.ts';
 import type { ClusterClients } from '../kube/clients.ts';
 import { errorMessage } from '../kube/errors.ts';
 import { SupervisedInformer } from '../kube/informer.ts';
 import type { Logger } from '../kube/logger.ts';
 import type { Registry } from '../kube/metrics.ts';
-import { patchResource, patchStatus, type ResourceRef, splitKey, tryGetResource } from '../kube/resources.ts';
-import { runWorkers, type Workers, WorkQueue } from '../kube/workqueue.ts';
+import {
+  DEPLOYMENT_REF,
+  FEDERATED_DEPLOYMENT_REF,
+  FEDERATED_REPLICASET_REF,
+  objectKey,
+  REPLICASET_REF,
+  type ResourceRef,
+  RSP_REF,
+  splitKey,
+} from '../kube/refs.ts';
+import { patchResource, patchStatus } from '../kube/resources.ts';
+import { type EventSource, Runner } from '../kube/runner.ts';
 import { type ClusterLabels, PlacementError } from '../propagation/placement.ts';
 import {
   applyPlan,
@@ -34,53 +45,38 @@ import {
   type ScheduledSpec,
 } from './planner.ts';
 
-export const RSP_REF: ResourceRef = {
-  group: SCHEDULING_GROUP,
-  version: SCHEDULING_VERSION,
-  kind: 'ReplicaSchedulingPreference',
-  plural: 'replicaschedulingpreferences',
-  namespaced: true,
-};
-
 /** The federated kinds an RSP can target and the member kind whose ready replicas count. */
 export const TARGETS: Readonly<Record<string, { federated: ResourceRef; member: ResourceRef }>> = {
-  FederatedDeployment: {
-    federated: {
-      group: TYPES_GROUP,
-      version: 'v1beta1',
-      kind: 'FederatedDeployment',
-      plural: 'federateddeployments',
-      namespaced: true,
-    },
-    member: { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
-  },
-  FederatedReplicaSet: {
-    federated: {
-      group: TYPES_GROUP,
-      version: 'v1beta1',
-      kind: 'FederatedReplicaSet',
-      plural: 'federatedreplicasets',
-      namespaced: true,
-    },
-    member: { group: 'apps', version: 'v1', kind: 'ReplicaSet', plural: 'replicasets', namespaced: true },
-  },
+  FederatedDeployment: { federated: FEDERATED_DEPLOYMENT_REF, member: DEPLOYMENT_REF },
+  FederatedReplicaSet: { federated: FEDERATED_REPLICASET_REF, member: REPLICASET_REF },
 };
 
-/** A member that does not answer within this is treated as "current replicas unknown". */
-const MEMBER_READ_TIMEOUT_MS = 5_000;
 /** Target cache not listed yet (CRD missing or API slow): look again after this. */
 const NOT_SYNCED_RETRY_MS = 5_000;
 
 type Rsp = ReplicaSchedulingPreference & KubernetesObject;
 type Target = FederatedObject & KubernetesObject;
 
+/** A host resource as the controller reads it (SupervisedInformer satisfies it). */
+export interface HostResource<T extends KubernetesObject> extends EventSource<T> {
+  get(name: string, namespace?: string): T | undefined;
+  list(): T[];
+  hasSynced(): boolean;
+}
+
 export interface SchedulingControllerOptions {
-  host: ClusterClients;
   members: () => Member[];
   isReady: (cluster: string) => boolean;
+  rsps: HostResource<Rsp>;
+  /** Per target kind (FederatedDeployment, FederatedReplicaSet), the host cache of targets. */
+  targets: Readonly<Record<string, HostResource<Target>>>;
+  /** Per target kind, the member workloads (Deployments, ReplicaSets) from the shared cache. */
+  workloads: Readonly<Record<string, MemberResource>>;
+  writer: SchedulingWriter;
   log: Logger;
-  metrics: Registry;
+  metrics?: Registry;
   workers?: number;
+  now?: () => Date;
 }
 
 /** What one scheduling pass decided (pure; see scheduleTarget). */
@@ -183,107 +179,78 @@ export function nextStatus(
   return status;
 }
 
-/**
- * Watches RSPs and their targets in the host and writes each plan into the target's placement and
- * replica overrides. Current replicas (rebalance off) are read live from the members.
+/** Every write the scheduling controller makes; tests record them, production sends them to the host. */
+export interface SchedulingWriter {
+  /** Merge-patch the target's placement and overrides, failing (409) if it is not at resourceVersion. */
+  patchTarget(
+    ref: ResourceRef,
+    name: string,
+    namespace: string,
+    patch: { metadata: { resourceVersion?: string }; spec: Pick<ScheduledSpec, 'placement' | 'overrides'> },
+  ): Promise<{ resourceVersion?: string }>;
+  patchStatus(name: string, namespace: string, status: Record<string, unknown>): Promise<void>;
+}
+
+/** Watches RSPs and their targets in the host and writes each plan into the target's placement and
+ * replica overrides. Current replicas (rebalance off) come from the shared member cache.
  */
 export class SchedulingController {
+  readonly runner: Runner;
   readonly #o: SchedulingControllerOptions;
-  readonly #log: Logger;
-  readonly #queue = new WorkQueue();
-  readonly #rsps: SupervisedInformer<Rsp>;
-  readonly #targets = new Map<string, SupervisedInformer<Target>>();
   /** resourceVersion of our last write per target key: its watch echo must not trigger a re-plan. */
   readonly #written = new Map<string, string>();
-  #workers?: Workers;
+  readonly #writes;
 
   constructor(o: SchedulingControllerOptions) {
     this.#o = o;
-    this.#log = o.log.with({ controller: 'scheduling' });
-    this.#rsps = new SupervisedInformer<Rsp>({
-      name: `${o.host.name}/${RSP_REF.plural}`,
-      kc: o.host.kc,
-      ref: RSP_REF,
-      logger: this.#log,
+    this.runner = new Runner({
+      name: 'scheduling',
+      log: o.log,
+      metrics: o.metrics,
+      workers: o.workers ?? 2,
+      keys: () => o.rsps.list().map(objectKey),
+      reconcile: async (key) => {
+        const r = await this.reconcile(key);
+        return r.requeueAfterMs !== undefined ? { requeueAfterMs: r.requeueAfterMs } : undefined;
+      },
     });
-    for (const ev of ['add', 'update', 'delete'] as const)
-      this.#rsps.on(ev, (r) => this.#queue.add(keyOf(r)));
-    for (const [kind, refs] of Object.entries(TARGETS)) {
-      const informer = new SupervisedInformer<Target>({
-        name: `${o.host.name}/${refs.federated.plural}`,
-        kc: o.host.kc,
-        ref: refs.federated,
-        // The type may be disabled (CRD absent): keep retrying instead of failing the control plane.
-        startTimeoutMs: 0,
-        logger: this.#log,
-      });
-      // Only spec changes matter: the propagation controller's status writes (and resyncs, which the
-      // RSP informer's own resync covers) would otherwise re-plan on every member event.
-      const enqueue = (t: Target, old?: Target) => {
-        if (old && old.metadata?.generation === t.metadata?.generation) return;
-        // Re-planning on the echo of our own write would read the members mid-rollout (few replicas
-        // ready yet) and, without rebalance, move replicas the plan just put there.
-        const key = keyOf(t);
-        const written = this.#written.get(key);
-        if (written !== undefined && written === t.metadata?.resourceVersion) return;
-        if (this.#rsps.get(t.metadata?.name ?? '', t.metadata?.namespace)?.spec?.targetKind === kind)
-          this.#queue.add(key);
-      };
-      for (const ev of ['add', 'update', 'delete'] as const) informer.on(ev, enqueue);
-      this.#targets.set(kind, informer);
-    }
-  }
-
-  async start(): Promise<void> {
-    for (const informer of this.#targets.values())
-      informer
-        .start()
-        .catch((e: unknown) => this.#log.warn('target cache stopped', { error: errorMessage(e) }));
-    await this.#rsps.start();
-    const results = this.#o.metrics.counter(
-      'fedctl_scheduling_reconcile_total',
-      'ReplicaSchedulingPreference reconciles by result',
-      ['result'],
-    );
-    const writes = this.#o.metrics.counter(
+    this.#writes = o.metrics?.counter(
       'fedctl_scheduling_target_writes_total',
       'Placement and replica override writes to scheduled targets',
     );
-    this.#workers = runWorkers(
-      this.#queue,
-      this.#o.workers ?? 2,
-      async (key) => {
-        const r = await this.reconcile(key);
-        results.inc({ result: r.result });
-        if (r.wroteTarget) writes.inc({});
-        return r.requeueAfterMs !== undefined ? { requeueAfterMs: r.requeueAfterMs } : undefined;
-      },
-      {
-        onError: (key, err) => {
-          results.inc({ result: 'error' });
-          this.#log.warn('scheduling reconcile failed', { key, error: errorMessage(err) });
-        },
-      },
-    );
-    this.enqueueAll();
+    this.runner.watch(o.rsps, objectKey);
+    for (const [kind, informer] of Object.entries(o.targets)) {
+      // Only spec changes matter: the propagation controller's status writes (and resyncs, which the
+      // RSP informer's own resync covers) would otherwise re-plan on every member event.
+      this.runner.watch(informer, (t, e) => {
+        if (e.old && e.old.metadata?.generation === t.metadata?.generation) return undefined;
+        // Re-planning on the echo of our own write would read the members mid-rollout (few replicas
+        // ready yet) and, without rebalance, move replicas the plan just put there.
+        const key = objectKey(t);
+        const written = this.#written.get(key);
+        if (written !== undefined && written === t.metadata?.resourceVersion) return undefined;
+        return o.rsps.get(t.metadata?.name ?? '', t.metadata?.namespace)?.spec?.targetKind === kind
+          ? key
+          : undefined;
+      });
+    }
+  }
+
+  start(): void {
+    this.runner.start();
   }
 
   async stop(): Promise<void> {
-    await this.#workers?.stop();
-    await Promise.all([this.#rsps.stop(), ...[...this.#targets.values()].map((i) => i.stop())]);
+    await this.runner.stop();
   }
 
   /** Cluster membership or health changed: re-plan every RSP. */
-  enqueueAll(): void {
-    for (const r of this.#rsps.list()) this.#queue.add(keyOf(r));
+  clustersChanged(): void {
+    this.runner.clustersChanged();
   }
 
-  #readyMembers(): Array<Member & { clients: ClusterClients }> {
-    return this.#o
-      .members()
-      .filter(
-        (m): m is Member & { clients: ClusterClients } => m.clients !== undefined && this.#o.isReady(m.name),
-      );
+  #readyMembers(): Member[] {
+    return this.#o.members().filter((m) => m.clients !== undefined && this.#o.isReady(m.name));
   }
 
   /** One RSP: plan, write the target if it differs, write the status if it differs. */
@@ -293,7 +260,7 @@ export class SchedulingController {
     requeueAfterMs?: number;
   }> {
     const [namespace, name] = splitKey(key);
-    const rsp = this.#rsps.get(name, namespace);
+    const rsp = this.#o.rsps.get(name, namespace);
     // KubeFed: a deleted RSP leaves its target as last written.
     if (!rsp) {
       this.#written.delete(key);
@@ -301,15 +268,21 @@ export class SchedulingController {
     }
     const spec = rsp.spec;
     const targets = TARGETS[spec?.targetKind ?? ''];
-    const informer = this.#targets.get(spec?.targetKind ?? '');
+    const informer = this.#o.targets[spec?.targetKind ?? ''];
     if (targets && informer && !informer.hasSynced()) {
       return { result: 'waiting', wroteTarget: false, requeueAfterMs: NOT_SYNCED_RETRY_MS };
     }
     const target = informer?.get(name, namespace);
     const ready = this.#readyMembers();
     let currentReplicas: Record<string, number> | undefined;
-    if (targets && target && spec.rebalance !== true) {
-      currentReplicas = await this.#currentReplicas(ready, targets.member, name, namespace ?? '');
+    const workloads = this.#o.workloads[spec?.targetKind ?? ''];
+    if (targets && target && workloads && spec.rebalance !== true) {
+      currentReplicas = {};
+      // A member whose cache has not listed is left out (no current count: the planner treats it as
+      // running nothing), so one sick cluster does not block scheduling for the others.
+      for (const m of ready)
+        if (workloads.synced(m.name))
+          currentReplicas[m.name] = runningReplicas(workloads.get(m.name, name, namespace) as MemberWorkload);
     }
     const decision = scheduleTarget({
       rsp: { spec, key },
@@ -323,58 +296,89 @@ export class SchedulingController {
       // A merge patch replaces both arrays whole and keeps every other field; the resourceVersion makes
       // it fail (409, retried) if the target changed since the cache saw it, so a user's concurrent
       // override edit is not lost.
-      const written = await patchResource(this.#o.host.kc, targets.federated, name, namespace, {
+      const written = await this.#o.writer.patchTarget(targets.federated, name, namespace ?? '', {
         metadata: { resourceVersion: target.metadata?.resourceVersion },
         spec: { placement: decision.scheduled.placement, overrides: decision.scheduled.overrides },
       });
       wroteTarget = true;
-      const rv = written.metadata?.resourceVersion;
-      if (rv !== undefined) this.#written.set(key, rv);
-      this.#log.info('scheduled replicas', { key, kind: spec.targetKind, replicas: decision.plan.replicas });
+      this.#writes?.inc({});
+      if (written.resourceVersion !== undefined) this.#written.set(key, written.resourceVersion);
+      this.runner.log.info('scheduled replicas', {
+        key,
+        kind: spec.targetKind,
+        replicas: decision.plan.replicas,
+      });
     } else if (!decision.ok) {
-      this.#log.debug('not scheduled', { key, reason: decision.reason, message: decision.message });
+      this.runner.log.debug('not scheduled', { key, reason: decision.reason, message: decision.message });
     }
 
-    const status = nextStatus(rsp.status, decision, rsp.metadata?.generation, new Date());
-    if (status) await patchStatus(this.#o.host.kc, RSP_REF, name, namespace, status);
+    const status = nextStatus(
+      rsp.status,
+      decision,
+      rsp.metadata?.generation,
+      (this.#o.now ?? (() => new Date()))(),
+    );
+    if (status) await this.#o.writer.patchStatus(name, namespace ?? '', status);
     return {
       result: !decision.ok ? 'failed' : wroteTarget ? 'scheduled' : 'unchanged',
       wroteTarget,
     };
   }
+}
 
-  /**
-   * Ready replicas of the member objects behind the target, per Ready cluster (missing object: 0).
-   * A member that fails or hangs is left out (no current count: the planner treats it as running
-   * nothing) so one sick cluster does not block scheduling for the others.
-   */
-  async #currentReplicas(
-    ready: ReadonlyArray<Member & { clients: ClusterClients }>,
-    ref: ResourceRef,
-    name: string,
-    namespace: string,
-  ): Promise<Record<string, number>> {
-    const out: Record<string, number> = {};
-    await Promise.all(
-      ready.map(async (m) => {
-        try {
-          const obj = await withTimeout(
-            tryGetResource<MemberWorkload>(m.clients.kc, ref, name, namespace),
-            MEMBER_READ_TIMEOUT_MS,
-            `reading ${ref.kind} ${namespace}/${name} in cluster ${m.name}`,
-          );
-          out[m.name] = runningReplicas(obj);
-        } catch (e) {
-          this.#log.warn('current replicas unknown', {
-            cluster: m.name,
-            key: `${namespace}/${name}`,
-            error: errorMessage(e),
-          });
-        }
-      }),
-    );
-    return out;
-  }
+/** The host caches the controller reads (started and stopped by whoever runs it). */
+export function schedulingHostInformers(host: ClusterClients, log: Logger) {
+  const rsps = new SupervisedInformer<Rsp>({
+    name: `${host.name}/${RSP_REF.plural}`,
+    kc: host.kc,
+    ref: RSP_REF,
+    logger: log,
+  });
+  const targets: Record<string, SupervisedInformer<Target>> = {};
+  for (const [kind, refs] of Object.entries(TARGETS))
+    targets[kind] = new SupervisedInformer<Target>({
+      name: `${host.name}/${refs.federated.plural}`,
+      kc: host.kc,
+      ref: refs.federated,
+      // The type may be disabled (CRD absent): keep retrying instead of failing the control plane.
+      startTimeoutMs: 0,
+      logger: log,
+    });
+  return {
+    rsps,
+    targets,
+    async start(): Promise<void> {
+      for (const t of Object.values(targets))
+        t.start().catch((e: unknown) => log.warn('target cache stopped', { error: errorMessage(e) }));
+      await rsps.start();
+    },
+    async stop(): Promise<void> {
+      await Promise.all([rsps.stop(), ...Object.values(targets).map((t) => t.stop())]);
+    },
+  };
+}
+
+/** The member workloads whose ready replicas count, from the shared cache (managed copies only). */
+export function useWorkloadCaches(cache: MemberCache): Record<string, MemberResource> {
+  return Object.fromEntries(
+    Object.entries(TARGETS).map(([kind, refs]) => [
+      kind,
+      cache.use(refs.member, { labelSelector: `${MANAGED_LABEL}=true` }),
+    ]),
+  );
+}
+
+/** What writes go to in production: the host API. */
+export function apiSchedulingWriter(host: ClusterClients): SchedulingWriter {
+  return {
+    patchTarget: async (ref, name, namespace, patch) => {
+      const written = await patchResource(host.kc, ref, name, namespace, patch);
+      return { resourceVersion: written.metadata?.resourceVersion };
+    },
+    patchStatus: async (name, namespace, status) => {
+      await patchStatus(host.kc, RSP_REF, name, namespace, status);
+    },
+  };
 }
 
 type MemberWorkload = KubernetesObject & {
@@ -392,14 +396,4 @@ export function runningReplicas(obj: MemberWorkload | undefined): number {
   const ready = obj?.status?.readyReplicas ?? 0;
   const spec = obj?.spec?.replicas;
   return typeof spec === 'number' ? Math.min(ready, spec) : ready;
-}
-
-const keyOf = (o: KubernetesObject): string => `${o.metadata?.namespace}/${o.metadata?.name}`;
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000}s`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
