@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 CLUSTERS ?= 3
 
-.PHONY: deps binaries lint typecheck unit e2e test demo e2e-kind down bench
+.PHONY: deps binaries lint typecheck unit e2e test demo e2e-kind down bench image test-install
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-fund --no-audit
@@ -28,7 +28,7 @@ e2e: deps binaries
 	npx vitest run --project e2e; status=$$?; npm run --silent testbed -- down --orphans; exit $$status
 
 ## test: what CI runs: lint, typecheck, unit tests, e2e suites on the local testbed.
-test: lint typecheck unit e2e
+test: lint typecheck unit e2e test-install
 
 ## demo: a fresh local testbed, the controller running, clusters joined, the walkthrough propagated.
 demo: deps binaries
@@ -43,3 +43,18 @@ down: deps
 
 bench: deps binaries
 	npm run --silent bench
+
+# --- Installing fedctl: npm package, image, Helm chart (docs/INSTALL.md) ----------------------------
+INSTALL_APT := buildah mmdebstrap
+IMAGE ?= fedctl-image.tar
+
+## image: the controller image as an OCI archive ($(IMAGE)), built without a daemon (mmdebstrap + buildah).
+image: deps binaries
+	bash deploy/apt-need.sh $(INSTALL_APT)
+	bash deploy/image.sh $(IMAGE)
+
+## test-install: pack + install the npm package, lint/template/install the chart, build and chroot-run the image.
+test-install: deps binaries
+	bash deploy/apt-need.sh $(INSTALL_APT)
+	bash deploy/build-helm.sh >/dev/null
+	npx vitest run --project install; status=$$?; npm run --silent testbed -- down --orphans; exit $$status

@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: fast pure unit tests, and e2e suites that start real clusters (serial, long timeouts).
+// Three projects: fast pure unit tests, e2e suites that start real clusters (serial, long timeouts),
+// and the install suite (`make test-install`: pack, image, chart; it needs root, buildah, mmdebstrap).
 export default defineConfig({
   test: {
     projects: [
@@ -18,6 +19,16 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 300_000,
           hookTimeout: 600_000,
+        },
+      },
+      {
+        test: {
+          name: 'install',
+          include: ['e2e/install/**/*.test.ts'],
+          exclude: ['**/*.unit.test.ts', 'node_modules/**'],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 1_800_000,
         },
       },
     ],

@@ -81,9 +81,19 @@ async function up(): Promise<void> {
     { timeoutMs: 60_000 },
   );
   for (const c of status.clusters) {
-    await fedctlOk(['join', c.name, '--cluster-context', c.name, '--host-cluster-context', 'cluster0'], {
-      kubeconfig,
-    });
+    // `make demo` may run again on the same clusters: re-joining is then an update, not an error.
+    await fedctlOk(
+      [
+        'join',
+        c.name,
+        '--cluster-context',
+        c.name,
+        '--host-cluster-context',
+        'cluster0',
+        '--error-on-existing=false',
+      ],
+      { kubeconfig },
+    );
     say(`joined ${c.name}`);
   }
   const dir = join(repo, 'examples', 'walkthrough');

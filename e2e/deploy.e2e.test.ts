@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKubeConfig } from '../src/kube/clients.ts';
-import { createResource, discoverResource } from '../src/kube/resources.ts';
+import { dryRunCreate } from './support/dry-run.ts';
 import { readManifests } from './support/kube.ts';
 import { type E2ETestbed, startTestbed } from './support/testbed.ts';
 
-// deploy/controller.yaml cannot be run here (no image builder), but a real API server can validate
+// deploy/controller.yaml cannot be run here (no container runtime), but a real API server can validate
 // every object in it with a server-side dry run.
 
 let tb: E2ETestbed;
@@ -35,13 +35,6 @@ describe('deploy/controller.yaml', () => {
       'Deployment',
       'Service',
     ]);
-    for (const doc of docs) {
-      const [group, version] = doc.apiVersion?.includes('/')
-        ? doc.apiVersion.split('/')
-        : ['', doc.apiVersion];
-      const ref = await discoverResource(kc, { group, version, kind: doc.kind });
-      // The namespace is created for real so the namespaced objects can be validated inside it.
-      await createResource(kc, ref, doc, { dryRun: doc.kind !== 'Namespace', fieldValidation: 'Strict' });
-    }
+    await dryRunCreate(kc, docs);
   });
 });

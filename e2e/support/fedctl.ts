@@ -84,6 +84,22 @@ export class ControllerProcess {
     await exited;
   }
 
+  /**
+   * Sum of a metric's samples (those whose line contains `filter`, e.g. `type="FederatedDeployment"`)
+   * from the controller's /metrics, found through the address it logs (start it with --metrics-port 0).
+   */
+  async metric(name: string, filter = ''): Promise<number> {
+    const port = this.tail(100_000).match(/serving \/healthz[^\n]*127\.0\.0\.1:(\d+)/)?.[1];
+    if (!port)
+      throw new Error(`the controller has not logged its metrics address yet (log: ${this.logFile})`);
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+      .filter((l) => l.includes(filter))
+      .reduce((s, l) => s + Number(l.split(' ').pop()), 0);
+  }
+
   /** The last lines of the controller's log, for diagnostics when a test fails. */
   tail(lines = 60): string {
     try {

@@ -201,6 +201,19 @@ export function federatedCrd(
     }),
     categories: [CATEGORY, FEDERATED_CATEGORY],
     printerColumns: [
+      // `kubectl get federateddeployments` answers "is it up everywhere?" at a glance.
+      {
+        name: 'Ready',
+        type: 'string',
+        jsonPath: '.status.ready',
+        description: 'Ready/desired replicas across clusters',
+      },
+      {
+        name: 'Clusters',
+        type: 'string',
+        jsonPath: '.status.readyClusters',
+        description: 'Clusters in sync with a healthy workload / clusters placed',
+      },
       {
         name: 'Propagation',
         type: 'string',

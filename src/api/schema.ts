@@ -28,7 +28,20 @@ export interface JSONSchemaProps {
   'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
   'x-kubernetes-list-map-keys'?: string[];
   'x-kubernetes-map-type'?: 'granular' | 'atomic';
-  'x-kubernetes-validations'?: { rule: string; message?: string }[];
+  'x-kubernetes-validations'?: ValidationRule[];
+  /** Filled in by the API server when the field is absent (structural-schema defaulting). */
+  default?: unknown;
+}
+
+/** A CEL rule the API server checks on create and update (KubeFed's webhook checks, without a webhook). */
+export interface ValidationRule {
+  rule: string;
+  message?: string;
+  /** A CEL expression giving the message (may name the values involved). */
+  messageExpression?: string;
+  /** Where the error is reported, relative to the field the rule is on (e.g. `.group`). */
+  fieldPath?: string;
+  reason?: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueForbidden' | 'FieldValueDuplicate';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -91,12 +104,17 @@ const int32 = (description?: string, extra: Extra = {}) => int(description, { fo
 
 /** A Go duration as KubeFed's metav1.Duration fields take it: `20s`, `1m30s`, `1500ms`. */
 const duration = (description: string): JSONSchemaProps =>
-  str(description, { pattern: '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$' });
+  str(description, { pattern: '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$', maxLength: 64 });
 
 const enabledOrDisabled = (description: string): JSONSchemaProps =>
   str(description, { enum: ['Enabled', 'Disabled'] });
 
 const scope = (description: string): JSONSchemaProps => str(description, { enum: ['Namespaced', 'Cluster'] });
+
+// Name formats KubeFed's webhook checked (k8s.io/apimachinery validation): an API group or a Secret
+// name is a DNS-1123 subdomain; a version, a lower-cased kind and a pluralName are DNS-1035 labels.
+const DNS1123_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+const DNS1035_LABEL = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
 
 /** Wraps a spec/status pair into a top-level object schema. */
 export function rootSchema(
@@ -104,6 +122,7 @@ export function rootSchema(
   status?: JSONSchemaProps,
   description?: string,
   requireSpec = true,
+  extra: Extra = {},
 ): JSONSchemaProps {
   return obj(
     {
@@ -115,6 +134,7 @@ export function rootSchema(
     },
     requireSpec ? ['spec'] : [],
     description,
+    extra,
   );
 }
 
@@ -130,7 +150,9 @@ export function conditionSchema(types?: readonly string[]): JSONSchemaProps {
       reason: str('Machine-readable reason of the last transition (CamelCase).'),
       message: str('Human-readable details.'),
       lastTransitionTime: timestamp('When the status last changed.'),
-      lastUpdateTime: timestamp('Written by KubeFed; fedctl does not update it.'),
+      lastUpdateTime: timestamp(
+        'On Propagation, as KubeFed wrote it: when changes were last propagated to members or the condition changed.',
+      ),
       lastProbeTime: timestamp('Written by KubeFed on every health probe; fedctl does not update it.'),
       observedGeneration: int64('metadata.generation the condition was computed from.', { minimum: 0 }),
     },
@@ -172,19 +194,51 @@ export function kubeFedClusterSchema(): JSONSchemaProps {
           'URL of the member API server: https://host:port (or host, host:port, IP, IP:port).',
           {
             minLength: 1,
+            maxLength: 2048,
+            'x-kubernetes-validations': [
+              {
+                // KubeFed parsed it as client-go does: no scheme means https.
+                rule: "!self.contains('://') || self.startsWith('https://') || self.startsWith('http://')",
+                message: 'apiEndpoint scheme must be http or https',
+              },
+            ],
           },
         ),
         caBundle: str('CA certificate(s) of the member API server, base64-encoded PEM.', { format: 'byte' }),
         secretRef: obj(
-          { name: str('Name of a Secret in this namespace.', { minLength: 1 }) },
+          {
+            name: str('Name of a Secret in this namespace.', {
+              minLength: 1,
+              maxLength: 253,
+              pattern: DNS1123_SUBDOMAIN,
+            }),
+          },
           ['name'],
           'Secret in the KubeFed namespace holding the bearer token for the member under the key "token".',
         ),
         disabledTLSValidations: arr(
           str(undefined, { enum: ['*', 'SubjectName', 'ValidityPeriod'] }),
-          'TLS checks to skip when talking to the member: * (all), SubjectName, ValidityPeriod.',
+          'TLS checks to skip when talking to the member: * (all; alone), SubjectName (the host name), ' +
+            'ValidityPeriod (expired or not yet valid certificates).',
+          {
+            maxItems: 3,
+            'x-kubernetes-validations': [
+              {
+                rule: "!('*' in self) || size(self) == 1",
+                message: 'when * is specified, it is expected to be the only option in list',
+              },
+            ],
+          },
         ),
-        proxyURL: str('HTTP proxy to reach the member API server through.'),
+        proxyURL: str('HTTP proxy to reach the member API server through (http, https or socks5).', {
+          maxLength: 2048,
+          'x-kubernetes-validations': [
+            {
+              rule: "self == '' || self.lowerAscii().matches('^(http|https|socks5)://')",
+              message: 'proxy URL scheme must be one of: [http, https, socks5]',
+            },
+          ],
+        }),
       },
       ['apiEndpoint', 'secretRef'],
       'How to reach and authenticate to one member cluster.',
@@ -203,75 +257,199 @@ export function kubeFedClusterSchema(): JSONSchemaProps {
   );
 }
 
+/**
+ * What KubeFed's defaulting webhook filled into a KubeFedConfig (v0.10 pkg/apis/core/v1beta1/defaults),
+ * in the form its webhook stored (Go's metav1.Duration prints 60s as 1m0s). fedctl's CRD makes the API
+ * server fill them in, so a config read back looks as it did under KubeFed.
+ */
+export const KUBEFED_CONFIG_DEFAULTS = {
+  controllerDuration: { availableDelay: '20s', unavailableDelay: '1m0s', cacheSyncTimeout: '5m0s' },
+  leaderElect: { leaseDuration: '15s', renewDeadline: '10s', retryPeriod: '5s', resourceLock: 'configmaps' },
+  // Sorted by name, as KubeFed's defaulting left them.
+  featureGates: [
+    { name: 'PushReconciler', configuration: 'Enabled' },
+    { name: 'RawResourceStatusCollection', configuration: 'Disabled' },
+    { name: 'SchedulerPreferences', configuration: 'Enabled' },
+  ],
+  clusterHealthCheck: { period: '10s', timeout: '3s', failureThreshold: 3, successThreshold: 1 },
+  syncController: { maxConcurrentReconciles: 1, adoptResources: 'Enabled' },
+  statusController: { maxConcurrentReconciles: 1 },
+} as const;
+
+const D = KUBEFED_CONFIG_DEFAULTS;
+
+/** A Go duration that must be > 0 (KubeFed's validateDurationGreaterThan0), with its default. */
+const positiveDuration = (description: string, defaultValue: string): JSONSchemaProps => ({
+  ...duration(`${description} Default ${defaultValue}.`),
+  default: defaultValue,
+  'x-kubernetes-validations': [
+    { rule: "duration(self) > duration('0s')", message: 'should be greater than 0' },
+  ],
+});
+
+/**
+ * A section that is filled in whole when absent; when present, each absent field gets its own default.
+ * (The section's default is spelled out rather than `{}`: the API server checks a default against the
+ * section's rules before any field default applies.)
+ */
+const section = (
+  defaults: object,
+  properties: Record<string, JSONSchemaProps>,
+  extra: Extra = {},
+): JSONSchemaProps => obj(properties, [], undefined, { default: defaults, ...extra });
+
+const positiveInt = (description: string, defaultValue: number): JSONSchemaProps =>
+  int64(`${description} Default ${defaultValue}.`, { minimum: 1, default: defaultValue });
+
 export function kubeFedConfigSchema(): JSONSchemaProps {
   return rootSchema(
     obj(
       {
-        scope: scope('Cluster: federate the whole host cluster. Namespaced: only the KubeFed namespace.'),
-        controllerDuration: obj({
-          availableDelay: duration('Wait before reconciling after a cluster becomes ready (default 20s).'),
-          unavailableDelay: duration('Wait before giving up on an unready cluster (default 60s).'),
-          cacheSyncTimeout: duration('Wait for caches to sync before exiting (default 5m).'),
+        scope: {
+          ...scope('Cluster: federate the whole host cluster. Namespaced: only the KubeFed namespace.'),
+          // KubeFed's webhook refused changing the scope of a running control plane.
+          'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'scope is immutable' }],
+        },
+        controllerDuration: section(D.controllerDuration, {
+          availableDelay: positiveDuration(
+            'Wait before reconciling after a cluster becomes ready.',
+            D.controllerDuration.availableDelay,
+          ),
+          unavailableDelay: positiveDuration(
+            'Wait before giving up on an unready cluster.',
+            D.controllerDuration.unavailableDelay,
+          ),
+          cacheSyncTimeout: positiveDuration(
+            'Wait for caches to sync before exiting.',
+            D.controllerDuration.cacheSyncTimeout,
+          ),
         }),
-        leaderElect: obj({
-          leaseDuration: duration('Default 15s.'),
-          renewDeadline: duration('Default 10s.'),
-          retryPeriod: duration('Default 5s.'),
-          resourceLock: str('Lock object kind; fedctl uses a Lease whatever this says.'),
-        }),
+        leaderElect: section(
+          D.leaderElect,
+          {
+            leaseDuration: positiveDuration('How long a lease is held.', D.leaderElect.leaseDuration),
+            renewDeadline: positiveDuration(
+              'How long the leader retries renewing.',
+              D.leaderElect.renewDeadline,
+            ),
+            retryPeriod: positiveDuration('Wait between attempts.', D.leaderElect.retryPeriod),
+            resourceLock: str(
+              `Lock object kind as KubeFed knew it (default ${D.leaderElect.resourceLock}); fedctl uses a Lease whatever this says.`,
+              { enum: ['configmaps', 'endpoints'], default: D.leaderElect.resourceLock },
+            ),
+          },
+          {
+            'x-kubernetes-validations': [
+              {
+                rule: 'duration(self.leaseDuration) > duration(self.renewDeadline)',
+                message: 'leaseDuration must be greater than renewDeadline',
+                fieldPath: '.leaseDuration',
+              },
+              {
+                // client-go's leader election JitterFactor is 1.2; CEL has no duration * double.
+                rule: 'duration(self.renewDeadline).getMilliseconds() * 10 > duration(self.retryPeriod).getMilliseconds() * 12',
+                message: 'renewDeadline must be greater than retryPeriod*JitterFactor(1.2)',
+                fieldPath: '.renewDeadline',
+              },
+            ],
+          },
+        ),
         featureGates: arr(
           obj(
             {
-              name: str(undefined, { minLength: 1 }),
+              name: str(undefined, {
+                enum: ['PushReconciler', 'RawResourceStatusCollection', 'SchedulerPreferences'],
+              }),
               configuration: enabledOrDisabled('Enabled or Disabled.'),
             },
             ['name', 'configuration'],
           ),
-          'KubeFed feature gates (PushReconciler, SchedulerPreferences, RawResourceStatusCollection).',
+          'KubeFed feature gates. When absent, all three with their KubeFed defaults; a list that names ' +
+            'only some keeps its own (the API server cannot add missing entries to a given list).',
+          {
+            // A gate named twice is refused as a duplicate, as KubeFed's webhook did.
+            'x-kubernetes-list-type': 'map',
+            'x-kubernetes-list-map-keys': ['name'],
+            default: D.featureGates,
+          },
         ),
-        clusterHealthCheck: obj({
-          period: duration('How often to probe each member (default 10s).'),
-          timeout: duration('Timeout of one probe (default 3s).'),
-          failureThreshold: int64('Consecutive failures before a ready cluster turns unready (default 3).', {
-            minimum: 1,
-          }),
-          successThreshold: int64(
-            'Consecutive successes before an unready cluster turns ready (default 1).',
-            {
-              minimum: 1,
-            },
+        clusterHealthCheck: section(D.clusterHealthCheck, {
+          period: positiveDuration('How often to probe each member.', D.clusterHealthCheck.period),
+          timeout: positiveDuration('Timeout of one probe.', D.clusterHealthCheck.timeout),
+          failureThreshold: positiveInt(
+            'Consecutive failures before a ready cluster turns unready.',
+            D.clusterHealthCheck.failureThreshold,
+          ),
+          successThreshold: positiveInt(
+            'Consecutive successes before an unready cluster turns ready.',
+            D.clusterHealthCheck.successThreshold,
           ),
         }),
-        syncController: obj({
-          maxConcurrentReconciles: int64('Parallel reconciles (default 1).', { minimum: 1 }),
-          adoptResources: enabledOrDisabled(
-            'Enabled: take over existing unmanaged member objects with the same name (default).',
+        syncController: section(D.syncController, {
+          maxConcurrentReconciles: positiveInt(
+            'Parallel reconciles.',
+            D.syncController.maxConcurrentReconciles,
           ),
+          adoptResources: {
+            ...enabledOrDisabled('Enabled: take over existing unmanaged member objects with the same name.'),
+            default: D.syncController.adoptResources,
+          },
         }),
-        statusController: obj({
-          maxConcurrentReconciles: int64('Parallel reconciles (default 1).', { minimum: 1 }),
+        statusController: section(D.statusController, {
+          maxConcurrentReconciles: positiveInt(
+            'Parallel reconciles.',
+            D.statusController.maxConcurrentReconciles,
+          ),
         }),
       },
       ['scope'],
-      'Settings of the federation control plane.',
+      'Settings of the federation control plane; absent settings get KubeFed v0.10 defaults.',
     ),
     undefined,
     'Configuration of the fedctl controller (KubeFed-compatible).',
   );
 }
 
-const apiResourceSchema = (description: string): JSONSchemaProps =>
+const apiResourceSchema = (description: string, extra: Extra = {}): JSONSchemaProps =>
   obj(
     {
-      group: str('API group; empty or absent for the core group.'),
-      version: str('API version, e.g. v1.', { minLength: 1 }),
-      kind: str('Kind, e.g. ConfigMap.', { minLength: 1 }),
-      pluralName: str('Lower-case plural resource name, e.g. configmaps.', { minLength: 1 }),
+      group: str('API group; empty or absent for the core group.', {
+        pattern: `^$|${DNS1123_SUBDOMAIN}`,
+        maxLength: 253,
+      }),
+      version: str('API version, e.g. v1.', { minLength: 1, maxLength: 63, pattern: DNS1035_LABEL }),
+      kind: str('Kind, e.g. ConfigMap.', {
+        minLength: 1,
+        maxLength: 63,
+        pattern: '^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$',
+      }),
+      pluralName: str('Lower-case plural resource name, e.g. configmaps.', {
+        minLength: 1,
+        maxLength: 63,
+        pattern: DNS1035_LABEL,
+      }),
       scope: scope('Namespaced or Cluster.'),
     },
     ['kind', 'pluralName', 'scope', 'version'],
     description,
+    extra,
   );
+
+/** KubeFed's ValidateFederatedAPIResource: a federated (or status) type is never in the core group. */
+const inNamedGroup = (field: string): Extra => ({
+  'x-kubernetes-validations': [
+    {
+      rule: "has(self.group) && self.group.contains('.')",
+      message: `${field}.group is required: the API group of the federated type, a domain with at least one dot (e.g. types.kubefed.io)`,
+      fieldPath: '.group',
+      reason: 'FieldValueRequired',
+    },
+  ],
+});
+
+/** CEL: the name KubeFed requires of an FTC, `<targetType.pluralName>(.<targetType.group>)`. */
+const expectedFtcName =
+  "(self.spec.targetType.pluralName + (has(self.spec.targetType.group) && self.spec.targetType.group != '' ? '.' + self.spec.targetType.group : ''))";
 
 export function federatedTypeConfigSchema(): JSONSchemaProps {
   return rootSchema(
@@ -280,9 +458,13 @@ export function federatedTypeConfigSchema(): JSONSchemaProps {
         targetType: apiResourceSchema('The type created in member clusters.'),
         federatedType: apiResourceSchema(
           'The Federated<Kind> type holding template, placement and overrides.',
+          inNamedGroup('spec.federatedType'),
         ),
         propagation: enabledOrDisabled('Whether fedctl propagates objects of this type.'),
-        statusType: apiResourceSchema('Accepted for KubeFed compatibility; fedctl ignores it.'),
+        statusType: apiResourceSchema(
+          'Accepted for KubeFed compatibility; fedctl ignores it.',
+          inNamedGroup('spec.statusType'),
+        ),
         statusCollection: enabledOrDisabled(
           'Whether member status is copied into status.clusters[].remoteStatus.',
         ),
@@ -296,6 +478,17 @@ export function federatedTypeConfigSchema(): JSONSchemaProps {
       statusController: str('Running or NotRunning.', { enum: ['Running', 'NotRunning'] }),
     }),
     'Enables federation of one API type.',
+    true,
+    {
+      'x-kubernetes-validations': [
+        {
+          // KubeFed's ValidateFederatedTypeConfigName: controllers find a type's FTC by this name.
+          rule: `self.metadata.name == ${expectedFtcName}`,
+          message: "metadata.name must be 'TARGET_PLURAL_NAME(.TARGET_GROUP_NAME)' of spec.targetType",
+          messageExpression: `"metadata.name must be '" + ${expectedFtcName} + "' (TARGET_PLURAL_NAME(.TARGET_GROUP_NAME) of spec.targetType)"`,
+        },
+      ],
+    },
   );
 }
 
@@ -445,11 +638,45 @@ export function federatedSchema(
             version: str(
               "fedctl addition: the member object's version after fedctl's last write (gen:N or rv:N).",
             ),
+            workload: obj(
+              {
+                desired: int32('Replicas wanted (Job: completions; DaemonSet: nodes it should run on).'),
+                replicas: int32('Pods running (status.replicas; DaemonSet: currentNumberScheduled).'),
+                updated: int32('Pods of the latest template.'),
+                ready: int32('Ready pods (Job: succeeded).'),
+                available: int32('Available pods.'),
+                active: int32('Job: running pods.'),
+                failed: int32('Job: failed pods.'),
+                observed: bool("Present (false) while the member's controller has not seen the latest spec."),
+                healthy: bool('Rolled out and ready in this cluster (kubectl rollout status).'),
+                reason: str("Why not, from the member's condition (e.g. ProgressDeadlineExceeded)."),
+                message: str("The member condition's message."),
+              },
+              ['healthy'],
+              "fedctl addition: the workload's state in this cluster, from the member's own status.",
+            ),
+            lastChange: timestamp(
+              "fedctl addition: when this cluster's outcome or workload state last changed.",
+            ),
           },
           ['name'],
         ),
         'One entry per selected cluster.',
       ),
+      totals: obj(
+        {
+          clusters: int32('Clusters placed.'),
+          readyClusters: int32('Clusters in sync whose workload (if any) is healthy.'),
+          desired: int32('Replicas wanted across clusters.'),
+          ready: int32('Ready replicas across reachable clusters.'),
+          updated: int32('Updated replicas across reachable clusters.'),
+          available: int32('Available replicas across reachable clusters.'),
+        },
+        [],
+        'fedctl addition: totals across clusters.',
+      ),
+      ready: str('fedctl addition, for the READY column: ready/desired replicas across clusters (e.g. 7/9).'),
+      readyClusters: str('fedctl addition, for the CLUSTERS column: ready/placed clusters (e.g. 2/3).'),
     },
     [],
     'Propagation outcome.',

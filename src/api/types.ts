@@ -240,12 +240,57 @@ export interface ClusterPropagationStatus {
    * member whose version differs was changed by someone else and is rewritten.
    */
   version?: string;
+  /** fedctl addition: the workload in this cluster, from the member's own status (see WorkloadState). */
+  workload?: WorkloadState;
+  /** fedctl addition: when this cluster's outcome, message or workload state last changed. */
+  lastChange?: string;
+}
+
+/**
+ * fedctl addition: a member workload's state, compact because it lives in every object's status.
+ * Counts are those of the kind (Deployment: spec.replicas, status.replicas, updatedReplicas,
+ * readyReplicas, availableReplicas; DaemonSet: desired/current/updated NumberScheduled, numberReady,
+ * numberAvailable; Job: completions, succeeded as `ready`, active, failed); kinds without counts
+ * (the generic reading of status.conditions) carry only the verdict.
+ */
+export interface WorkloadState {
+  desired?: number;
+  replicas?: number;
+  updated?: number;
+  ready?: number;
+  available?: number;
+  active?: number;
+  failed?: number;
+  /** Present (false) only while the member's controller has not observed the latest generation. */
+  observed?: boolean;
+  /** Rolled out and ready in this cluster (kubectl rollout status's verdict for the kind). */
+  healthy: boolean;
+  /** Why not, from the member's condition (e.g. ProgressDeadlineExceeded, BackoffLimitExceeded). */
+  reason?: string;
+  message?: string;
+}
+
+/** fedctl addition: workload totals across the placed clusters. */
+export interface WorkloadTotals {
+  clusters: number;
+  /** Clusters in sync whose workload (if any) is healthy. */
+  readyClusters: number;
+  desired?: number;
+  ready?: number;
+  updated?: number;
+  available?: number;
 }
 
 export interface FederatedStatus {
   observedGeneration?: number;
   conditions?: Condition[];
   clusters?: ClusterPropagationStatus[];
+  /** fedctl addition: totals across clusters (kept in step with `clusters`). */
+  totals?: WorkloadTotals;
+  /** fedctl addition, for the READY printer column: ready/desired replicas across clusters, e.g. `7/9`. */
+  ready?: string;
+  /** fedctl addition, for the CLUSTERS printer column: ready/placed clusters, e.g. `2/3`. */
+  readyClusters?: string;
 }
 
 export interface FederatedObject<Template = KubeObject> extends KubeObject {

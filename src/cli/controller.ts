@@ -1,7 +1,12 @@
 // `fedctl controller`: runs the host controller until SIGINT/SIGTERM.
 import type { Command } from 'commander';
-import { electLeader, startControlPlane } from '../controlplane/run.ts';
+import { electLeader, type RunningControlPlane, startControlPlane } from '../controlplane/run.ts';
+import { type Supervisor, superviseControlPlane } from '../controlplane/supervisor.ts';
+import { errorMessage } from '../kube/errors.ts';
+import type { Election } from '../kube/leader.ts';
 import { loggerFromEnv } from '../kube/logger.ts';
+import { Registry } from '../kube/metrics.ts';
+import { startHttpServer } from '../kube/server.ts';
 import { type CliContext, globalOptions, hostClients, UserError, usageError } from './options.ts';
 
 export function register(program: Command, ctx: CliContext): void {
@@ -10,7 +15,9 @@ export function register(program: Command, ctx: CliContext): void {
     .description(
       `Run the host controller: install or upgrade the CRDs and default FederatedTypeConfigs, probe member
 health, propagate every Federated<Kind>, and serve /healthz, /readyz and /metrics. Logs are JSON lines
-on stderr (FEDCTL_LOG=text for plain text). Stops cleanly on SIGINT/SIGTERM.`,
+on stderr (FEDCTL_LOG=text for plain text). Stops cleanly on SIGINT/SIGTERM. When the host API server is
+unreachable longer than the lease's renew deadline the controllers stop and start afresh once it is back
+(/readyz answers 503 meanwhile); only a configuration error (credentials, permissions) ends the process.`,
     )
     .option(
       '--metrics-port <port>',
@@ -64,42 +71,79 @@ Examples:
           throw usageError(`--resync must be a positive number of seconds, got ${opts.resync}`);
         const { clients } = hostClients(ctx, g);
         const log = loggerFromEnv({ level: g.verbose ? 'debug' : 'info' }).with({ component: 'controller' });
-        // Only the leader runs controllers; the others wait for the lease.
-        const election = opts.leaderElect ? await electLeader(clients, g.kubefedNamespace, log) : undefined;
         const signalled = new Promise<string>((resolve) => {
           process.once('SIGINT', () => resolve('SIGINT'));
           process.once('SIGTERM', () => resolve('SIGTERM'));
         });
-        if (election) {
-          const first = await Promise.race([election.leading.then(() => undefined), signalled]);
-          if (first) {
-            await election.stop();
+        // The endpoint outlives leadership terms: a standby, or a leader whose host went away, answers
+        // /readyz 503 with the reason; /metrics shows the current term's registry.
+        let supervisor: Supervisor<RunningControlPlane> | undefined;
+        let election: Election | undefined;
+        const standbyMetrics = new Registry();
+        const server = await startHttpServer({
+          port,
+          host: opts.metricsAddress,
+          healthz: () => true,
+          readyz: () => {
+            if (supervisor?.ready()) return true;
+            throw new Error(
+              election && !election.isLeader() ? 'not the leader' : 'controllers not running yet',
+            );
+          },
+          metrics: () => supervisor?.current()?.metrics ?? standbyMetrics,
+        });
+        log.info('serving /healthz /readyz /metrics', { address: `${server.host}:${server.port}` });
+        try {
+          // Only the leader runs controllers; the others wait for the lease. Preparing the campaign
+          // waits for an unreachable host, so a signal must be able to end that wait.
+          const shutdown = new AbortController();
+          void signalled.then(() => shutdown.abort());
+          try {
+            election = opts.leaderElect
+              ? await electLeader(clients, g.kubefedNamespace, log, shutdown.signal)
+              : undefined;
+          } catch (e) {
+            if (shutdown.signal.aborted) return;
+            throw e;
+          }
+          if (shutdown.signal.aborted) {
+            await election?.stop();
             return;
           }
+          supervisor = superviseControlPlane({
+            election,
+            log,
+            start: async (signal) => {
+              const plane = await startControlPlane({
+                host: clients,
+                namespace: g.kubefedNamespace,
+                log,
+                signal,
+                skipInstall: opts.skipInstall,
+                workers,
+                resyncMs: resync * 1000,
+                corednsBinary: opts.corednsBinary,
+                dnsForceTcp: opts.dnsForceTcp,
+              });
+              log.info('controller running', { host: clients.name, namespace: g.kubefedNamespace });
+              return plane;
+            },
+          });
+          const why = await Promise.race([
+            signalled.then((signal) => ({ signal })),
+            supervisor.done.then(
+              () => ({ signal: 'done' }),
+              (error: unknown) => ({ error }),
+            ),
+          ]);
+          if ('signal' in why) log.info('stopping', { signal: why.signal });
+          await supervisor.stop();
+          await election?.stop();
+          // Only a configuration error (credentials, permissions, an invalid object) gets here.
+          if ('error' in why) throw new UserError(`controller stopped: ${errorMessage(why.error)}`);
+        } finally {
+          await server.close();
         }
-        const plane = await startControlPlane({
-          host: clients,
-          namespace: g.kubefedNamespace,
-          log,
-          metricsPort: port,
-          metricsAddress: opts.metricsAddress,
-          skipInstall: opts.skipInstall,
-          workers,
-          resyncMs: resync * 1000,
-          corednsBinary: opts.corednsBinary,
-          dnsForceTcp: opts.dnsForceTcp,
-        });
-        log.info('controller running', { host: clients.name, namespace: g.kubefedNamespace });
-        const lost = election?.lost ?? new Promise<string>(() => undefined);
-        const why = await Promise.race([
-          signalled.then((signal) => ({ signal })),
-          lost.then((reason) => ({ reason })),
-        ]);
-        if ('signal' in why) log.info('stopping', { signal: why.signal });
-        else log.error('lost leadership, stopping', { reason: why.reason });
-        await plane.stop();
-        await election?.stop();
-        if ('reason' in why) throw new UserError(`lost leadership: ${why.reason}`);
       },
     );
 }

@@ -1,27 +1,97 @@
 // `fedctl get clusters`: the KubeFedClusters in the host, as `kubectl get kubefedclusters` shows them.
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { ConditionType, findCondition } from '../api/conditions.ts';
 import { CORE_GROUP, CORE_VERSION } from '../api/constants.ts';
-import type { KubeFedCluster } from '../api/types.ts';
+import type { FederatedStatus, FederatedTypeConfig, KubeFedCluster } from '../api/types.ts';
 import { KUBEFEDCLUSTER_PLURAL } from '../clusters/join.ts';
-import { apiStatus, errorMessage } from '../kube/errors.ts';
+import type { ClusterClients } from '../kube/clients.ts';
+import { apiStatus, errorMessage, isNotFound } from '../kube/errors.ts';
+import { listResource } from '../kube/resources.ts';
+import { refsOf } from '../propagation/controller.ts';
+import { clusterReady } from '../propagation/workload.ts';
 import { type CliContext, globalOptions, hostClients, UserError } from './options.ts';
 import { formatAge, formatOutput } from './output.ts';
 
-export const CLUSTER_COLUMNS = ['name', 'age', 'ready', 'offline', 'kubernetes-version'] as const;
+export const CLUSTER_COLUMNS = [
+  'name',
+  'age',
+  'ready',
+  'offline',
+  'kubernetes-version',
+  'objects',
+  'failing',
+] as const;
+
+export interface ObjectCounts {
+  /** Federated objects whose status lists the cluster (placed there). */
+  objects: number;
+  /** Of those, the ones not in sync there or whose workload is not ready there. */
+  failing: number;
+}
+
+/** Pure: per cluster, how many federated objects it holds and how many of them fail there. */
+export function countByCluster(objects: readonly { status?: FederatedStatus }[]): Map<string, ObjectCounts> {
+  const out = new Map<string, ObjectCounts>();
+  for (const o of objects) {
+    for (const c of o.status?.clusters ?? []) {
+      const n = out.get(c.name) ?? { objects: 0, failing: 0 };
+      n.objects++;
+      if (!clusterReady(c)) n.failing++;
+      out.set(c.name, n);
+    }
+  }
+  return out;
+}
 
 /** Pure: one table row per KubeFedCluster. Missing conditions print as Unknown (never probed). */
-export function clusterRows(items: readonly KubeFedCluster[], now: Date = new Date()): string[][] {
+export function clusterRows(
+  items: readonly KubeFedCluster[],
+  now: Date = new Date(),
+  counts?: Map<string, ObjectCounts>,
+): string[][] {
   return items.map((c) => {
     const conditions = c.status?.conditions;
+    const n = counts?.get(c.metadata?.name ?? '') ?? { objects: 0, failing: 0 };
     return [
       c.metadata?.name ?? '',
       formatAge(c.metadata?.creationTimestamp, now),
       findCondition(conditions, ConditionType.Ready)?.status ?? 'Unknown',
       findCondition(conditions, ConditionType.Offline)?.status ?? 'Unknown',
       c.status?.kubernetesVersion ?? '',
+      counts ? String(n.objects) : '?',
+      counts ? String(n.failing) : '?',
     ];
   });
+}
+
+/** Every federated object of every FederatedTypeConfig, from the host (a type without its CRD is skipped). */
+async function federatedObjects(
+  clients: ClusterClients,
+  namespace: string,
+): Promise<{ status?: FederatedStatus }[]> {
+  const list = (await clients.custom.listNamespacedCustomObject({
+    group: CORE_GROUP,
+    version: CORE_VERSION,
+    namespace,
+    plural: 'federatedtypeconfigs',
+  })) as { items?: FederatedTypeConfig[] };
+  const lists = await Promise.all(
+    (list.items ?? []).map(async (ftc) => {
+      try {
+        return (
+          await listResource<KubernetesObject & { status?: FederatedStatus }>(
+            clients.kc,
+            refsOf(ftc).federated,
+          )
+        ).items;
+      } catch (e) {
+        if (isNotFound(e)) return [];
+        throw e;
+      }
+    }),
+  );
+  return lists.flat();
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -84,7 +154,20 @@ Examples:
       // JSON/YAML: the objects themselves, as a List like kubectl prints.
       const data = { apiVersion: 'v1', kind: 'List', items };
       ctx.stdout(
-        formatOutput(g.output, data, () => ({ headers: [...CLUSTER_COLUMNS], rows: clusterRows(items) })),
+        await (async () => {
+          if (g.output !== 'table') return formatOutput(g.output, data, () => ({ headers: [], rows: [] }));
+          let counts: Map<string, ObjectCounts> | undefined;
+          try {
+            counts = countByCluster(await federatedObjects(clients, g.kubefedNamespace));
+          } catch (e) {
+            // The health columns are still worth printing; say why the counts are missing.
+            ctx.stderr(`could not count federated objects in host cluster ${context}: ${errorMessage(e)}\n`);
+          }
+          return formatOutput(g.output, data, () => ({
+            headers: [...CLUSTER_COLUMNS],
+            rows: clusterRows(items, new Date(), counts),
+          }));
+        })(),
       );
     });
 }

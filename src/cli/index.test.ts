@@ -114,9 +114,9 @@ describe('fedctl command line', () => {
 
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n')).toEqual([
-      'NAME       AGE         READY     OFFLINE   KUBERNETES-VERSION',
-      'cluster0   <unknown>   Unknown   Unknown',
-      expect.stringMatching(/^cluster1 {3}9\ds +True {6}False {5}v1\.36\.3$/),
+      'NAME       AGE         READY     OFFLINE   KUBERNETES-VERSION   OBJECTS   FAILING',
+      'cluster0   <unknown>   Unknown   Unknown                        0         0',
+      expect.stringMatching(/^cluster1 {3}9\ds +True {6}False {5}v1\.36\.3 {14}0 {9}0$/),
       '',
     ]);
     const yaml = await c.run('get', 'clusters', 'cluster1', '-o', 'yaml');

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClusterCondition } from '../api/types.ts';
 import { type ClusterClients, kubeConfigForEndpoint } from '../kube/clients.ts';
 import {
@@ -146,6 +146,74 @@ describe('malformedHealth', () => {
       'ConfigMalformed=True/InvalidCABundle Ready=False/ClusterConfigMalformed',
     );
     expect(v.state.ready).toBe(false);
+  });
+});
+
+describe('HealthProber.configure (KubeFedConfig clusterHealthCheck edited while running)', () => {
+  const setup = (results: ProbeResult[]) => {
+    const timeouts: number[] = [];
+    const changes: string[] = [];
+    let i = 0;
+    const p = new HealthProber({
+      periodMs: 60_000,
+      timeoutMs: 3000,
+      thresholds: { failureThreshold: 3, successThreshold: 1 },
+      members: () => [{ name: 'c1', clients: { name: 'c1' } as unknown as ClusterClients }],
+      probe: async (_c, timeoutMs) => {
+        timeouts.push(timeoutMs);
+        return results[Math.min(i++, results.length - 1)]!;
+      },
+      writeStatus: async () => {},
+      onChange: (name, ready) => changes.push(`${name} ${ready}`),
+      now: () => T0,
+    });
+    return { p, timeouts, changes };
+  };
+  const settings = (periodMs: number, timeoutMs: number, failureThreshold: number) => ({
+    periodMs,
+    timeoutMs,
+    thresholds: { failureThreshold, successThreshold: 1 },
+  });
+
+  it('judges the next probe by a lowered failure threshold, keeping the failures already counted', async () => {
+    const { p, changes } = setup([OK, DOWN, DOWN]);
+    await p.probeNow();
+    await p.probeNow();
+    expect(p.isReady('c1')).toBe(true); // one failure of three
+    expect(p.configure(settings(60_000, 3000, 2))).toBe(true);
+    await p.probeNow();
+    expect(p.isReady('c1')).toBe(false); // two failures: the new threshold
+    expect(changes).toEqual(['c1 true', 'c1 false']);
+  });
+
+  it('passes a new timeout to the next probe', async () => {
+    const { p, timeouts } = setup([OK]);
+    await p.probeNow();
+    p.configure(settings(60_000, 750, 3));
+    await p.probeNow();
+    expect(timeouts).toEqual([3000, 750]);
+  });
+
+  it('probes at a new period from the moment it is set', async () => {
+    vi.useFakeTimers();
+    try {
+      const { p, timeouts } = setup([OK]);
+      p.start();
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(timeouts).toHaveLength(0); // still the 60 s period
+      p.configure(settings(1000, 3000, 3));
+      await vi.advanceTimersByTimeAsync(3500);
+      expect(timeouts).toHaveLength(3);
+      p.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('reports no change, and keeps its timer, when the settings are the same', async () => {
+    const { p } = setup([OK]);
+    expect(p.configure(settings(60_000, 3000, 3))).toBe(false);
+    expect(p.settings()).toEqual(settings(60_000, 3000, 3));
   });
 });
 

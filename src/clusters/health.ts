@@ -293,6 +293,13 @@ export interface HealthLog {
   debug?(message: string, fields?: Record<string, unknown>): void;
 }
 
+/** What KubeFedConfig.spec.clusterHealthCheck controls; changeable while running (configure()). */
+export interface HealthSettings {
+  periodMs: number;
+  timeoutMs: number;
+  thresholds: HealthThresholds;
+}
+
 export interface HealthProberOptions {
   periodMs?: number;
   timeoutMs?: number;
@@ -324,19 +331,58 @@ interface Tracked {
  * probe is still running is not probed again until it finishes.
  */
 export class HealthProber {
-  readonly #opts: Required<Pick<HealthProberOptions, 'periodMs' | 'timeoutMs'>> & HealthProberOptions;
+  readonly #opts: HealthProberOptions;
+  #settings: HealthSettings;
   readonly #tracked = new Map<string, Tracked>();
   /** Aborted when a member's verdict turns not ready, so work waiting on it stops waiting. */
   readonly #lost = new Map<string, AbortController>();
   #timer?: ReturnType<typeof setInterval>;
 
   constructor(opts: HealthProberOptions) {
-    this.#opts = { ...opts, periodMs: opts.periodMs ?? 10_000, timeoutMs: opts.timeoutMs ?? 3_000 };
+    this.#opts = opts;
+    this.#settings = {
+      periodMs: opts.periodMs ?? 10_000,
+      timeoutMs: opts.timeoutMs ?? 3_000,
+      thresholds: { ...opts.thresholds },
+    };
   }
 
   start(): void {
     if (this.#timer) return;
-    this.#timer = setInterval(() => void this.probeNow(), this.#opts.periodMs);
+    this.#timer = setInterval(() => void this.probeNow(), this.#settings.periodMs);
+  }
+
+  /** The settings in force. */
+  settings(): HealthSettings {
+    return { ...this.#settings, thresholds: { ...this.#settings.thresholds } };
+  }
+
+  /**
+   * New settings (the KubeFedConfig was edited) take effect without a restart: the timeout and
+   * thresholds from the next probe on (consecutive counts are kept, so a member two failures short of
+   * a lowered threshold is judged against the new one), a new period at once — the next probe runs a
+   * full new period from now. Returns whether anything changed.
+   */
+  configure(next: HealthSettings): boolean {
+    const before = this.#settings;
+    const same =
+      before.periodMs === next.periodMs &&
+      before.timeoutMs === next.timeoutMs &&
+      (before.thresholds.failureThreshold ?? 3) === (next.thresholds.failureThreshold ?? 3) &&
+      (before.thresholds.successThreshold ?? 1) === (next.thresholds.successThreshold ?? 1);
+    if (same) return false;
+    this.#settings = { ...next, thresholds: { ...next.thresholds } };
+    this.#opts.log?.info('health check settings changed', {
+      periodMs: next.periodMs,
+      timeoutMs: next.timeoutMs,
+      failureThreshold: next.thresholds.failureThreshold ?? 3,
+      successThreshold: next.thresholds.successThreshold ?? 1,
+    });
+    if (this.#timer && before.periodMs !== next.periodMs) {
+      this.stop();
+      this.start();
+    }
+    return true;
   }
 
   stop(): void {
@@ -432,7 +478,7 @@ export class HealthProber {
 
   async #run(m: HealthMember, t: Tracked): Promise<void> {
     const now = () => (this.#opts.now ? this.#opts.now() : new Date());
-    const thresholds = this.#opts.thresholds ?? {};
+    const thresholds = this.#settings.thresholds;
     const before = t.state.ready;
     let verdict: HealthVerdict;
     if (m.configError !== undefined || !m.clients) {
@@ -447,7 +493,7 @@ export class HealthProber {
       const probe = this.#opts.probe ?? probeCluster;
       let result: ProbeResult;
       try {
-        result = await probe(m.clients, this.#opts.timeoutMs);
+        result = await probe(m.clients, this.#settings.timeoutMs);
       } catch (e) {
         result = { ok: false, offline: true, error: e instanceof Error ? e.message : String(e) };
       }

@@ -472,20 +472,22 @@ export async function ensureCoreCrds(
       );
     }
   }
+  // Every one, not only those created here: another installer (the controller, a concurrent join)
+  // may have created one a moment ago, and the KubeFedCluster write needs its kind served.
   const deadline = Date.now() + timeoutMs;
-  for (const name of created) {
+  for (const { metadata } of coreCustomResourceDefinitions()) {
     for (;;) {
       const crd = (await host.objects.read({
         apiVersion: CRD_API_VERSION,
         kind: 'CustomResourceDefinition',
-        metadata: { name },
+        metadata: { name: metadata.name },
       })) as {
         status?: { conditions?: Array<{ type: string; status: string }> };
       };
       if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
       if (Date.now() > deadline) {
         throw new JoinError(
-          `CRD ${name} created in host cluster ${hostLabel} but not Established after ${timeoutMs / 1000}s`,
+          `CRD ${metadata.name} in host cluster ${hostLabel} not Established after ${timeoutMs / 1000}s`,
         );
       }
       await sleep(200);

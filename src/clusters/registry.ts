@@ -178,13 +178,18 @@ export function buildClients(
       },
     };
   }
-  const insecure = (spec.disabledTLSValidations ?? []).includes('*');
+  const disabled = spec.disabledTLSValidations ?? [];
+  const insecure = disabled.includes('*');
+  const relaxed = insecure
+    ? []
+    : (['SubjectName', 'ValidityPeriod'] as const).filter((check) => disabled.includes(check));
   const credentials = {
     name,
     server: spec.apiEndpoint,
     caData,
     token,
     insecureSkipTLSVerify: insecure,
+    ...(relaxed.length > 0 ? { relaxedTlsChecks: [...relaxed] } : {}),
     proxyUrl: spec.proxyURL,
   };
   return { fingerprint: JSON.stringify(credentials), credentials };

@@ -2,20 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { CORE_GROUP, CORE_VERSION } from '../api/constants.ts';
-import type { KubeFedConfig } from '../api/types.ts';
-import { HealthProber } from '../clusters/health.ts';
+import type { KubeFedConfig, KubeFedConfigSpec } from '../api/types.ts';
+import { HealthProber, type HealthSettings } from '../clusters/health.ts';
 import { MemberCache } from '../clusters/member-cache.ts';
 import { ClusterRegistry, KUBEFEDCLUSTER_REF } from '../clusters/registry.ts';
 import { apiDnsWriter, DnsController, dnsHostInformers } from '../dns/controller.ts';
 import { useDnsCaches } from '../dns/inputs.ts';
-import { ensureObject } from '../kube/apply.ts';
+import { ensureObject, retryTransient } from '../kube/apply.ts';
 import type { ClusterClients } from '../kube/clients.ts';
 import { SupervisedInformer } from '../kube/informer.ts';
 import { campaign } from '../kube/leader.ts';
 import type { Logger } from '../kube/logger.ts';
 import { Registry } from '../kube/metrics.ts';
 import { patchStatus, type ResourceRef, tryGetResource } from '../kube/resources.ts';
-import { startHttpServer } from '../kube/server.ts';
 import {
   apiSchedulingWriter,
   SchedulingController,
@@ -37,10 +36,8 @@ export interface ControlPlaneOptions {
   host: ClusterClients;
   namespace: string;
   log: Logger;
-  /** Port for /healthz, /readyz, /metrics on 127.0.0.1; 0 picks a free one; undefined serves nothing. */
-  metricsPort?: number;
-  /** Address to serve them on (default 127.0.0.1). */
-  metricsAddress?: string;
+  /** Aborts a start in progress (leadership lost, shutdown): install stops retrying. */
+  signal?: AbortSignal;
   /** Skip installing CRDs and default type configs (they are managed elsewhere, e.g. GitOps). */
   skipInstall?: boolean;
   workers?: number;
@@ -62,7 +59,6 @@ export interface RunningControlPlane {
   /** The shared view of members (one informer per cluster and resource). */
   memberCache: MemberCache;
   metrics: Registry;
-  httpPort?: number;
   stop(): Promise<void>;
 }
 
@@ -80,10 +76,48 @@ export function parseDuration(value: string | undefined, fallbackMs: number): nu
   return consumed === value.length && consumed > 0 ? total : fallbackMs;
 }
 
-/** The host controller: installs the API, tracks members and their health, runs the sync controllers. */
+/** Pure: the health prober's settings from a KubeFedConfig's clusterHealthCheck (KubeFed's defaults). */
+export function healthSettings(
+  check: KubeFedConfigSpec['clusterHealthCheck'] | undefined,
+  periodOverrideMs?: number,
+): HealthSettings {
+  return {
+    periodMs: periodOverrideMs ?? parseDuration(check?.period, 10_000),
+    timeoutMs: parseDuration(check?.timeout, 3_000),
+    thresholds: {
+      failureThreshold: check?.failureThreshold ?? 3,
+      successThreshold: check?.successThreshold ?? 1,
+    },
+  };
+}
+
+/**
+ * The host controller: installs the API, tracks members and their health, runs the sync controllers.
+ * Everything it starts is stopped again if a later step fails, so a supervisor can retry the start.
+ */
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<RunningControlPlane> {
+  const started: Array<() => unknown> = [];
+  try {
+    return await startParts(opts, started);
+  } catch (e) {
+    for (const stop of started.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        opts.log.warn('cleaning up after a failed start', { error: String(err) });
+      }
+    }
+    throw e;
+  }
+}
+
+/** `started` collects the stop function of each part as it starts. */
+async function startParts(
+  opts: ControlPlaneOptions,
+  started: Array<() => unknown>,
+): Promise<RunningControlPlane> {
   const { host, namespace, log } = opts;
-  if (!opts.skipInstall) await installControlPlane(host, namespace, log);
+  if (!opts.skipInstall) await installControlPlane(host, namespace, { log, signal: opts.signal });
 
   const metrics = new Registry();
   const rss = metrics.gauge('process_resident_memory_bytes', 'Resident memory of the controller process');
@@ -100,11 +134,12 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     namespace,
     logger: log,
   });
+  started.push(() => config.stop());
   await config.start();
   const kubefedConfig = () => config.get(KUBEFEDCONFIG_NAME, namespace) ?? config.list()[0];
-  const health = kubefedConfig()?.spec?.clusterHealthCheck;
 
   const registry = new ClusterRegistry({ host, namespace, log });
+  started.push(() => registry.stop());
   await registry.start();
 
   const memberCache = new MemberCache({ log, metrics, resyncMs: opts.resyncMs });
@@ -117,12 +152,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     'cluster',
   ]);
   const prober = new HealthProber({
-    periodMs: opts.healthPeriodMs ?? parseDuration(health?.period, 10_000),
-    timeoutMs: parseDuration(health?.timeout, 3_000),
-    thresholds: {
-      failureThreshold: health?.failureThreshold ?? 3,
-      successThreshold: health?.successThreshold ?? 1,
-    },
+    ...healthSettings(kubefedConfig()?.spec?.clusterHealthCheck, opts.healthPeriodMs),
     members: () => registry.members(),
     log,
     writeStatus: async (name, status) => {
@@ -137,6 +167,11 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       scheduling?.clustersChanged();
     },
   });
+  started.push(() => prober.stop());
+  // Edits to clusterHealthCheck apply at once, without a restart (issue #9).
+  const reconfigureHealth = () =>
+    prober.configure(healthSettings(kubefedConfig()?.spec?.clusterHealthCheck, opts.healthPeriodMs));
+  for (const ev of ['add', 'update', 'delete'] as const) config.on(ev, reconfigureHealth);
   await prober.probeNow();
   prober.start();
 
@@ -161,11 +196,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     dns?.clustersChanged();
     scheduling?.clustersChanged();
   });
+  started.push(() => types?.stop());
   await types.start();
   // Controllers declare what they read in members; the cache watches each (cluster, resource) once.
   const dnsCaches = useDnsCaches(memberCache);
   const workloads = useWorkloadCaches(memberCache);
   memberCache.sync(registry.members(), (n) => prober.isReady(n));
+  started.push(() => Promise.all([dnsHost.stop(), schedulingHost.stop(), memberCache.stop()]));
   await Promise.all([dnsHost.start(), schedulingHost.start()]);
   dns = new DnsController({
     namespace,
@@ -183,6 +220,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     metrics,
     forceTcp: opts.dnsForceTcp,
   });
+  started.push(() => dns?.stop());
   dns.start();
   scheduling = new SchedulingController({
     members: () => registry.members(),
@@ -194,6 +232,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     log,
     metrics,
   });
+  started.push(() => scheduling?.stop());
   scheduling.start();
 
   const queueDepth = metrics.gauge('fedctl_workqueue_depth', 'Keys waiting in each type controller queue', [
@@ -204,23 +243,6 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     for (const c of types?.controllers() ?? []) queueDepth.set({ type: c.federated.kind }, c.queueLength());
   });
 
-  let httpPort: number | undefined;
-  let closeHttp: (() => Promise<void>) | undefined;
-  if (opts.metricsPort !== undefined) {
-    const server = await startHttpServer({
-      port: opts.metricsPort,
-      host: opts.metricsAddress ?? '127.0.0.1',
-      healthz: () => true,
-      readyz: () => true,
-      metrics,
-    });
-    httpPort = server.port;
-    closeHttp = server.close;
-    log.info('serving /healthz /readyz /metrics', {
-      address: `${opts.metricsAddress ?? '127.0.0.1'}:${httpPort}`,
-    });
-  }
-
   return {
     registry,
     types,
@@ -228,7 +250,6 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     prober,
     memberCache,
     metrics,
-    httpPort,
     async stop() {
       prober.stop();
       await scheduling?.stop();
@@ -237,7 +258,6 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       await Promise.all([dnsHost.stop(), schedulingHost.stop(), memberCache.stop()]);
       registry.stop();
       config.stop();
-      await closeHttp?.();
     },
   };
 }
@@ -246,16 +266,27 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
  * Campaign for the controller lease (`<namespace>/fedctl-controller`) with the durations of the
  * KubeFedConfig's leaderElect section (KubeFed defaults 15 s / 10 s / 5 s before one exists).
  */
-export async function electLeader(host: ClusterClients, namespace: string, log: Logger) {
+export async function electLeader(
+  host: ClusterClients,
+  namespace: string,
+  log: Logger,
+  signal?: AbortSignal,
+) {
   const config = (await tryGetResource(host.kc, KUBEFEDCONFIG_REF, KUBEFEDCONFIG_NAME, namespace).catch(
     () => undefined,
   )) as (KubeFedConfig & KubernetesObject) | undefined;
   const le = config?.spec?.leaderElect;
-  // The lease lives in the control-plane namespace, which install creates only once we lead.
-  await ensureObject(
-    host.kc,
-    { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false },
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
+  // The lease lives in the control-plane namespace, which install creates only once we lead. The host
+  // may be unreachable right now: that is a wait, not a reason to exit.
+  await retryTransient(
+    `creating namespace ${namespace} in host ${host.name}`,
+    () =>
+      ensureObject(
+        host.kc,
+        { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false },
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
+      ),
+    { log, signal },
   );
   const identity = `${hostname()}_${process.pid}_${randomBytes(3).toString('hex')}`;
   const election = campaign({

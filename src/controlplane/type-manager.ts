@@ -2,10 +2,11 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { CORE_GROUP, CORE_VERSION } from '../api/constants.ts';
 import type { FederatedTypeConfig } from '../api/types.ts';
 import { SupervisedInformer } from '../kube/informer.ts';
-import type { ResourceRef } from '../kube/resources.ts';
+import { patchStatus, type ResourceRef } from '../kube/resources.ts';
 import { FederatedTypeController, type TypeControllerDeps } from '../propagation/controller.ts';
 import { selectClusters } from '../propagation/placement.ts';
 import type { NamespacePlacement } from '../propagation/sync.ts';
+import { typeConfigStatus, typeConfigStatusDiffers } from './ftc-status.ts';
 
 export const FTC_REF: ResourceRef = {
   group: CORE_GROUP,
@@ -129,6 +130,25 @@ export class TypeManager {
             if (c.target.namespaced) c.enqueueAll((o) => o.metadata?.namespace === ns);
         });
         for (const c of this.controllers()) if (c.target.namespaced) c.enqueueAll();
+      }
+    }
+    await this.#writeTypeConfigStatus();
+  }
+
+  /** observedGeneration / propagationController / statusController, written only when they change. */
+  async #writeTypeConfigStatus(): Promise<void> {
+    for (const ftc of this.#ftcs.list()) {
+      if (ftc.metadata?.deletionTimestamp) continue;
+      const name = ftc.metadata?.name ?? '';
+      const next = typeConfigStatus(ftc, this.#running.has(name));
+      if (!typeConfigStatusDiffers(ftc, next)) continue;
+      try {
+        await patchStatus(this.#deps.host.kc, FTC_REF, name, ftc.metadata?.namespace, next);
+      } catch (e) {
+        this.#deps.log.warn('could not write FederatedTypeConfig status', {
+          typeConfig: name,
+          error: String(e),
+        });
       }
     }
   }

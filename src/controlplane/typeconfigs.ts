@@ -4,7 +4,7 @@ import { federatedCrd } from '../api/crds.ts';
 import type { JSONSchemaProps } from '../api/schema.ts';
 import { federatedTypeFor, type TargetType, toTargetType, typeConfigFor } from '../api/type-configs.ts';
 import type { FederatedTypeConfig } from '../api/types.ts';
-import { type EnsureOutcome, ensureObject } from '../kube/apply.ts';
+import { CRD_REF, type EnsureOutcome, ensureObject, waitEstablished } from '../kube/apply.ts';
 import type { ClusterClients } from '../kube/clients.ts';
 import { isNotFound } from '../kube/errors.ts';
 import {
@@ -17,7 +17,6 @@ import {
 } from '../kube/resources.ts';
 import { refsOf } from '../propagation/controller.ts';
 import { needsUpdate } from '../propagation/equality.ts';
-import { CRD_REF, waitEstablished } from './install.ts';
 import { FTC_REF } from './type-manager.ts';
 
 /** A type name as users type it: `deployments.apps`, `deployments`, `Deployment`, `deployment.apps`. */
@@ -148,7 +147,7 @@ export async function enableType(
     return result;
   }
   outcomes[crdKey] = await ensureObject(host.kc, CRD_REF, crd);
-  await waitEstablished(host, crd.metadata?.name ?? '');
+  await waitEstablished(host.kc, crd.metadata?.name ?? '');
   outcomes[ftcKey] = await ensureObject(host.kc, FTC_REF, ftc);
   return result;
 }

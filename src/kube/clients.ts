@@ -1,12 +1,16 @@
+import type https from 'node:https';
 import {
   AppsV1Api,
+  type Cluster,
   CoreV1Api,
   CustomObjectsApi,
+  type DispatcherOptions,
   KubeConfig,
   KubernetesObjectApi,
   RbacAuthorizationV1Api,
   type RequestContext,
 } from '@kubernetes/client-node';
+import { type RelaxedTlsCheck, relaxDispatcherOptions } from './tls.ts';
 
 type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 
@@ -19,6 +23,23 @@ type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
  */
 export class PooledKubeConfig extends KubeConfig {
   #dispatcher?: Dispatcher;
+  /** TLS checks a KubeFedCluster's disabledTLSValidations turned off (src/kube/tls.ts). */
+  #relaxed: ReadonlySet<RelaxedTlsCheck>;
+
+  constructor(relaxedTlsChecks: Iterable<RelaxedTlsCheck> = []) {
+    super();
+    this.#relaxed = new Set(relaxedTlsChecks);
+  }
+
+  override createDispatcherOptions(
+    cluster: Cluster | null,
+    agentOptions: https.AgentOptions,
+  ): DispatcherOptions {
+    const opts = super.createDispatcherOptions(cluster, agentOptions);
+    // skipTLSVerify (`*`) already turns every check off.
+    if (cluster?.skipTLSVerify) return opts;
+    return relaxDispatcherOptions(opts, this.#relaxed, cluster?.name ?? '');
+  }
 
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
     await super.applySecurityAuthentication(context);
@@ -103,12 +124,14 @@ export interface EndpointCredentials {
   caData?: string;
   token: string;
   insecureSkipTLSVerify?: boolean;
+  /** KubeFedCluster disabledTLSValidations other than `*`. */
+  relaxedTlsChecks?: RelaxedTlsCheck[];
   proxyUrl?: string;
 }
 
 /** A KubeConfig for a member cluster as the host controller sees it: endpoint, CA and a bearer token. */
 export function kubeConfigForEndpoint(c: EndpointCredentials): KubeConfig {
-  const kc = new PooledKubeConfig();
+  const kc = new PooledKubeConfig(c.relaxedTlsChecks);
   kc.loadFromOptions({
     clusters: [
       {

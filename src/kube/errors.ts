@@ -59,3 +59,19 @@ export function errorMessage(e: unknown): string {
   }
   return text;
 }
+
+/**
+ * Whether an error says the request (or the configuration behind it) is wrong, so retrying cannot
+ * help: a malformed or invalid request (400, 422), bad or missing credentials (401), missing
+ * permissions (403), a verb the server refuses (405). Everything else — the network, timeouts,
+ * 404 while a CRD is still being served, 409 races, 429, 5xx — may pass, and callers that must
+ * survive a host going away wait and retry instead of giving up.
+ */
+export function isPermanent(e: unknown): boolean {
+  const code = apiStatus(e).code;
+  // Writing into a namespace that is being deleted is refused with 403 until it is gone and can be
+  // created again (a reinstall racing the deletion): a wait, not a configuration error.
+  const body = (e as { body?: unknown } | null)?.body;
+  if (code === 403 && typeof body === 'string' && body.includes('NamespaceTerminating')) return false;
+  return code === 400 || code === 401 || code === 403 || code === 405 || code === 422;
+}

@@ -164,6 +164,22 @@ describe('SupervisedInformer start', () => {
     await informer.stop();
   });
 
+  it('caches objects without managedFields (no decision reads them; they are the bulk of an object)', async () => {
+    const { source, informer } = setup();
+    source.items = [
+      obj('a', '3', {
+        metadata: {
+          name: 'a',
+          namespace: 'ns',
+          managedFields: [{ manager: 'kubectl', operation: 'Update' }],
+        },
+      } as Partial<Obj>),
+    ];
+    await informer.start();
+    expect(informer.get('a', 'ns')?.metadata).not.toHaveProperty('managedFields');
+    await informer.stop();
+  });
+
   it('finds cluster-scoped objects by name alone', async () => {
     const { source, informer } = setup({ ref: NAMESPACES });
     source.items = [{ metadata: { name: 'kube-system', resourceVersion: '1' } }];

@@ -478,6 +478,9 @@ export class SupervisedInformer<T extends KubernetesObject = KubernetesObject> {
   #normalise(obj: T): T {
     if (!obj.apiVersion) obj.apiVersion = apiVersionOf(this.ref);
     if (!obj.kind) obj.kind = this.ref.kind;
+    // No decision reads managedFields, and they are often the largest part of an object: caches
+    // hold thousands of objects. (A PUT without managedFields leaves the server's record as it is.)
+    if (obj.metadata?.managedFields !== undefined) delete obj.metadata.managedFields;
     return freezeDeep(obj);
   }
 

@@ -1,11 +1,18 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { isAlreadyExists, isConflict, isNotFound } from './errors.ts';
+import { errorMessage, isAlreadyExists, isConflict, isNotFound } from './errors.ts';
 import type { Logger } from './logger.ts';
-import { createResource, getResource, type ResourceRef, replaceResource } from './resources.ts';
+import {
+  collectionPath,
+  getResource,
+  kubeRequest,
+  objectPath,
+  type ResourceRef,
+  replaceResource,
+} from './resources.ts';
 
 // Leader election on a coordination.k8s.io Lease, as KubeFed's controller manager did (durations from
 // KubeFedConfig.spec.leaderElect). Only the leader runs controllers; one that cannot renew in time
-// stops, so two never write at once.
+// stops them, so two never write at once, and campaigns again.
 
 export const LEASE_REF: ResourceRef = {
   group: 'coordination.k8s.io',
@@ -77,82 +84,132 @@ export interface LeaderElectionOptions {
   log: Logger;
 }
 
-/**
- * Campaigns until this process holds the lease, then keeps renewing it every retry period. Resolves
- * `leading` once elected; `lost` resolves when a renewal has not succeeded within the renew deadline
- * (the caller must stop its controllers). `stop()` ends the campaign and releases a held lease.
- */
-export function campaign(o: LeaderElectionOptions): {
-  leading: Promise<void>;
-  lost: Promise<string>;
+/** A campaign for the lease. A term is one uninterrupted stretch of holding it (numbered from 1). */
+export interface Election {
+  /** Resolves with the term number once this process holds the lease (at once if it does now). */
+  leading(): Promise<number>;
+  /**
+   * Resolves with the reason once `term` is over: at once if it already is (even if a later term
+   * began since — whoever ran controllers for `term` must stop them and start afresh).
+   */
+  lost(term: number): Promise<string>;
+  isLeader(): boolean;
+  /** Ends the campaign and releases a held lease. */
   stop(): Promise<void>;
-} {
-  let stopped = false;
-  let isLeader = false;
-  let lastRenew = 0;
-  let timer: NodeJS.Timeout | undefined;
-  let onLeading!: () => void;
-  let onLost!: (why: string) => void;
-  const leading = new Promise<void>((r) => {
-    onLeading = r;
-  });
-  const lost = new Promise<string>((r) => {
-    onLost = r;
-  });
+}
 
+/**
+ * Campaigns for the lease for as long as the process runs: tries every retry period, renews while
+ * holding it. A leader whose last successful renewal is older than the renew deadline (the host API
+ * server unreachable or hung, the lease taken) steps down — its term ends so the caller stops its
+ * controllers before anyone else may take over — and goes on campaigning: when the host is back it
+ * leads again in a new term. Losing the lease is never the end of the process (issue #9).
+ */
+export function campaign(o: LeaderElectionOptions): Election {
+  let stopped = false;
+  let term = 0;
+  let leader = false;
+  let lastError = '';
+  let timer: NodeJS.Timeout | undefined;
+  let watchdog: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> | undefined;
+  /** This process wrote the lease as its holder at least once (so stop() has something to release). */
+  let wrote = false;
+  let leadingWaiters: Array<(term: number) => void> = [];
+  let lostWaiters: Array<{ term: number; resolve: (why: string) => void }> = [];
+  const lease = `${o.namespace}/${o.name}`;
+
+  const stepDown = (why: string) => {
+    if (!leader) return;
+    leader = false;
+    clearTimeout(watchdog);
+    o.log.warn('lost leadership; stopping controllers and campaigning again', { lease, term, reason: why });
+    const waiting = lostWaiters;
+    lostWaiters = [];
+    for (const w of waiting) w.resolve(why);
+  };
+
+  // Each lease request is bounded by the retry period: a host that accepts connections and never
+  // answers must not keep the campaign from trying again once it answers (the default limit is 60 s).
+  const timeoutMs = Math.max(1000, Math.min(o.retryPeriodMs, o.renewDeadlineMs));
+  const path = objectPath(LEASE_REF, o.name, o.namespace);
   const attempt = async (): Promise<void> => {
     let current: Lease | undefined;
     try {
-      current = (await getResource(o.kc, LEASE_REF, o.name, o.namespace)) as Lease;
+      current = await kubeRequest<Lease>(o.kc, { method: 'GET', path, timeoutMs });
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
     const now = new Date();
     const decision = decideLease(current, o.identity, now);
     if (decision.action === 'wait') {
-      if (isLeader) throw new Error(`lease taken by ${decision.holder}`);
+      stepDown(`lease ${lease} taken by ${decision.holder}`);
       return;
     }
-    const lease = nextLease(current, decision, o, now);
-    if (decision.action === 'create') await createResource(o.kc, LEASE_REF, lease);
-    else await replaceResource(o.kc, LEASE_REF, lease);
-    lastRenew = Date.now();
-    if (!isLeader) {
-      isLeader = true;
-      o.log.info('became leader', { lease: `${o.namespace}/${o.name}`, identity: o.identity });
-      onLeading();
+    const next = nextLease(current, decision, o, now);
+    if (decision.action === 'create')
+      await kubeRequest(o.kc, {
+        method: 'POST',
+        path: collectionPath(LEASE_REF, o.namespace),
+        body: next,
+        timeoutMs,
+      });
+    else await kubeRequest(o.kc, { method: 'PUT', path, body: next, timeoutMs });
+    wrote = true;
+    if (stopped) return;
+    lastError = '';
+    // The deadline counts from the renewTime written, which is what other candidates judge by.
+    clearTimeout(watchdog);
+    watchdog = setTimeout(
+      () =>
+        stepDown(
+          `could not renew lease ${lease} within ${o.renewDeadlineMs} ms${lastError ? `: ${lastError}` : ''}`,
+        ),
+      Math.max(0, now.getTime() + o.renewDeadlineMs - Date.now()),
+    );
+    if (!leader) {
+      leader = true;
+      term++;
+      o.log.info('became leader', { lease, identity: o.identity, term });
+      const waiting = leadingWaiters;
+      leadingWaiters = [];
+      for (const w of waiting) w(term);
     }
   };
 
   const loop = async () => {
     if (stopped) return;
-    try {
-      await attempt();
-    } catch (e) {
-      // Losing a race (conflict, already exists) is normal; anything else is logged. A leader that
-      // cannot renew within the deadline steps down.
-      if (!isConflict(e) && !isAlreadyExists(e))
-        o.log.warn('leader election', { error: String((e as Error)?.message ?? e) });
-      if (isLeader && (Date.now() - lastRenew > o.renewDeadlineMs || /lease taken/.test(String(e)))) {
-        isLeader = false;
-        stopped = true;
-        onLost(
-          `could not renew lease ${o.namespace}/${o.name} within ${o.renewDeadlineMs} ms: ${(e as Error)?.message ?? e}`,
-        );
-        return;
-      }
-    }
+    inFlight = attempt().catch((e: unknown) => {
+      lastError = errorMessage(e);
+      // Losing a race (conflict, already exists) is normal; anything else is worth a line.
+      if (!isConflict(e) && !isAlreadyExists(e)) o.log.warn('leader election', { lease, error: lastError });
+    });
+    await inFlight;
+    inFlight = undefined;
     if (!stopped) timer = setTimeout(loop, o.retryPeriodMs);
   };
   void loop();
 
   return {
-    leading,
-    lost,
+    leading: () => (leader ? Promise.resolve(term) : new Promise((r) => leadingWaiters.push(r))),
+    lost: (t) =>
+      leader && t === term
+        ? new Promise((resolve) => lostWaiters.push({ term: t, resolve }))
+        : Promise.resolve(`term ${t} is over`),
+    isLeader: () => leader,
     async stop() {
       stopped = true;
       clearTimeout(timer);
-      if (!isLeader) return;
+      // A renewal on the wire may still land; wait for it briefly so the release below sees it.
+      if (inFlight) await Promise.race([inFlight, new Promise((r) => setTimeout(r, 2000))]);
+      const held = leader;
+      clearTimeout(watchdog);
+      if (held) {
+        leader = false;
+        for (const w of lostWaiters) w.resolve('stopped');
+        lostWaiters = [];
+      }
+      if (!wrote) return;
       // Release so a successor need not wait for the lease to expire.
       try {
         const current = (await getResource(o.kc, LEASE_REF, o.name, o.namespace)) as Lease;

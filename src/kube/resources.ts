@@ -82,6 +82,8 @@ export interface KubeRequest {
   body?: unknown;
   /** Default application/json when there is a body. */
   contentType?: string;
+  /** Default application/json (e.g. the Table form kubectl asks for: `application/json;as=Table;g=meta.k8s.io;v=v1`). */
+  accept?: string;
   /** Default 60 s; 0 for none (watches). */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -127,7 +129,7 @@ export async function kubeFetch(kc: KubeConfig, req: KubeRequest): Promise<KubeR
   for (const [k, v] of Object.entries(req.query ?? {}))
     if (v !== undefined) url.searchParams.set(k, String(v));
   const ctx = new RequestContext(url.toString(), req.method as HttpMethod);
-  ctx.setHeaderParam('Accept', 'application/json');
+  ctx.setHeaderParam('Accept', req.accept ?? 'application/json');
   ctx.setHeaderParam('User-Agent', 'fedctl');
   if (req.body !== undefined) {
     ctx.setHeaderParam('Content-Type', req.contentType ?? 'application/json');

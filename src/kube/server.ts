@@ -11,7 +11,8 @@ export interface HttpServerOptions {
   host?: string;
   healthz(): boolean;
   readyz(): boolean;
-  metrics: Registry;
+  /** A function when the registry changes over the process's life (a fresh one per leadership term). */
+  metrics: Registry | (() => Registry);
 }
 
 export interface RunningHttpServer {
@@ -58,13 +59,14 @@ export function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpSer
         return;
       case '/metrics': {
         let text: string;
+        const registry = typeof opts.metrics === 'function' ? opts.metrics() : opts.metrics;
         try {
-          text = opts.metrics.expose();
+          text = registry.expose();
         } catch (e) {
           reply(res, 500, `metrics: ${e instanceof Error ? e.message : String(e)}\n`);
           return;
         }
-        reply(res, 200, text, opts.metrics.contentType);
+        reply(res, 200, text, registry.contentType);
         return;
       }
       default:

@@ -25,6 +25,9 @@ const COPIES: CopyFact[] = [
   { state: 'present', deleting: false, ownerUid: 'other' },
   { state: 'present', deleting: false },
   { state: 'present', deleting: true, ownerUid: 'u1' },
+  { state: 'present', deleting: false, ownerUid: 'u1', hostNamespace: true },
+  { state: 'present', deleting: true, ownerUid: 'u1', hostNamespace: true },
+  { state: 'present', deleting: false, ownerUid: 'u1', hostNamespace: 'unknown' },
 ];
 const CLUSTER: Array<Pick<MemberFacts, 'clusterReady' | 'notReadyCode'>> = [
   { clusterReady: true },
@@ -45,7 +48,7 @@ const label = (f: MemberFacts) => JSON.stringify(f);
 
 describe('decideMember over every combination', () => {
   it(`covers ${all.length} combinations`, () => {
-    expect(all.length).toBe(4 * 3 * 6 * 3 * 2);
+    expect(all.length).toBe(4 * 3 * 9 * 3 * 2);
   });
 
   it.each(all.map((f) => [label(f), f] as const))(
@@ -56,6 +59,7 @@ describe('decideMember over every combination', () => {
       expect(f.clusterReady).toBe(true);
       expect(f.protectedNamespace).toBe(false);
       expect(f.copy).toMatchObject({ state: 'present', deleting: false, ownerUid: 'u1' });
+      expect(f.copy.state === 'present' && f.copy.hostNamespace).toBeFalsy();
       const intent =
         (f.fed.phase === 'deleting' && !f.fed.orphan) ||
         (f.fed.phase === 'live' && f.placement === 'unplaced');
@@ -99,6 +103,18 @@ describe('decideMember over every combination', () => {
       expect(a.action === 'wait' && a.blocksFinalizer).toBe(mayHold);
     },
   );
+});
+
+describe('decideMember: the host’s own namespace', () => {
+  it.each(
+    all
+      .filter((f) => f.copy.state === 'present' && f.copy.hostNamespace === true)
+      .map((f) => [label(f), f] as const),
+  )('is never deleted and never blocks its own deletion: %s', (_l, f) => {
+    const a = decideMember(f);
+    expect(a.action).not.toBe('delete');
+    if (f.clusterReady) expect(a.action === 'wait' && a.blocksFinalizer).toBe(false);
+  });
 });
 
 describe('decideMember: the cases users meet', () => {

@@ -37,6 +37,11 @@ export type CopyFact =
       deleting: boolean;
       /** Value of the owner annotation, if any. */
       ownerUid?: string;
+      /**
+       * Namespace targets: this copy *is* the host's own namespace (same UID), which holds the
+       * federated objects themselves; 'unknown' when the host could not be asked.
+       */
+      hostNamespace?: boolean | 'unknown';
     };
 
 export interface MemberFacts {
@@ -73,6 +78,10 @@ export function decideMember(f: MemberFacts): MemberAction {
       return copy.state === 'present' && !copy.deleting ? { action: 'unlabel' } : { action: 'none' };
     case 'deleting': {
       if (copy.state !== 'present') return { action: 'none' };
+      if (copy.hostNamespace === 'unknown') return unknownHost;
+      // The host's namespace is never deleted by fedctl; when it is being deleted (which deletes this
+      // federated object), waiting for it would deadlock on this very finalizer.
+      if (copy.hostNamespace === true) return copy.deleting ? { action: 'none' } : { action: 'unlabel' };
       if (copy.deleting) return { action: 'wait', code: Code.WaitingForRemoval, blocksFinalizer: true };
       if (f.fed.orphan) return { action: 'unlabel' };
       return copy.ownerUid === f.fed.uid ? { action: 'delete' } : { action: 'unlabel', code: Code.NotOwned };
@@ -82,10 +91,14 @@ export function decideMember(f: MemberFacts): MemberAction {
         return { action: 'wait', code: Code.CachedRetrievalFailed, blocksFinalizer: false };
       if (f.placement === 'placed') return { action: 'apply' };
       if (copy.state !== 'present' || copy.deleting) return { action: 'none' };
+      if (copy.hostNamespace === 'unknown') return unknownHost;
+      if (copy.hostNamespace === true) return { action: 'unlabel' };
       return copy.ownerUid === f.fed.uid ? { action: 'delete' } : { action: 'unlabel', code: Code.NotOwned };
     }
   }
 }
+
+const unknownHost: MemberAction = { action: 'wait', code: Code.RetrievalFailed, blocksFinalizer: true };
 
 /**
  * A cluster that is not ready (or whose cache has not synced) gets no writes. A deleting federated

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { FederatedStatus } from '../api/types.ts';
-import { type ClusterOutcome, computePropagationStatus, statusChanged } from './status.ts';
+import {
+  type ClusterOutcome,
+  clusterEvents,
+  computePropagationStatus,
+  statusChange,
+  statusChanged,
+} from './status.ts';
+import { workloadState } from './workload.ts';
 
 const T0 = '2026-01-01T00:00:00Z';
 const T1 = '2026-01-01T01:00:00Z';
@@ -13,10 +20,14 @@ const roll = (
 describe('computePropagationStatus', () => {
   it('reports Propagation True when every cluster is in sync, listing clusters sorted', () => {
     expect(roll([{ name: 'c2' }, { name: 'c1', status: '' }])).toEqual({
-      clusters: [{ name: 'c1' }, { name: 'c2' }],
+      clusters: [
+        { lastChange: T0, name: 'c1' },
+        { lastChange: T0, name: 'c2' },
+      ],
       conditions: [
         {
           lastTransitionTime: T0,
+          lastUpdateTime: T0,
           message: 'in sync in c1, c2',
           observedGeneration: 3,
           status: 'True',
@@ -24,6 +35,8 @@ describe('computePropagationStatus', () => {
         },
       ],
       observedGeneration: 3,
+      readyClusters: '2/2',
+      totals: { clusters: 2, readyClusters: 2 },
     });
   });
 
@@ -44,10 +57,11 @@ describe('computePropagationStatus', () => {
       { name: 'c2', status: 'ClusterNotReady' },
     ]);
     expect(s.clusters).toEqual([
-      { name: 'c1' },
-      { name: 'c2', status: 'ClusterNotReady' },
-      { message: 'admission webhook denied', name: 'c3', status: 'UpdateFailed' },
+      { lastChange: T0, name: 'c1' },
+      { lastChange: T0, name: 'c2', status: 'ClusterNotReady' },
+      { lastChange: T0, message: 'admission webhook denied', name: 'c3', status: 'UpdateFailed' },
     ]);
+    expect(s.readyClusters).toBe('1/3');
     expect(s.conditions?.[0]).toMatchObject({
       type: 'Propagation',
       status: 'False',
@@ -73,7 +87,7 @@ describe('computePropagationStatus', () => {
       reason: 'NamespaceNotFederated',
       message: 'namespace shop has no FederatedNamespace',
     });
-    expect(s.clusters).toEqual([{ name: 'c1', status: 'CreationFailed' }]);
+    expect(s.clusters).toEqual([{ lastChange: T0, name: 'c1', status: 'CreationFailed' }]);
   });
 
   it('writes an object-level failure without a message', () => {
@@ -82,12 +96,12 @@ describe('computePropagationStatus', () => {
   });
 
   it('drops the message of a cluster that is in sync', () => {
-    expect(roll([{ name: 'c1', message: 'stale' }]).clusters).toEqual([{ name: 'c1' }]);
+    expect(roll([{ name: 'c1', message: 'stale' }]).clusters).toEqual([{ lastChange: T0, name: 'c1' }]);
   });
 
   it('carries remote status when collected', () => {
     expect(roll([{ name: 'c1', remoteStatus: { replicas: 2, ready: 1 } }]).clusters).toEqual([
-      { name: 'c1', remoteStatus: { ready: 1, replicas: 2 } },
+      { lastChange: T0, name: 'c1', remoteStatus: { ready: 1, replicas: 2 } },
     ]);
   });
 
@@ -131,17 +145,40 @@ describe('computePropagationStatus', () => {
     );
   });
 
-  it('rewrites a status written by KubeFed once (drops lastUpdateTime), then stays put', () => {
+  it('rewrites a status written by KubeFed once (adds totals, keeps its lastUpdateTime), then stays put', () => {
     const kubefed: FederatedStatus = {
       observedGeneration: 3,
       conditions: [{ type: 'Propagation', status: 'True', lastTransitionTime: T0, lastUpdateTime: T0 }],
       clusters: [{ name: 'c1' }],
     };
     const first = roll([{ name: 'c1' }], { previous: kubefed, now: T1 });
-    expect(first.conditions?.[0]).not.toHaveProperty('lastUpdateTime');
+    expect(first.conditions?.[0]?.lastUpdateTime).toBe(T0);
     expect(first.conditions?.[0]?.lastTransitionTime).toBe(T0);
     expect(statusChanged(kubefed, first)).toBe(true);
     expect(statusChanged(first, roll([{ name: 'c1' }], { previous: first, now: T1 }))).toBe(false);
+  });
+
+  it('moves lastUpdateTime on a transition and when changes were propagated, as KubeFed did', () => {
+    const first = roll([{ name: 'c1' }]);
+    expect(roll([{ name: 'c1' }], { previous: first, now: T1 }).conditions?.[0]?.lastUpdateTime).toBe(T0);
+    expect(
+      roll([{ name: 'c1' }], { previous: first, now: T1, propagated: true }).conditions?.[0]?.lastUpdateTime,
+    ).toBe(T1);
+    const failed = roll([{ name: 'c1', status: 'UpdateFailed' }], { previous: first, now: T1 });
+    expect(failed.conditions?.[0]).toMatchObject({ lastUpdateTime: T1, lastTransitionTime: T1 });
+  });
+
+  it('keeps a cluster’s lastChange while its report is the same, and moves it when it changes', () => {
+    const w = { desired: 3, ready: 3, healthy: true };
+    const first = roll([{ name: 'c1', version: 'gen:1', workload: w }]);
+    const rewritten = roll([{ name: 'c1', version: 'gen:2', workload: w }], { previous: first, now: T1 });
+    expect(rewritten.clusters?.[0]?.lastChange).toBe(T0);
+    const degraded = roll([{ name: 'c1', version: 'gen:2', workload: { ...w, ready: 2, healthy: false } }], {
+      previous: rewritten,
+      now: T1,
+    });
+    expect(degraded.clusters?.[0]?.lastChange).toBe(T1);
+    expect(degraded).toMatchObject({ ready: '2/3', readyClusters: '0/1' });
   });
 
   it('does not mutate the previous status or the outcomes', () => {
@@ -212,5 +249,153 @@ describe('statusChanged', () => {
     ],
   ])('%s → %s', (_name, old, expected) => {
     expect(statusChanged(old, base)).toBe(expected);
+  });
+});
+
+describe('statusChange: what may wait for the minimum interval', () => {
+  const healthy = { desired: 3, replicas: 3, updated: 3, ready: 3, available: 3, healthy: true };
+  const base = roll([
+    { name: 'a', version: 'gen:1', workload: healthy },
+    { name: 'b', version: 'gen:1', workload: healthy },
+  ]);
+  it.each<[string, ClusterOutcome[], 'none' | 'workload' | 'propagation']>([
+    [
+      'nothing',
+      [
+        { name: 'a', version: 'gen:1', workload: healthy },
+        { name: 'b', version: 'gen:1', workload: healthy },
+      ],
+      'none',
+    ],
+    [
+      'a member reports fewer ready replicas',
+      [
+        { name: 'a', version: 'gen:1', workload: { ...healthy, ready: 2, healthy: false } },
+        { name: 'b', version: 'gen:1', workload: healthy },
+      ],
+      'workload',
+    ],
+    [
+      'remote status changes',
+      [
+        { name: 'a', version: 'gen:1', workload: healthy, remoteStatus: { replicas: 3 } },
+        { name: 'b', version: 'gen:1', workload: healthy },
+      ],
+      'workload',
+    ],
+    [
+      'a member was rewritten (its recorded version moves)',
+      [
+        { name: 'a', version: 'gen:2', workload: healthy },
+        { name: 'b', version: 'gen:1', workload: healthy },
+      ],
+      'propagation',
+    ],
+    [
+      'a member failed to update',
+      [
+        { name: 'a', version: 'gen:1', workload: healthy, status: 'UpdateFailed' },
+        { name: 'b', version: 'gen:1', workload: healthy },
+      ],
+      'propagation',
+    ],
+  ])('%s → %s', (_name, clusters, expected) => {
+    expect(statusChange(base, roll(clusters, { previous: base, now: T1 }))).toBe(expected);
+  });
+
+  it('treats a status without totals (written by KubeFed or an older fedctl) as a deferrable change', () => {
+    const { totals: _t, ready: _r, readyClusters: _c, ...old } = base;
+    expect(statusChange(old, base)).toBe('workload');
+  });
+});
+
+describe('status size', () => {
+  it('stays compact with a Deployment in 10 clusters (under 3 KiB of JSON)', () => {
+    const member = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { generation: 4 },
+      spec: { replicas: 30 },
+      status: {
+        observedGeneration: 4,
+        replicas: 30,
+        updatedReplicas: 30,
+        readyReplicas: 30,
+        availableReplicas: 30,
+        conditions: [{ type: 'Available', status: 'True' }],
+      },
+    };
+    const clusters = Array.from({ length: 10 }, (_, i) => ({
+      name: `cluster-${String(i).padStart(2, '0')}`,
+      version: 'gen:4',
+      workload: workloadState(member),
+    }));
+    const s = roll(clusters);
+    const bytes = Buffer.byteLength(JSON.stringify(s));
+    // Measured: printed so a change in size shows in the test log.
+    process.stderr.write(`[status size] 10 clusters: ${bytes} bytes\n`);
+    expect(bytes).toBeLessThan(3 * 1024);
+    expect(s).toMatchObject({ ready: '300/300', readyClusters: '10/10' });
+  });
+});
+
+describe('clusterEvents', () => {
+  const ok = (name: string, extra: Partial<ClusterOutcome> = {}): ClusterOutcome => ({ name, ...extra });
+  const status = (clusters: ClusterOutcome[]) => roll(clusters);
+  it.each<[string, ClusterOutcome[] | undefined, ClusterOutcome[], string[]]>([
+    ['nothing changed', [ok('a')], [ok('a')], []],
+    ['first status, all in sync', undefined, [ok('a')], []],
+    [
+      'a cluster fails',
+      [ok('a')],
+      [ok('a', { status: 'UpdateFailed', message: 'denied' })],
+      ['Warning UpdateFailed cluster a: UpdateFailed: denied'],
+    ],
+    [
+      'it fails differently',
+      [ok('a', { status: 'UpdateFailed' })],
+      [ok('a', { status: 'ClusterNotReady' })],
+      ['Warning ClusterNotReady cluster a: ClusterNotReady'],
+    ],
+    [
+      'it recovers',
+      [ok('a', { status: 'ClusterNotReady' })],
+      [ok('a')],
+      ['Normal ClusterRecovered cluster a: in sync again (was ClusterNotReady)'],
+    ],
+    ['waiting for removal is no failure', [ok('a')], [ok('a', { status: 'WaitingForRemoval' })], []],
+    [
+      'a workload fails in a cluster',
+      [ok('a', { workload: { healthy: true } })],
+      [ok('a', { workload: { healthy: false, reason: 'ProgressDeadlineExceeded', message: 'too slow' } })],
+      ['Warning WorkloadFailed cluster a: ProgressDeadlineExceeded: too slow'],
+    ],
+    [
+      'a rollout in progress is no failure',
+      [ok('a', { workload: { healthy: true } })],
+      [ok('a', { workload: { healthy: false } })],
+      [],
+    ],
+    [
+      'the workload recovers',
+      [ok('a', { workload: { healthy: false, reason: 'BackoffLimitExceeded' } })],
+      [ok('a', { workload: { healthy: true } })],
+      ['Normal WorkloadRecovered cluster a: recovered from BackoffLimitExceeded'],
+    ],
+    [
+      'the failure clears while a fixed rollout is still under way',
+      [ok('a', { workload: { healthy: false, reason: 'ProgressDeadlineExceeded' } })],
+      [ok('a', { workload: { healthy: false } })],
+      ['Normal WorkloadRecovered cluster a: recovered from ProgressDeadlineExceeded (rolling out)'],
+    ],
+    [
+      'no event once recovered',
+      [ok('a', { workload: { healthy: false } })],
+      [ok('a', { workload: { healthy: true } })],
+      [],
+    ],
+  ])('%s', (_name, before, after, expected) => {
+    const events = clusterEvents(before ? status(before) : undefined, status(after));
+    expect(events.map((e) => `${e.type} ${e.reason} ${e.message}`)).toEqual(expected);
   });
 });

@@ -7,12 +7,15 @@
 import {
   ConditionType,
   conditionsEqual,
+  findCondition,
+  formatTime,
   PropagationMessage,
   PropagationReason,
   setCondition,
 } from '../api/conditions.ts';
-import { sortKeys } from '../api/json.ts';
-import type { ClusterPropagationStatus, Condition, FederatedStatus } from '../api/types.ts';
+import { sameJson, sortKeys } from '../api/json.ts';
+import type { ClusterPropagationStatus, Condition, FederatedStatus, WorkloadState } from '../api/types.ts';
+import { summaryColumns, workloadTotals } from './workload.ts';
 
 /** What happened in one cluster. `status` is a PropagationStatus code; absent or '' = in sync. */
 export interface ClusterOutcome {
@@ -23,6 +26,10 @@ export interface ClusterOutcome {
   remoteStatus?: unknown;
   /** The member's version (`gen:N` / `rv:N`) after fedctl's last write: later changes are drift. */
   version?: string;
+  /** The workload's state in this cluster, from the member's own status. */
+  workload?: WorkloadState;
+  /** Kept from the previous report; recomputed otherwise. */
+  lastChange?: string;
 }
 
 /** The status fedctl writes on a federated object. */
@@ -39,6 +46,11 @@ export interface PropagationStatusInput {
   /** An object-level True verdict with a reason (e.g. ProtectedNamespace: nothing to propagate). */
   success?: { reason: string; message?: string };
   clusters: readonly ClusterOutcome[];
+  /**
+   * This reconcile changed member objects: the condition's lastUpdateTime moves (KubeFed set it on
+   * a transition and whenever changes were propagated).
+   */
+  propagated?: boolean;
 }
 
 /**
@@ -47,9 +59,11 @@ export interface PropagationStatusInput {
  * statusChanged() to decide whether to write.
  */
 export function computePropagationStatus(input: PropagationStatusInput): PropagationStatus {
+  const previousByName = new Map((input.previous?.clusters ?? []).map((c) => [c.name, c]));
+  const changedAt = formatTime(input.now);
   const clusters = [...input.clusters]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map(toClusterStatus);
+    .map((o) => toClusterStatus(o, previousByName.get(o.name), changedAt));
   const failing = clusters.filter((c) => c.status !== undefined) as { name: string; status: string }[];
 
   let next: Omit<Condition, 'lastTransitionTime'>;
@@ -82,12 +96,20 @@ export function computePropagationStatus(input: PropagationStatusInput): Propaga
     };
   }
   if (input.generation !== undefined) next.observedGeneration = input.generation;
+  const old = findCondition(input.previous?.conditions, ConditionType.Propagation);
+  const transition =
+    old === undefined || old.status !== next.status || (old.reason ?? '') !== (next.reason ?? '');
+  next.lastUpdateTime =
+    transition || input.propagated || !old.lastUpdateTime ? changedAt : old.lastUpdateTime;
 
   const conditions = setCondition(input.previous?.conditions, next, input.now);
+  const totals = workloadTotals(clusters);
   const status: PropagationStatus = {
     clusters,
     conditions,
     ...(input.generation !== undefined ? { observedGeneration: input.generation } : {}),
+    totals,
+    ...summaryColumns(totals),
   };
   return sortKeys(status) as PropagationStatus;
 }
@@ -100,36 +122,132 @@ export const rollUpStatus = computePropagationStatus;
  * remote status, or conditions (timestamps ignored). Cluster order does not matter.
  */
 export function statusChanged(old: FederatedStatus | undefined, next: FederatedStatus): boolean {
-  if ((old?.observedGeneration ?? undefined) !== (next.observedGeneration ?? undefined)) return true;
-  if (!conditionsEqual(old?.conditions, next.conditions)) return true;
-  return !clustersEqual(old?.clusters ?? [], next.clusters ?? []);
+  return statusChange(old, next) !== 'none';
 }
 
-function clustersEqual(
-  a: readonly ClusterPropagationStatus[],
-  b: readonly ClusterPropagationStatus[],
-): boolean {
-  if (a.length !== b.length) return false;
+/**
+ * What differs between two statuses: nothing; only what member controllers report (workload state,
+ * remote status, the totals derived from them), which may wait for the minimum interval between
+ * status writes; or propagation (generation, outcomes, recorded versions, conditions), written at
+ * once because the recorded versions ride on it.
+ */
+export function statusChange(
+  old: FederatedStatus | undefined,
+  next: FederatedStatus,
+): 'none' | 'workload' | 'propagation' {
+  if ((old?.observedGeneration ?? undefined) !== (next.observedGeneration ?? undefined)) return 'propagation';
+  if (!conditionsEqual(old?.conditions, next.conditions)) return 'propagation';
+  const a = old?.clusters ?? [];
+  const b = next.clusters ?? [];
+  if (a.length !== b.length) return 'propagation';
   const byName = new Map(b.map((c) => [c.name, c]));
-  if (byName.size !== b.length || new Set(a.map((c) => c.name)).size !== a.length) return false;
-  return a.every((c) => {
+  if (byName.size !== b.length || new Set(a.map((c) => c.name)).size !== a.length) return 'propagation';
+  let workload = false;
+  for (const c of a) {
     const other = byName.get(c.name);
-    return (
-      other !== undefined &&
-      (c.status ?? '') === (other.status ?? '') &&
-      (c.message ?? '') === (other.message ?? '') &&
-      (c.version ?? '') === (other.version ?? '') &&
-      JSON.stringify(sortKeys(c.remoteStatus)) === JSON.stringify(sortKeys(other.remoteStatus))
-    );
-  });
+    if (
+      other === undefined ||
+      (c.status ?? '') !== (other.status ?? '') ||
+      (c.message ?? '') !== (other.message ?? '') ||
+      (c.version ?? '') !== (other.version ?? '')
+    )
+      return 'propagation';
+    if (!sameJson(c.remoteStatus, other.remoteStatus) || !sameJson(c.workload, other.workload))
+      workload = true;
+  }
+  // Totals and the printer columns derive from the clusters, but a status written by an older
+  // fedctl lacks them: that counts as a (deferrable) change, so the first write adds them.
+  if (
+    workload ||
+    !sameJson(old?.totals, next.totals) ||
+    (old?.ready ?? '') !== (next.ready ?? '') ||
+    (old?.readyClusters ?? '') !== (next.readyClusters ?? '')
+  )
+    return 'workload';
+  return 'none';
 }
 
-function toClusterStatus(o: ClusterOutcome): ClusterPropagationStatus {
-  return {
+/** What a cluster's entry says, apart from bookkeeping (version, lastChange). */
+const sameReport = (a: ClusterPropagationStatus, b: ClusterPropagationStatus) =>
+  (a.status ?? '') === (b.status ?? '') &&
+  (a.message ?? '') === (b.message ?? '') &&
+  sameJson(a.workload, b.workload);
+
+function toClusterStatus(
+  o: ClusterOutcome,
+  previous: ClusterPropagationStatus | undefined,
+  now: string,
+): ClusterPropagationStatus {
+  const entry: ClusterPropagationStatus = {
     name: o.name,
     ...(o.status ? { status: o.status } : {}),
     ...(o.status && o.message ? { message: o.message } : {}),
     ...(o.remoteStatus !== undefined ? { remoteStatus: o.remoteStatus } : {}),
     ...(o.version ? { version: o.version } : {}),
+    ...(o.workload !== undefined ? { workload: o.workload } : {}),
   };
+  entry.lastChange =
+    previous !== undefined && previous.lastChange !== undefined && sameReport(previous, entry)
+      ? previous.lastChange
+      : now;
+  return entry;
+}
+
+/** A Kubernetes Event to record on the federated object. */
+export interface StatusEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+/** Codes that are a step of normal work, not a failure worth an event. */
+const NOT_A_FAILURE = new Set(['WaitingForRemoval', 'CachedRetrievalFailed']);
+
+/**
+ * Per-cluster failures and recoveries between the status last written and the one being written:
+ * a cluster entering a failure code (reason: the code, e.g. UpdateFailed) or leaving one
+ * (ClusterRecovered), and a workload that fails in a cluster (reason WorkloadFailed, e.g.
+ * ProgressDeadlineExceeded) or whose failure condition clears (WorkloadRecovered). Computed from
+ * written statuses only, so a restart with nothing changed records nothing, and one transition
+ * is one event.
+ */
+export function clusterEvents(old: FederatedStatus | undefined, next: FederatedStatus): StatusEvent[] {
+  const before = new Map((old?.clusters ?? []).map((c) => [c.name, c]));
+  const events: StatusEvent[] = [];
+  for (const c of next.clusters ?? []) {
+    const prev = before.get(c.name);
+    const was = prev?.status ?? '';
+    const is = c.status ?? '';
+    if (is !== was && is !== '' && !NOT_A_FAILURE.has(is)) {
+      events.push({
+        type: 'Warning',
+        reason: is,
+        message: `cluster ${c.name}: ${is}${c.message ? `: ${c.message}` : ''}`,
+      });
+    } else if (is === '' && was !== '' && !NOT_A_FAILURE.has(was)) {
+      events.push({
+        type: 'Normal',
+        reason: 'ClusterRecovered',
+        message: `cluster ${c.name}: in sync again (was ${was})`,
+      });
+    }
+    const failedBefore = prev?.workload?.reason;
+    const failedNow = c.workload?.reason;
+    if (failedNow !== undefined && failedNow !== failedBefore) {
+      events.push({
+        type: 'Warning',
+        reason: 'WorkloadFailed',
+        message: `cluster ${c.name}: ${failedNow}${c.workload?.message ? `: ${c.workload.message}` : ''}`,
+      });
+    } else if (failedBefore !== undefined && failedNow === undefined && c.workload !== undefined) {
+      // The failure condition is gone (a fix started a new rollout, or the member recovered by
+      // itself): that is the recovery, even if the new rollout is still under way.
+      events.push({
+        type: 'Normal',
+        reason: 'WorkloadRecovered',
+        message: `cluster ${c.name}: recovered from ${failedBefore}${c.workload.healthy ? '' : ' (rolling out)'}`,
+      });
+    }
+  }
+  return events;
 }

@@ -34,12 +34,19 @@ interface Fixture {
   hostNamespaceUid?: string;
   failWrites?: Record<string, { code: number; reason: string; message: string }>;
   recorded?: Record<string, string>;
+  statusCollection?: boolean;
+  /** Minimum interval between status writes, and when the last one was (ms before `now`). */
+  statusMinIntervalMs?: number;
+  lastStatusWriteMsAgo?: number;
 }
 
 const TARGET = { apiVersion: 'apps/v1', kind: 'Deployment', namespaced: true };
 
+const NOW = '2026-01-01T00:00:00Z';
+
 function setup(f: Fixture) {
   const writes: string[] = [];
+  const events: string[] = [];
   const managed = new Map<string, Store>();
   const unmanaged = new Map<string, Store>();
   const statuses: unknown[] = [];
@@ -83,7 +90,16 @@ function setup(f: Fixture) {
     hostNamespaceUid: async () => f.hostNamespaceUid,
     controlPlaneNamespace: 'kube-federation-system',
     recordedVersion: (c) => f.recorded?.[c],
-    now: () => new Date('2026-01-01T00:00:00Z'),
+    now: () => new Date(NOW),
+    statusCollection: f.statusCollection,
+    statusMinIntervalMs: f.statusMinIntervalMs,
+    lastStatusWriteAt: () =>
+      f.lastStatusWriteMsAgo === undefined ? undefined : Date.parse(NOW) - f.lastStatusWriteMsAgo,
+    recordEvents: (_fed, list) => {
+      for (const e of list) {
+        events.push(`${e.type} ${e.reason} ${e.message}`);
+      }
+    },
     memberWriter: {
       async create(c, obj) {
         const fail = f.failWrites?.[`create ${c}`];
@@ -124,9 +140,18 @@ function setup(f: Fixture) {
     ctx,
     writes,
     sent,
+    events,
     statuses: statuses as Array<{
       conditions: Array<{ type: string; status: string; reason?: string; message?: string }>;
-      clusters: Array<{ name: string; status?: string; version?: string }>;
+      clusters: Array<{
+        name: string;
+        status?: string;
+        version?: string;
+        workload?: unknown;
+        remoteStatus?: unknown;
+      }>;
+      ready?: string;
+      readyClusters?: string;
     }>,
     finalizers: () => finalizers,
   };
@@ -216,9 +241,20 @@ describe('syncFederatedObject: propagation', () => {
       'fedctl.io/template-hash': expect.stringMatching(/^[0-9a-f]{20}$/),
     });
     // The member's version after the write is recorded in status.
+    // The member's version after the write is recorded in status, with the workload as the create
+    // returned it (not yet observed by the member's controller).
+    const justCreated = {
+      desired: 3,
+      replicas: 0,
+      updated: 0,
+      ready: 0,
+      available: 0,
+      observed: false,
+      healthy: false,
+    };
     expect(statuses[0]?.clusters).toEqual([
-      { name: 'cluster0', version: 'gen:1' },
-      { name: 'cluster1', version: 'gen:1' },
+      { name: 'cluster0', version: 'gen:1', workload: justCreated, lastChange: '2026-01-01T00:00:00Z' },
+      { name: 'cluster1', version: 'gen:1', workload: justCreated, lastChange: '2026-01-01T00:00:00Z' },
     ]);
   });
 
@@ -503,7 +539,7 @@ describe('syncFederatedObject: what is deleted, and when', () => {
     const { ctx, writes } = setup({ members: { cluster0: { objects: [memberCopy()] }, cluster1: {} } });
     const r = await syncFederatedObject('web', 'test', deleting, ctx);
     expectWrites(writes, ['delete cluster0 Deployment test/web', 'status']);
-    expect(r.retry).toBe(true);
+    expect(r.requeueAfterMs).toBe(1000);
     const after = setup({ members: { cluster0: {}, cluster1: {} } });
     await syncFederatedObject('web', 'test', deleting, after.ctx);
     expectWrites(after.writes, ['finalizers -']);
@@ -557,7 +593,12 @@ describe('syncFederatedObject: what is deleted, and when', () => {
     expect(statuses[0]?.clusters).toContainEqual(
       expect.objectContaining({ name: 'cluster0', status: 'ClusterNotReady' }),
     );
-    expect(r.retry).toBe(true);
+    expect(r.requeueAfterMs).toBe(1000); // cluster1's removal in progress
+    // Once only the down cluster is left, nothing polls: its return re-queues the object.
+    const later = setup({ members: { cluster0: { objects: [memberCopy()], ready: false }, cluster1: {} } });
+    const idle = await syncFederatedObject('web', 'test', deleting, later.ctx);
+    expect(idle).toMatchObject({ retry: false });
+    expect(idle.requeueAfterMs).toBeUndefined();
   });
 
   it('honours an orphaning deletion in a cluster that comes back', async () => {
@@ -612,6 +653,37 @@ describe('syncFederatedObject: what is deleted, and when', () => {
     expectWrites(writes, ['unlabel cluster0 Namespace test', 'delete cluster1 Namespace test', 'status']);
   });
 
+  it('releases a FederatedNamespace whose host namespace is being deleted (no deadlock on its own finalizer)', async () => {
+    const hostNs: KubernetesObject = {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: 'test',
+        uid: 'host-ns-uid',
+        deletionTimestamp: new Date(),
+        labels: { [MANAGED_LABEL]: 'true' },
+      },
+    };
+    const fedNs: FederatedObject = {
+      kind: 'FederatedNamespace',
+      metadata: {
+        name: 'test',
+        namespace: 'test',
+        uid: 'fed-uid',
+        finalizers: [SYNC_FINALIZER],
+        deletionTimestamp: new Date(),
+      },
+      spec: { placement: { clusterSelector: {} } },
+    };
+    const { ctx, writes } = setup({
+      members: { cluster0: { objects: [hostNs] }, cluster1: {} },
+      hostNamespaceUid: 'host-ns-uid',
+    });
+    ctx.target = { apiVersion: 'v1', kind: 'Namespace', namespaced: false };
+    await syncFederatedObject('test', 'test', fedNs, ctx);
+    expectWrites(writes, ['finalizers -']);
+  });
+
   it.each([
     ['a FederatedNamespace named unlike its namespace', 'other', 'test', 'NamespaceNameMismatch', 'False'],
     ['kube-system', 'kube-system', 'kube-system', 'ProtectedNamespace', 'True'],
@@ -651,6 +723,153 @@ describe('syncFederatedObject: what is deleted, and when', () => {
       deleting.ctx,
     );
     expectWrites(deleting.writes, ['finalizers -']);
+  });
+});
+
+describe('syncFederatedObject: workload status', () => {
+  const rolledOut = (o: KubeObject) => {
+    o.status = {
+      observedGeneration: 1,
+      replicas: 3,
+      updatedReplicas: 3,
+      readyReplicas: 3,
+      availableReplicas: 3,
+    };
+  };
+  const pending = (o: KubeObject) => {
+    o.status = { observedGeneration: 1, replicas: 3, updatedReplicas: 3, readyReplicas: 0 };
+  };
+
+  it('reports each cluster’s workload from its cached copy, and the totals, with no member write', async () => {
+    const { ctx, writes, statuses } = setup({
+      members: {
+        cluster0: { objects: [memberCopy(fedDeployment(), rolledOut)] },
+        cluster1: { objects: [memberCopy(fedDeployment(), pending)] },
+      },
+    });
+    await syncFederatedObject('web', 'test', fedDeployment(), ctx);
+    expectWrites(writes, ['status']);
+    expect(statuses[0]?.clusters.map((c) => [c.name, c.workload])).toEqual([
+      ['cluster0', { desired: 3, replicas: 3, updated: 3, ready: 3, available: 3, healthy: true }],
+      ['cluster1', { desired: 3, replicas: 3, updated: 3, ready: 0, available: 0, healthy: false }],
+    ]);
+    expect(statuses[0]).toMatchObject({ ready: '3/6', readyClusters: '1/2' });
+    // Propagation is about fedctl's writes: still True.
+    expect(statuses[0]?.conditions[0]).toMatchObject({ type: 'Propagation', status: 'True' });
+  });
+
+  it('writes nothing on a restart with nothing changed (workload state is stable)', async () => {
+    const f: Fixture = {
+      members: {
+        cluster0: { objects: [memberCopy(fedDeployment(), rolledOut)] },
+        cluster1: { objects: [memberCopy(fedDeployment(), pending)] },
+      },
+      statusMinIntervalMs: 5000,
+    };
+    const fed = await afterFirstPass(f, fedDeployment());
+    const { ctx, writes } = setup(f);
+    const r = await syncFederatedObject('web', 'test', fed, ctx);
+    expectWrites(writes, []);
+    expect(r.requeueAfterMs).toBeUndefined();
+  });
+
+  it('defers a workload-only change until the minimum interval has passed, then writes it', async () => {
+    const before: Fixture = { members: { cluster0: { objects: [memberCopy(fedDeployment(), pending)] } } };
+    const fed = await afterFirstPass(
+      before,
+      fedDeployment({ placement: { clusters: [{ name: 'cluster0' }] } }),
+    );
+    const changed = (ago: number): Fixture => ({
+      members: { cluster0: { objects: [memberCopy(fedDeployment(), rolledOut)] } },
+      statusMinIntervalMs: 5000,
+      lastStatusWriteMsAgo: ago,
+    });
+    const soon = setup(changed(1000));
+    const r = await syncFederatedObject('web', 'test', fed, soon.ctx);
+    expectWrites(soon.writes, []);
+    expect(r.requeueAfterMs).toBe(4000);
+    const later = setup(changed(5000));
+    const r2 = await syncFederatedObject('web', 'test', fed, later.ctx);
+    expectWrites(later.writes, ['status']);
+    expect(r2.requeueAfterMs).toBeUndefined();
+    expect(later.statuses[0]).toMatchObject({ ready: '3/3', readyClusters: '1/1' });
+  });
+
+  it('writes a propagation change at once, even inside the interval (the recorded version rides on it)', async () => {
+    const f: Fixture = {
+      members: { cluster0: {}, cluster1: {} },
+      statusMinIntervalMs: 5000,
+      lastStatusWriteMsAgo: 10,
+    };
+    const { ctx, writes } = setup(f);
+    await syncFederatedObject('web', 'test', fedDeployment(), ctx);
+    expectWrites(writes, [
+      'create cluster0 Deployment test/web',
+      'create cluster1 Deployment test/web',
+      'status',
+    ]);
+  });
+
+  it('copies the member’s raw status into remoteStatus when the type config enables status collection', async () => {
+    const { ctx, statuses } = setup({
+      members: { cluster0: { objects: [memberCopy(fedDeployment(), rolledOut)] }, cluster1: {} },
+      statusCollection: true,
+    });
+    await syncFederatedObject('web', 'test', fedDeployment(), ctx);
+    expect(statuses[0]?.clusters.map((c) => [c.name, c.remoteStatus])).toEqual([
+      [
+        'cluster0',
+        { availableReplicas: 3, observedGeneration: 1, readyReplicas: 3, replicas: 3, updatedReplicas: 3 },
+      ],
+      // Created just now: the create's response carried no status.
+      ['cluster1', undefined],
+    ]);
+  });
+
+  it('keeps the last workload report of a cluster that became unreachable, not counted as ready', async () => {
+    const f: Fixture = {
+      members: {
+        cluster0: { objects: [memberCopy(fedDeployment(), rolledOut)] },
+        cluster1: { objects: [memberCopy(fedDeployment(), rolledOut)] },
+      },
+    };
+    const fed = await afterFirstPass(f, fedDeployment());
+    const { ctx, writes, statuses, events } = setup({
+      members: {
+        cluster0: { objects: [memberCopy(fedDeployment(), rolledOut)] },
+        cluster1: { ready: false },
+      },
+    });
+    await syncFederatedObject('web', 'test', fed, ctx);
+    expectWrites(writes, ['status']);
+    expect(statuses[0]?.clusters[1]).toMatchObject({
+      name: 'cluster1',
+      status: 'ClusterNotReady',
+      workload: { healthy: true },
+    });
+    expect(statuses[0]).toMatchObject({ ready: '3/6', readyClusters: '1/2' });
+    expect(events).toEqual(['Warning ClusterNotReady cluster cluster1: ClusterNotReady']);
+  });
+
+  it('records one event per failure and one per recovery, none while the failure lasts', async () => {
+    const failing: Fixture = {
+      members: { cluster0: {}, cluster1: {} },
+      failWrites: { 'create cluster1': { code: 403, reason: 'Forbidden', message: 'denied by policy' } },
+    };
+    const first = setup(failing);
+    await syncFederatedObject('web', 'test', fedDeployment(), first.ctx);
+    expect(first.events).toEqual([
+      'Warning CreationFailed cluster cluster1: CreationFailed: denied by policy (HTTP 403, Forbidden)',
+    ]);
+    const fed = { ...fedDeployment(), status: first.statuses.at(-1) as never };
+    const still = setup({ ...failing, members: { cluster0: { objects: [memberCopy()] }, cluster1: {} } });
+    await syncFederatedObject('web', 'test', fed, still.ctx);
+    expect(still.events).toEqual([]);
+    const fixed = setup({ members: { cluster0: { objects: [memberCopy()] }, cluster1: {} } });
+    await syncFederatedObject('web', 'test', fed, fixed.ctx);
+    expect(fixed.events).toEqual([
+      'Normal ClusterRecovered cluster cluster1: in sync again (was CreationFailed)',
+    ]);
   });
 });
 

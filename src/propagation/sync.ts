@@ -30,10 +30,13 @@ import { placementForNamespaced, selectClusters } from './placement.ts';
 import { FEDCTL_ANNOTATIONS } from './retention.ts';
 import {
   type ClusterOutcome,
+  clusterEvents,
   computePropagationStatus,
   type PropagationStatus,
-  statusChanged,
+  type StatusEvent,
+  statusChange,
 } from './status.ts';
+import { workloadState } from './workload.ts';
 
 // The sync reconciler for one federated object: level-triggered and idempotent. It reads only from
 // the caches and views it is given, asks ownership.ts what each member may get, and sends a member
@@ -123,6 +126,18 @@ export interface SyncContext {
   /** The member's version fedctl recorded after its last write there (fresher than the status). */
   recordedVersion?: (cluster: string) => string | undefined;
   now?: () => Date;
+  /** FederatedTypeConfig statusCollection Enabled: copy each member's `.status` into remoteStatus. */
+  statusCollection?: boolean;
+  /**
+   * A status change that only member controllers caused (workload state, remote status) waits
+   * until this long after the previous status write of the object (the reconcile asks to be called
+   * again then). Propagation changes are written at once.
+   */
+  statusMinIntervalMs?: number;
+  /** When (epoch ms) the status of this federated object was last written by this controller. */
+  lastStatusWriteAt?: () => number | undefined;
+  /** Record Events on the federated object (called after its status was written). */
+  recordEvents?: (fed: FederatedObject, events: StatusEvent[]) => void;
 }
 
 export interface SyncResult {
@@ -141,6 +156,10 @@ interface Run {
   ctx: SyncContext;
   writes: number;
   versions: Map<string, string | null>;
+  /** A member object was created, updated, deleted or unlabelled. */
+  propagated: boolean;
+  /** A deferred status write: call again after this long. */
+  deferMs?: number;
 }
 
 /**
@@ -160,6 +179,7 @@ export async function syncFederatedObject(
     ctx,
     writes: 0,
     versions: new Map(),
+    propagated: false,
   };
   if (!fed) return strays(run);
 
@@ -239,10 +259,11 @@ export async function syncFederatedObject(
     return result(run, false);
   }
   const deleteOptions = deleting ? parseDeleteOptions(fed) : {};
+  const hostUid = await hostNamespaceUid(run, deleting, placement);
 
   const outcomes = await forEachCluster(ctx.members, async (m) => {
     const fact = placement.of(m.name);
-    const copy = copyFact(m, run);
+    const copy = copyFact(m, run, hostUid);
     const action = decideMember({
       fed: state,
       placement: fact,
@@ -259,9 +280,19 @@ export async function syncFederatedObject(
     if (pending.length === 0) return releaseFinalizer(run);
     await writeStatusIfChanged(
       run,
-      computePropagationStatus({ generation, now, previous: fed.status, clusters: reported }),
+      computePropagationStatus({
+        generation,
+        now,
+        previous: fed.status,
+        clusters: reported,
+        propagated: run.propagated,
+      }),
     );
-    return result(run, true, 1000);
+    // A cluster that is down gets this object again when it returns (its Ready verdict re-queues
+    // everything); failed calls back off; a removal in progress is looked at again shortly.
+    const failed = pending.some((o) => isRetryable(o.status));
+    const polling = pending.some((o) => o.status !== Code.ClusterNotReady);
+    return result(run, failed, failed || !polling ? undefined : 1000);
   }
 
   await finalizerAdded;
@@ -284,7 +315,13 @@ export async function syncFederatedObject(
   reported.push(...unknownClusters(fed, ctx.members));
   await writeStatusIfChanged(
     run,
-    computePropagationStatus({ generation, now, previous: fed.status, clusters: reported }),
+    computePropagationStatus({
+      generation,
+      now,
+      previous: fed.status,
+      clusters: reported,
+      propagated: run.propagated,
+    }),
   );
   const unknown =
     placement.unknown || reported.some((o) => o.unknown || o.status === Code.CachedRetrievalFailed);
@@ -303,7 +340,13 @@ interface Extra {
   unknown?: boolean;
 }
 
-function result(run: Run, retry: boolean, requeueAfterMs?: number): SyncResult {
+function result(run: Run, retry: boolean, requeue?: number): SyncResult {
+  const requeueAfterMs =
+    run.deferMs === undefined
+      ? requeue
+      : requeue === undefined
+        ? run.deferMs
+        : Math.min(requeue, run.deferMs);
   return {
     retry,
     ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
@@ -347,22 +390,64 @@ async function releaseFinalizer(run: Run): Promise<SyncResult> {
 }
 
 async function writeStatusIfChanged(run: Run, status: PropagationStatus): Promise<void> {
-  if (!statusChanged(run.fed?.status, status)) return;
-  await run.ctx.hostWriter.writeStatus(run.fed!, status);
+  const { ctx } = run;
+  const change = statusChange(run.fed?.status, status);
+  if (change === 'none') return;
+  if (change === 'workload' && ctx.statusMinIntervalMs) {
+    const last = ctx.lastStatusWriteAt?.();
+    const wait =
+      last === undefined ? 0 : last + ctx.statusMinIntervalMs - (ctx.now?.() ?? new Date()).getTime();
+    if (wait > 0) {
+      run.deferMs = wait;
+      return;
+    }
+  }
+  await ctx.hostWriter.writeStatus(run.fed!, status);
   run.writes++;
+  const events = clusterEvents(run.fed?.status, status);
+  if (events.length > 0) ctx.recordEvents?.(run.fed!, events);
 }
 
-function copyFact(m: MemberView, run: Run): CopyFact {
+function copyFact(m: MemberView, run: Run, hostUid?: HostUid): CopyFact {
   if (!m.synced && !(m.everSynced ?? false)) return { state: 'unknown' };
   const existing = m.cached(run.name, run.namespace);
   if (!existing) return { state: 'absent' };
   const owner = ownerUidOf(existing as KubeObject);
   return {
     state: 'present',
+    ...(hostUid === undefined
+      ? {}
+      : { hostNamespace: hostUid === 'unknown' ? 'unknown' : hostUid === existing.metadata?.uid }),
     deleting:
       existing.metadata?.deletionTimestamp !== undefined && existing.metadata?.deletionTimestamp !== null,
     ...(owner !== undefined ? { ownerUid: owner } : {}),
   };
+}
+
+/** The host's Namespace UID (Namespace targets), `null` if it has none, 'unknown' if it cannot be read. */
+type HostUid = string | null | 'unknown';
+
+/**
+ * Asked only when a member copy of a Namespace might be deleted (the object is deleting, or some
+ * cluster is not placed): one host read, so the host's own namespace is recognised by identity.
+ */
+async function hostNamespaceUid(
+  run: Run,
+  deleting: boolean,
+  placement: PlacementResult,
+): Promise<HostUid | undefined> {
+  const { ctx } = run;
+  if (ctx.target.kind !== 'Namespace' || ctx.target.namespaced || !ctx.hostNamespaceUid) return undefined;
+  const mayDelete = ctx.members.some(
+    (m) =>
+      (deleting || placement.of(m.name) === 'unplaced') && m.cached(run.name, run.namespace) !== undefined,
+  );
+  if (!mayDelete) return undefined;
+  try {
+    return (await timed(ctx, undefined, () => ctx.hostNamespaceUid!(run.name))) ?? null;
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** Why a FederatedNamespace is ignored, if it is. */
@@ -441,6 +526,9 @@ async function carryOut(
       return {
         name: m.name,
         status: action.code,
+        // The last workload report stays visible (its replicas no longer count as ready).
+        ...(previous?.workload ? { workload: previous.workload } : {}),
+        ...(previous?.remoteStatus !== undefined ? { remoteStatus: previous.remoteStatus } : {}),
         ...(action.code === Code.ClusterNotReady && run.fed?.metadata?.deletionTimestamp
           ? { message: PropagationMessage.waitingForCluster(m.name) }
           : {}),
@@ -451,9 +539,9 @@ async function carryOut(
       const ops = opsByCluster.get(m.name) ?? [];
       if (ops instanceof Error)
         return { name: m.name, status: Code.ApplyOverridesFailed, message: ops.message };
-      const outcome = await applyToMember(m, ops, run);
+      const { seen, ...outcome } = await applyToMember(m, ops, run);
       if (outcome.version !== undefined) run.versions.set(m.name, outcome.version);
-      return { name: m.name, ...outcome };
+      return { name: m.name, ...outcome, ...memberReport(seen ?? m.cached(run.name, run.namespace), run) };
     }
     case 'delete': {
       const existing = m.cached(run.name, run.namespace)!;
@@ -464,28 +552,6 @@ async function carryOut(
           message: deleteOptions.message,
           blocksFinalizer: true,
         };
-      // The host's own namespace holds the federated objects themselves: never deleted, only unlabelled.
-      if (run.ctx.target.kind === 'Namespace' && !run.ctx.target.namespaced) {
-        let hostUid: string | undefined;
-        try {
-          hostUid = await timed(
-            run.ctx,
-            undefined,
-            () => run.ctx.hostNamespaceUid?.(run.name) ?? Promise.resolve(undefined),
-          );
-        } catch (e) {
-          return {
-            name: m.name,
-            status: Code.RetrievalFailed,
-            message: errorMessage(e),
-            blocksFinalizer: true,
-          };
-        }
-        if (hostUid !== undefined && hostUid === existing.metadata?.uid) {
-          const code = await unlabel(m, existing, run);
-          return code ? { name: m.name, status: code, blocksFinalizer: true } : undefined;
-        }
-      }
       run.versions.set(m.name, null);
       const code = await deleteCopy(m, existing, deleteOptions, run);
       return code ? { name: m.name, status: code, blocksFinalizer: true } : undefined;
@@ -500,7 +566,30 @@ async function carryOut(
   }
 }
 
-type Outcome = { status?: string; message?: string; version?: string };
+/**
+ * The member copy as the cache (or fedctl's own write just now) shows it: the workload's state and,
+ * with status collection, its raw status. Never an extra request.
+ */
+function memberReport(
+  member: KubernetesObject | undefined,
+  run: Run,
+): { workload?: ClusterOutcome['workload']; remoteStatus?: unknown } {
+  if (!member) return {};
+  const workload = workloadState(member as KubeObject);
+  const raw = (member as { status?: unknown }).status;
+  return {
+    ...(workload ? { workload } : {}),
+    ...(run.ctx.statusCollection && raw !== undefined && raw !== null ? { remoteStatus: raw } : {}),
+  };
+}
+
+type Outcome = {
+  status?: string;
+  message?: string;
+  version?: string;
+  /** The freshest copy this reconcile saw: its write's response, else the copy it compared with. */
+  seen?: KubernetesObject;
+};
 
 async function applyToMember(m: MemberView, ops: Operation[], run: Run): Promise<Outcome> {
   const { ctx } = run;
@@ -528,7 +617,8 @@ async function applyToMember(m: MemberView, ops: Operation[], run: Run): Promise
   try {
     const created = await timed(ctx, m.name, () => ctx.memberWriter.create(m.name, candidate));
     run.writes++;
-    return { version: versionOf(created) };
+    run.propagated = true;
+    return { version: versionOf(created), seen: created };
   } catch (e) {
     if (e instanceof TimeoutError) return { status: Code.CreationTimedOut, message: e.message };
     if (!isAlreadyExists(e)) return { status: Code.CreationFailed, message: errorMessage(e) };
@@ -574,11 +664,12 @@ async function update(
   const { ctx } = run;
   const recorded = ctx.recordedVersion?.(m.name) ?? previousEntry(run.fed, m.name)?.version;
   if (upToDate(candidate as KubeObject, existing as KubeObject, recorded))
-    return { version: versionOf(existing) };
+    return { version: versionOf(existing), seen: existing };
   try {
     const written = await timed(ctx, m.name, () => ctx.memberWriter.replace(m.name, candidate));
     run.writes++;
-    return { version: versionOf(written) };
+    run.propagated = true;
+    return { version: versionOf(written), seen: written };
   } catch (e) {
     if (e instanceof TimeoutError) return { status: Code.UpdateTimedOut, message: e.message };
     return { status: Code.UpdateFailed, message: errorMessage(e) };
@@ -596,6 +687,7 @@ async function unlabel(m: MemberView, existing: KubernetesObject, run: Run): Pro
   try {
     await timed(run.ctx, m.name, () => run.ctx.memberWriter.replace(m.name, next));
     run.writes++;
+    run.propagated = true;
     run.ctx.log?.info('removed the managed label from a member copy (object kept)', {
       cluster: m.name,
       object: describe(run),
@@ -624,6 +716,7 @@ async function deleteCopy(
   try {
     await timed(run.ctx, m.name, () => run.ctx.memberWriter.delete(m.name, existing, opts));
     run.writes++;
+    run.propagated = true;
     run.ctx.log?.info('deleted a member copy', {
       cluster: m.name,
       object: describe(run),

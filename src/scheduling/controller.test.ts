@@ -275,7 +275,7 @@ describe('SchedulingController.reconcile (exact writes)', () => {
       'patch FederatedDeployment web/app @20: cluster0=[{"path":"/spec/replicas","value":2}] cluster1=[{"path":"/spec/replicas","value":2}]',
       'patchStatus ReplicaSchedulingPreference web/app',
     ]);
-    expect((t.statuses[0]?.conditions as Condition[])[0]).toMatchObject({
+    expect((t.statuses[0]!.conditions as Condition[])[0]).toMatchObject({
       type: 'Scheduled',
       status: 'True',
     });

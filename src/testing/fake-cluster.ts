@@ -190,7 +190,8 @@ export class FakeCluster {
     };
     const objects = {
       read: async (spec: Obj) => {
-        if (spec.kind === 'CustomResourceDefinition' && this.crdInstalled) return spec;
+        if (spec.kind === 'CustomResourceDefinition' && this.crdInstalled)
+          return { ...spec, status: { conditions: [{ type: 'Established', status: 'True' }] } };
         return this.#read(String(spec.kind), spec.metadata?.name ?? '');
       },
       create: async (spec: Obj) => {
