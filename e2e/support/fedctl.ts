@@ -75,15 +75,6 @@ export class ControllerProcess {
     clearTimeout(timer);
   }
 
-  /** Kills the controller without a chance to clean up (a crashed leader keeps its lease until it expires). */
-  async kill(): Promise<void> {
-    const child = this.#child;
-    if (!child || !this.running()) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
-  }
-
   /**
    * Sum of a metric's samples (those whose line contains `filter`, e.g. `type="FederatedDeployment"`)
    * from the controller's /metrics, found through the address it logs (start it with --metrics-port 0).
@@ -98,6 +89,15 @@ export class ControllerProcess {
       .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
       .filter((l) => l.includes(filter))
       .reduce((s, l) => s + Number(l.split(' ').pop()), 0);
+  }
+
+  /** Kills the controller without a chance to clean up (a crashed leader keeps its lease until it expires). */
+  async kill(): Promise<void> {
+    const child = this.#child;
+    if (!child || !this.running()) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
   }
 
   /** The last lines of the controller's log, for diagnostics when a test fails. */

@@ -38,6 +38,11 @@ unreachable longer than the lease's renew deadline the controllers stop and star
     .option('--dns-force-tcp', 'forward cross-cluster DNS queries over TCP', false)
     .option('--no-leader-elect', 'run without leader election (only when exactly one controller runs)')
     .option('--resync <seconds>', 'full resync period: every cached object is reconciled again', '300')
+    .option(
+      '--member-timeout <seconds>',
+      'time limit of one request to a member; a member judged not ready ends the wait sooner (a request unanswered for 1 s makes the health prober check that member at once)',
+      '30',
+    )
     .addHelpText(
       'after',
       `
@@ -53,6 +58,7 @@ Examples:
           skipInstall: boolean;
           workers: string;
           resync: string;
+          memberTimeout: string;
           corednsBinary?: string;
           dnsForceTcp: boolean;
           leaderElect: boolean;
@@ -69,6 +75,11 @@ Examples:
           throw usageError(`--workers must be a positive integer, got ${opts.workers}`);
         if (!(resync > 0))
           throw usageError(`--resync must be a positive number of seconds, got ${opts.resync}`);
+        const memberTimeout = Number(opts.memberTimeout);
+        if (!(memberTimeout > 0))
+          throw usageError(
+            `--member-timeout must be a positive number of seconds, got ${opts.memberTimeout}`,
+          );
         const { clients } = hostClients(ctx, g);
         const log = loggerFromEnv({ level: g.verbose ? 'debug' : 'info' }).with({ component: 'controller' });
         const signalled = new Promise<string>((resolve) => {
@@ -122,6 +133,7 @@ Examples:
                 skipInstall: opts.skipInstall,
                 workers,
                 resyncMs: resync * 1000,
+                operationTimeoutMs: memberTimeout * 1000,
                 corednsBinary: opts.corednsBinary,
                 dnsForceTcp: opts.dnsForceTcp,
               });

@@ -145,6 +145,7 @@ async function startParts(
   const memberCache = new MemberCache({ log, metrics, resyncMs: opts.resyncMs });
   const dnsHost = dnsHostInformers(host, namespace, log);
   const schedulingHost = schedulingHostInformers(host, log);
+  started.push(() => Promise.all([dnsHost.stop(), schedulingHost.stop(), memberCache.stop()]));
   let types: TypeManager | undefined;
   let dns: DnsController | undefined;
   let scheduling: SchedulingController | undefined;
