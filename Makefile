@@ -20,7 +20,7 @@ lint: deps
 typecheck: deps
 	npx tsc --noEmit
 
-unit: deps binaries
+unit: deps
 	npx vitest run --project unit
 
 # After the suites, tear down any testbed whose test process died before its own teardown.

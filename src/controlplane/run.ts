@@ -211,6 +211,7 @@ async function startParts(
   const dnsCaches = useDnsCaches(memberCache);
   const workloads = useWorkloadCaches(memberCache);
   memberCache.sync(registry.members(), (n) => prober.isReady(n));
+  started.push(() => Promise.all([dnsHost.stop(), schedulingHost.stop(), memberCache.stop()]));
   await Promise.all([dnsHost.start(), schedulingHost.start()]);
   dns = new DnsController({
     namespace,

@@ -17,7 +17,7 @@ import {
   replaceResource,
   tryGetResource,
 } from '../kube/resources.ts';
-import { runWorkers, WorkQueue } from '../kube/workqueue.ts';
+import { Runner } from '../kube/runner.ts';
 import {
   type FederatedObject,
   type MemberView,
@@ -94,7 +94,7 @@ export class FederatedTypeController {
   readonly federated: ResourceRef;
   readonly #deps: TypeControllerDeps;
   readonly #log: Logger;
-  readonly #queue: WorkQueue;
+  readonly #runner: Runner;
   readonly #hostInformer: SupervisedInformer<FederatedObject>;
   readonly #memberInformers = new Map<
     string,
@@ -111,7 +111,6 @@ export class FederatedTypeController {
   readonly #statusWrittenAt = new Map<string, number>();
   readonly #statusCollection: boolean;
   readonly #events: EventRecorder;
-  #stopWorkers?: () => Promise<void>;
 
   constructor(ftc: FederatedTypeConfig, deps: TypeControllerDeps) {
     const { target, federated } = refsOf(ftc);
@@ -121,7 +120,6 @@ export class FederatedTypeController {
     this.#log = deps.log.with({ type: federated.kind });
     this.#statusCollection = ftc.spec.statusCollection === 'Enabled';
     this.#events = new EventRecorder(eventWriterFor(deps.host.kc), { log: this.#log });
-    this.#queue = new WorkQueue();
     this.#hostInformer = new SupervisedInformer<FederatedObject>({
       name: `${deps.host.name}/${federated.plural}`,
       kc: deps.host.kc,
@@ -130,22 +128,33 @@ export class FederatedTypeController {
       resyncMs: deps.resyncMs,
       logger: this.#log,
     });
-    const enqueue = (obj: KubernetesObject, old?: KubernetesObject) =>
-      this.#enqueueEvent(keyOf(obj), obj, old);
-    for (const ev of ['add', 'update', 'delete'] as const) this.#hostInformer.on(ev, enqueue);
-  }
-
-  /**
-   * A resync re-delivers every cached object unchanged (same resourceVersion). Enqueued at once, a
-   * thousand of them would make a real change wait behind them; spread over a window they yield.
-   */
-  #enqueueEvent(key: string, obj: KubernetesObject, old?: KubernetesObject): void {
-    const rv = obj.metadata?.resourceVersion;
-    if (old && rv !== undefined && rv === old.metadata?.resourceVersion) {
-      this.#queue.addAfter(key, Math.random() * resyncSpreadMs(this.#deps.resyncMs));
-    } else {
-      this.#queue.add(key);
-    }
+    const writes = deps.metrics.counter(
+      'fedctl_member_writes_total',
+      'Writes sent to member clusters and the host by type',
+      ['type'],
+    );
+    // The `controller` label of the runtime's metrics is the federated kind.
+    this.#runner = new Runner({
+      name: federated.kind,
+      log: this.#log,
+      metrics: deps.metrics,
+      workers: deps.workers ?? 8,
+      keys: () => this.#hostInformer.list().map(keyOf),
+      // A resync re-delivers every cached object unchanged (same resourceVersion). Enqueued at once, a
+      // thousand of them would make a real change wait behind them; spread over a window they yield.
+      resyncSpreadMs: resyncSpreadMs(deps.resyncMs),
+      reconcile: async (key) => {
+        const result = await this.reconcile(key);
+        writes.inc({ type: this.federated.kind }, result.writes);
+        // Not in sync yet and nothing scheduled: retried with the key's backoff, as any failure.
+        if (result.retry && result.requeueAfterMs === undefined)
+          throw new Error(
+            `${this.federated.kind} ${key} is not in sync yet (a member call failed, a cache has not synced or a removal is pending)`,
+          );
+        return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : undefined;
+      },
+    });
+    this.#runner.watch(this.#hostInformer, keyOf);
   }
 
   /** Federated objects currently in the host cache (read-only). */
@@ -164,7 +173,7 @@ export class FederatedTypeController {
   }
 
   enqueue(key: string): void {
-    this.#queue.add(key);
+    this.#runner.enqueue(key);
   }
 
   enqueueAll(filter?: (obj: FederatedObject) => boolean): void {
@@ -172,57 +181,17 @@ export class FederatedTypeController {
   }
 
   queueLength(): number {
-    return this.#queue.len();
+    return this.#runner.queue.len();
   }
 
   async start(): Promise<void> {
     await this.#hostInformer.start();
     this.syncMembers();
-    // Same metrics as kube/runner.ts declares (the `controller` label is the federated kind) until this
-    // controller runs on the Runner too.
-    const counter = this.#deps.metrics.counter(
-      'fedctl_reconcile_total',
-      'Reconciles by controller and result',
-      ['controller', 'result'],
-    );
-    const duration = this.#deps.metrics.histogram(
-      'fedctl_reconcile_duration_seconds',
-      'Reconcile duration by controller',
-      ['controller'],
-    );
-    const writes = this.#deps.metrics.counter(
-      'fedctl_member_writes_total',
-      'Writes sent to member clusters and the host by type',
-      ['type'],
-    );
-    this.#stopWorkers = runWorkers(
-      this.#queue,
-      this.#deps.workers ?? 8,
-      async (key) => {
-        const started = performance.now();
-        try {
-          const result = await this.reconcile(key);
-          writes.inc({ type: this.federated.kind }, result.writes);
-          counter.inc({ controller: this.federated.kind, result: result.retry ? 'retry' : 'ok' });
-          if (result.retry && result.requeueAfterMs === undefined) throw new RetryLater(key);
-          return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : undefined;
-        } finally {
-          duration.observe({ controller: this.federated.kind }, (performance.now() - started) / 1000);
-        }
-      },
-      {
-        onError: (key, err) => {
-          if (err instanceof RetryLater) return;
-          counter.inc({ controller: this.federated.kind, result: 'error' });
-          this.#log.warn('reconcile failed', { key, error: String((err as Error)?.message ?? err) });
-        },
-      },
-    );
+    this.#runner.start();
   }
 
   async stop(): Promise<void> {
-    this.#queue.shutDown();
-    await this.#stopWorkers?.();
+    await this.#runner.stop();
     this.#hostInformer.stop();
     for (const m of this.#memberInformers.values()) m.informer.stop();
     this.#memberInformers.clear();
@@ -258,9 +227,7 @@ export class FederatedTypeController {
       });
       const entry = { clients: m.clients, informer, synced: false };
       this.#memberInformers.set(m.name, entry);
-      const enqueue = (obj: KubernetesObject, old?: KubernetesObject) =>
-        this.#enqueueEvent(this.federatedKeyOf(obj), obj, old);
-      for (const ev of ['add', 'update', 'delete'] as const) informer.on(ev, enqueue);
+      this.#runner.watch(informer, (obj) => this.federatedKeyOf(obj));
       informer.start().then(
         () => {
           entry.synced = true;
@@ -421,12 +388,6 @@ const NAMESPACE_REF: ResourceRef = {
   kind: 'Namespace',
   namespaced: false,
 };
-
-class RetryLater extends Error {
-  constructor(key: string) {
-    super(`retry ${key}`);
-  }
-}
 
 /** Window over which resync re-enqueues are spread: half the period, at most 30 s. */
 export function resyncSpreadMs(resyncMs = 300_000): number {
