@@ -14,23 +14,10 @@ import {
 } from '../kube/apply.ts';
 import type { ClusterClients } from '../kube/clients.ts';
 import type { Logger } from '../kube/logger.ts';
+import { CONFIGMAP_REF, NAMESPACE_REF } from '../kube/refs.ts';
 import { type ResourceRef, tryGetResource } from '../kube/resources.ts';
 import { FTC_REF } from './type-manager.ts';
 
-const NAMESPACE_REF: ResourceRef = {
-  group: '',
-  version: 'v1',
-  plural: 'namespaces',
-  kind: 'Namespace',
-  namespaced: false,
-};
-const CONFIGMAP_REF: ResourceRef = {
-  group: '',
-  version: 'v1',
-  plural: 'configmaps',
-  kind: 'ConfigMap',
-  namespaced: true,
-};
 const KUBEFEDCONFIG_REF: ResourceRef = { ...FTC_REF, plural: 'kubefedconfigs', kind: 'KubeFedConfig' };
 
 /**

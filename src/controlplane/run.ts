@@ -14,6 +14,7 @@ import { SupervisedInformer } from '../kube/informer.ts';
 import { campaign } from '../kube/leader.ts';
 import type { Logger } from '../kube/logger.ts';
 import { Registry } from '../kube/metrics.ts';
+import { NAMESPACE_REF } from '../kube/refs.ts';
 import { patchStatus, type ResourceRef, tryGetResource } from '../kube/resources.ts';
 import {
   apiSchedulingWriter,
@@ -290,11 +291,11 @@ export async function electLeader(
   await retryTransient(
     `creating namespace ${namespace} in host ${host.name}`,
     () =>
-      ensureObject(
-        host.kc,
-        { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false },
-        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
-      ),
+      ensureObject(host.kc, NAMESPACE_REF, {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: namespace },
+      }),
     { log, signal },
   );
   const identity = `${hostname()}_${process.pid}_${randomBytes(3).toString('hex')}`;

@@ -7,6 +7,7 @@ import { EventRecorder, eventWriterFor } from '../kube/events.ts';
 import { SupervisedInformer } from '../kube/informer.ts';
 import type { Logger } from '../kube/logger.ts';
 import type { Registry } from '../kube/metrics.ts';
+import { NAMESPACE_REF } from '../kube/refs.ts';
 import {
   createResource,
   deleteResource,
@@ -380,14 +381,6 @@ export class FederatedTypeController {
     return { ...this.target, version };
   }
 }
-
-const NAMESPACE_REF: ResourceRef = {
-  group: '',
-  version: 'v1',
-  plural: 'namespaces',
-  kind: 'Namespace',
-  namespaced: false,
-};
 
 /** Window over which resync re-enqueues are spread: half the period, at most 30 s. */
 export function resyncSpreadMs(resyncMs = 300_000): number {

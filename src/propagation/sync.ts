@@ -33,6 +33,7 @@ import {
   clusterEvents,
   computePropagationStatus,
   type PropagationStatus,
+  type PropagationStatusInput,
   type StatusEvent,
   statusChange,
 } from './status.ts';
@@ -187,24 +188,24 @@ export async function syncFederatedObject(
   const now = ctx.now?.() ?? new Date();
   const deleting = fed.metadata?.deletionTimestamp !== undefined && fed.metadata?.deletionTimestamp !== null;
   const uid = fed.metadata?.uid ?? '';
+  /** Write the object's status from this reconcile's verdict, if it says something new. */
+  const report = (verdict: Omit<PropagationStatusInput, 'generation' | 'now' | 'previous'>) =>
+    writeStatusIfChanged(
+      run,
+      computePropagationStatus({ generation, now, previous: fed.status, ...verdict }),
+    );
 
   // A FederatedNamespace is valid only in the namespace it names (KubeFed); system and control-plane
   // namespaces are never touched. Neither needs a finalizer: nothing is ever written to members.
   const ignored = ignoredNamespace(fed, ctx);
   if (ignored) {
     if (deleting) return releaseFinalizer(run);
-    await writeStatusIfChanged(
-      run,
-      computePropagationStatus({
-        generation,
-        now,
-        previous: fed.status,
-        ...(ignored.reason === PropagationReason.ProtectedNamespace
-          ? { success: ignored }
-          : { failure: ignored }),
-        clusters: [],
-      }),
-    );
+    await report({
+      ...(ignored.reason === PropagationReason.ProtectedNamespace
+        ? { success: ignored }
+        : { failure: ignored }),
+      clusters: [],
+    });
     return result(run, false);
   }
 
@@ -230,32 +231,17 @@ export async function syncFederatedObject(
   const placement = computePlacement(fed, run);
   if (!deleting && placement.failure) {
     await finalizerAdded;
-    await writeStatusIfChanged(
-      run,
-      computePropagationStatus({
-        generation,
-        now,
-        previous: fed.status,
-        failure: placement.failure,
-        clusters: [],
-      }),
-    );
+    await report({ failure: placement.failure, clusters: [] });
     return result(run, false);
   }
   const opsByCluster = overridesPerCluster(fed.spec?.overrides);
   const malformed = opsByCluster.get('*');
   if (!deleting && malformed instanceof Error) {
     await finalizerAdded;
-    await writeStatusIfChanged(
-      run,
-      computePropagationStatus({
-        generation,
-        now,
-        previous: fed.status,
-        failure: { reason: PropagationReason.ComputePlacementFailed, message: malformed.message },
-        clusters: [],
-      }),
-    );
+    await report({
+      failure: { reason: PropagationReason.ComputePlacementFailed, message: malformed.message },
+      clusters: [],
+    });
     return result(run, false);
   }
   const deleteOptions = deleting ? parseDeleteOptions(fed) : {};
@@ -278,16 +264,7 @@ export async function syncFederatedObject(
   if (deleting) {
     const pending = reported.filter((o) => o.blocksFinalizer);
     if (pending.length === 0) return releaseFinalizer(run);
-    await writeStatusIfChanged(
-      run,
-      computePropagationStatus({
-        generation,
-        now,
-        previous: fed.status,
-        clusters: reported,
-        propagated: run.propagated,
-      }),
-    );
+    await report({ clusters: reported, propagated: run.propagated });
     // A cluster that is down gets this object again when it returns (its Ready verdict re-queues
     // everything); failed calls back off; a removal in progress is looked at again shortly.
     const failed = pending.some((o) => isRetryable(o.status));
@@ -297,32 +274,17 @@ export async function syncFederatedObject(
 
   await finalizerAdded;
   if (placement.notFederated) {
-    await writeStatusIfChanged(
-      run,
-      computePropagationStatus({
-        generation,
-        now,
-        previous: fed.status,
-        failure: {
-          reason: PropagationReason.NamespaceNotFederated,
-          message: PropagationMessage.namespaceNotFederated(run.namespace ?? ''),
-        },
-        clusters: [],
-      }),
-    );
+    await report({
+      failure: {
+        reason: PropagationReason.NamespaceNotFederated,
+        message: PropagationMessage.namespaceNotFederated(run.namespace ?? ''),
+      },
+      clusters: [],
+    });
     return result(run, false);
   }
   reported.push(...unknownClusters(fed, ctx.members));
-  await writeStatusIfChanged(
-    run,
-    computePropagationStatus({
-      generation,
-      now,
-      previous: fed.status,
-      clusters: reported,
-      propagated: run.propagated,
-    }),
-  );
+  await report({ clusters: reported, propagated: run.propagated });
   const unknown =
     placement.unknown || reported.some((o) => o.unknown || o.status === Code.CachedRetrievalFailed);
   return result(
