@@ -10,6 +10,12 @@ export interface E2ETestbed {
   down(): Promise<void>;
   stopApiServer(cluster: string): Promise<void>;
   startApiServer(cluster: string): Promise<void>;
+  /**
+   * SIGSTOP / SIGCONT a cluster's kube-apiserver by its recorded pid: it keeps accepting connections
+   * (the kernel does) but never answers, the way a hung member looks.
+   */
+  pauseApiServer(cluster: string): Promise<void>;
+  resumeApiServer(cluster: string): Promise<void>;
   /** Log tails of every testbed process, for failure reports. */
   diagnostics(): Promise<string>;
 }
@@ -36,6 +42,8 @@ export async function startTestbed(opts: {
       await testbed.down(common);
     },
     stopApiServer: (c) => testbed.stopClusterApiServer(c, common),
+    pauseApiServer: (c) => signalApiServer(c, common, 'SIGSTOP'),
+    resumeApiServer: (c) => signalApiServer(c, common, 'SIGCONT'),
     startApiServer: (c) => testbed.startClusterApiServer(c, common),
     diagnostics: async () => {
       try {
@@ -45,4 +53,17 @@ export async function startTestbed(opts: {
       }
     },
   };
+}
+
+async function signalApiServer(
+  cluster: string,
+  common: { stateDir: string },
+  signal: 'SIGSTOP' | 'SIGCONT',
+): Promise<void> {
+  const state = await testbed.readTestbedState(common);
+  const proc = state.clusters
+    .find((c) => c.name === cluster)
+    ?.processes.find((p) => p.name === `${cluster}/kube-apiserver`);
+  if (!proc?.pid) throw new Error(`no running kube-apiserver recorded for ${cluster} in ${common.stateDir}`);
+  process.kill(proc.pid, signal);
 }
