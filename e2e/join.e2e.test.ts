@@ -257,10 +257,10 @@ describe('health of joined clusters', () => {
 
       const r = await cliOk('get', 'clusters');
       const lines = r.stdout.trimEnd().split('\n');
-      expect(lines[0]).toMatch(/^NAME +AGE +READY +OFFLINE +KUBERNETES-VERSION$/);
+      expect(lines[0]).toMatch(/^NAME +AGE +READY +OFFLINE +KUBERNETES-VERSION +OBJECTS +FAILING$/);
       expect(lines.slice(1).map((l) => l.split(/ +/).filter((_, i) => i !== 1))).toEqual([
-        ['cluster0', 'True', 'False', 'v1.36.3'],
-        ['cluster1', 'True', 'False', 'v1.36.3'],
+        ['cluster0', 'True', 'False', 'v1.36.3', '0', '0'],
+        ['cluster1', 'True', 'False', 'v1.36.3', '0', '0'],
       ]);
 
       // A second round finds nothing new: no status write, same resourceVersion.

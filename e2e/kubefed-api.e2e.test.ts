@@ -21,6 +21,8 @@ let tb: E2ETestbed;
 let kubeconfig: string;
 let host: KubernetesObjectApi;
 let controller: ControllerProcess;
+/** A second control plane, in namespace ns-federation with scope Namespaced (last describe). */
+let namespaced: ControllerProcess | undefined;
 let failed = false;
 let forwarder: Server | undefined;
 const forwarded = new Set<Socket>();
@@ -45,6 +47,15 @@ async function refusal(obj: KubernetesObject): Promise<string> {
     }
   }
 }
+
+/** `fedctl join cluster0` into cluster0 (host and member), with extra flags. */
+const joinCluster0 = (...flags: string[]) =>
+  fedctlOk(
+    ['join', 'cluster0', '--cluster-context', 'cluster0', '--host-cluster-context', 'cluster0', ...flags],
+    {
+      kubeconfig,
+    },
+  );
 
 const condition = (o: WithConditions | undefined, type: string) =>
   o?.status?.conditions?.find((c) => c.type === type);
@@ -72,11 +83,12 @@ afterEach((ctx) => {
 afterAll(async () => {
   if (failed)
     process.stderr.write(
-      `\n--- controller log (tail) ---\n${controller?.tail(120)}\n--- testbed ---\n${await tb?.diagnostics()}\n`,
+      `\n--- controller log (tail) ---\n${controller?.tail(120)}\n--- namespaced controller log (tail) ---\n${namespaced?.tail(120)}\n--- testbed ---\n${await tb?.diagnostics()}\n`,
     );
   for (const s of forwarded) s.destroy();
   await new Promise((r) => (forwarder ? forwarder.close(r) : r(undefined)));
   await controller?.stop();
+  await namespaced?.stop();
   await tb?.down();
 }, 300_000);
 
@@ -193,18 +205,7 @@ describe('KubeFed validation and defaulting by the API server', () => {
 
 describe('a member joined with --rbac=minimal, reached under another name', () => {
   it('joins and becomes Ready with only the enabled types granted', async () => {
-    await fedctlOk(
-      [
-        'join',
-        'cluster0',
-        '--cluster-context',
-        'cluster0',
-        '--host-cluster-context',
-        'cluster0',
-        '--rbac=minimal',
-      ],
-      { kubeconfig },
-    );
+    await joinCluster0('--rbac=minimal');
     await waitFor(
       'KubeFedCluster cluster0 Ready',
       async () =>
@@ -360,5 +361,136 @@ describe('a member joined with --rbac=minimal, reached under another name', () =
     expect(copy.spec).toEqual({
       limits: [{ type: 'Container', default: { cpu: '100m' }, defaultRequest: { cpu: '100m' } }],
     });
+  });
+});
+
+describe('a control plane with KubeFedConfig scope Namespaced', () => {
+  const FNS = 'ns-federation';
+  type Fed = KubernetesObject & {
+    status?: { conditions?: Condition[]; clusters?: Array<{ name: string; status?: string }> };
+  };
+  const federatedConfigMap = (name: string, namespace: string) =>
+    ({
+      apiVersion: 'types.kubefed.io/v1beta1',
+      kind: 'FederatedConfigMap',
+      metadata: { name, namespace },
+      spec: { placement: { clusters: [{ name: 'cluster0' }] }, template: { data: { where: namespace } } },
+    }) as KubernetesObject;
+
+  it('propagates in its namespace with only a Role in the member, and ignores other namespaces', async () => {
+    // One controller per host is enough for this: the cluster-scope one has done its part.
+    await controller.stop();
+    await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: FNS } });
+    // Before the controller first runs (scope is immutable; install keeps an existing config).
+    await apply(host, {
+      apiVersion: CORE,
+      kind: 'KubeFedConfig',
+      metadata: { name: 'kubefed', namespace: FNS },
+      spec: { scope: 'Namespaced' },
+    } as KubernetesObject);
+    namespaced = new ControllerProcess(join(work, 'controller-namespaced.log'));
+    namespaced.start(
+      [
+        '--host-cluster-context',
+        'cluster0',
+        '--kubefed-namespace',
+        FNS,
+        '--metrics-port',
+        '0',
+        '--coredns-binary',
+        tb.binDir,
+      ],
+      kubeconfig,
+    );
+    await waitFor(
+      'the FederatedTypeConfigs in ns-federation',
+      () => read(host, CORE, 'FederatedTypeConfig', 'configmaps', FNS),
+      {
+        timeoutMs: 120_000,
+      },
+    );
+    await joinCluster0('--kubefed-namespace', FNS);
+    // The member account's only grant in the namespace is a Role (plus /healthz and /version).
+    const member = clusterApi(kubeconfig, 'cluster0').api; // the member is the host cluster here
+    expect(
+      await read(
+        member,
+        'rbac.authorization.k8s.io/v1',
+        'Role',
+        'kubefed-controller-manager:cluster0-cluster0',
+        FNS,
+      ),
+    ).toBeDefined();
+    const health = await read<
+      KubernetesObject & { rules?: Array<{ nonResourceURLs?: string[]; resources?: string[] }> }
+    >(
+      member,
+      'rbac.authorization.k8s.io/v1',
+      'ClusterRole',
+      `kubefed-controller-manager:${FNS}:healthcheck-cluster0-cluster0`,
+    );
+    expect(
+      health?.rules?.every((r) => r.resources === undefined && (r.nonResourceURLs ?? []).length > 0),
+    ).toBe(true);
+    await waitFor(
+      'KubeFedCluster cluster0 in ns-federation Ready',
+      async () =>
+        condition(await read<WithConditions>(host, CORE, 'KubeFedCluster', 'cluster0', FNS), 'Ready')
+          ?.status === 'True',
+      { timeoutMs: 90_000 },
+    );
+
+    // Outside the control-plane namespace first, so that once the second one has arrived the first
+    // has had its chance.
+    await apply(host, federatedConfigMap('elsewhere', 'other-federation'));
+    await apply(host, federatedConfigMap('settings', FNS));
+    const kc = clusterApi(kubeconfig, 'cluster0').kc;
+    const copy = await waitFor(
+      'ConfigMap ns-federation/settings in cluster0',
+      async () => {
+        const o = await kubeRequest<KubernetesObject & { data?: Record<string, string> }>(kc, {
+          method: 'GET',
+          path: `/api/v1/namespaces/${FNS}/configmaps/settings`,
+        }).catch(() => undefined);
+        if (o?.metadata?.labels?.['kubefed.io/managed'] === 'true') return o;
+        throw new Error(
+          JSON.stringify(
+            (await read<Fed>(host, 'types.kubefed.io/v1beta1', 'FederatedConfigMap', 'settings', FNS))
+              ?.status,
+          ),
+        );
+      },
+      { timeoutMs: 120_000 },
+    );
+    expect(copy.data).toEqual({ where: FNS });
+    const settings = await waitFor('FederatedConfigMap settings Propagation True', async () => {
+      const f = await read<Fed>(host, 'types.kubefed.io/v1beta1', 'FederatedConfigMap', 'settings', FNS);
+      return condition(f, 'Propagation')?.status === 'True' ? f : undefined;
+    });
+    expect(settings.status?.clusters).toEqual([expect.objectContaining({ name: 'cluster0' })]);
+    // Not watched: no copy, no status.
+    expect(await read(member, 'v1', 'ConfigMap', 'elsewhere', 'other-federation')).toBeUndefined();
+    expect(
+      (
+        await read<Fed>(
+          host,
+          'types.kubefed.io/v1beta1',
+          'FederatedConfigMap',
+          'elsewhere',
+          'other-federation',
+        )
+      )?.status,
+    ).toBeUndefined();
+    // Cluster-scoped types are not run, and nothing was watched cluster-wide with the Role.
+    expect(namespaced.tail(400)).toContain(
+      'type not federated: cluster-scoped, and the KubeFedConfig scope is Namespaced',
+    );
+    // Only propagation's watches are limited: the DNS controller and the shared member caches of
+    // DNS and workload status still list cluster-wide in members and are refused under a Role.
+    const refusedWatches = namespaced
+      .tail(400)
+      .split('\n')
+      .filter((l) => /"type":"Federated/.test(l) && /forbidden/i.test(l));
+    expect(refusedWatches).toEqual([]);
   });
 });

@@ -176,20 +176,28 @@ async function startParts(
   await prober.probeNow();
   prober.start();
 
-  types = new TypeManager(namespace, {
-    host,
-    members: () => registry.members(),
-    isReady: (name) => prober.isReady(name),
-    adoptResources: () => kubefedConfig()?.spec?.syncController?.adoptResources !== 'Disabled',
-    controlPlaneNamespace: namespace,
-    onSlowCluster: (name) => prober.suspect(name),
-    lostSignal: (name) => prober.lostSignal(name),
-    operationTimeoutMs: opts.operationTimeoutMs,
-    log,
-    metrics,
-    workers: opts.workers,
-    resyncMs: opts.resyncMs,
-  });
+  // KubeFedConfig scope is immutable (the CRD refuses a change), so it is read once.
+  const scope = kubefedConfig()?.spec?.scope === 'Namespaced' ? 'Namespaced' : 'Cluster';
+  if (scope === 'Namespaced')
+    log.info('scope Namespaced: federating only the control-plane namespace', { namespace });
+  types = new TypeManager(
+    namespace,
+    {
+      host,
+      members: () => registry.members(),
+      isReady: (name) => prober.isReady(name),
+      adoptResources: () => kubefedConfig()?.spec?.syncController?.adoptResources !== 'Disabled',
+      controlPlaneNamespace: namespace,
+      onSlowCluster: (name) => prober.suspect(name),
+      lostSignal: (name) => prober.lostSignal(name),
+      operationTimeoutMs: opts.operationTimeoutMs,
+      log,
+      metrics,
+      workers: opts.workers,
+      resyncMs: opts.resyncMs,
+    },
+    { scope },
+  );
   registry.onChange(() => {
     void prober.probeNow();
     memberCache.sync(registry.members(), (n) => prober.isReady(n));

@@ -17,6 +17,26 @@ export const FTC_REF: ResourceRef = {
 };
 
 /**
+ * KubeFed's limited scope (KubeFedConfig scope Namespaced): the control-plane namespace is federated
+ * implicitly, to every member (join made it in each), so an object's own placement decides; no other
+ * namespace is federated.
+ */
+export function limitedScopePlacement(
+  namespace: string,
+  controlPlaneNamespace: string,
+  members: readonly { name: string }[],
+): NamespacePlacement {
+  return namespace === controlPlaneNamespace
+    ? { known: true, clusters: members.map((m) => m.name) }
+    : { known: true };
+}
+
+/** Limited scope cannot reach cluster-scoped objects in members (a Role grants none): KubeFed skipped them. */
+export function federatedUnderScope(ftc: FederatedTypeConfig, scope: 'Cluster' | 'Namespaced'): boolean {
+  return scope === 'Cluster' || ftc.spec.targetType?.scope !== 'Cluster';
+}
+
+/**
  * Runs one FederatedTypeController per FederatedTypeConfig with propagation Enabled, starting,
  * restarting (on a spec change) and stopping them as the configs change.
  */
@@ -24,10 +44,18 @@ export class TypeManager {
   readonly #deps: Omit<TypeControllerDeps, 'namespacePlacement'>;
   readonly #ftcs: SupervisedInformer<FederatedTypeConfig & KubernetesObject>;
   readonly #running = new Map<string, { spec: string; controller: FederatedTypeController }>();
+  /** KubeFedConfig scope Namespaced: the control-plane namespace is all that is federated. */
+  readonly #limitedTo: string | undefined;
+  readonly #skipped = new Set<string>();
   #chain: Promise<void> = Promise.resolve();
 
-  constructor(namespace: string, deps: Omit<TypeControllerDeps, 'namespacePlacement'>) {
-    this.#deps = deps;
+  constructor(
+    namespace: string,
+    deps: Omit<TypeControllerDeps, 'namespacePlacement'>,
+    opts: { scope?: 'Cluster' | 'Namespaced' } = {},
+  ) {
+    this.#limitedTo = opts.scope === 'Namespaced' ? namespace : undefined;
+    this.#deps = this.#limitedTo ? { ...deps, watchNamespace: namespace } : deps;
     this.#ftcs = new SupervisedInformer({
       name: `${deps.host.name}/federatedtypeconfigs`,
       kc: deps.host.kc,
@@ -73,6 +101,8 @@ export class TypeManager {
    * leader change, while its FederatedTypeConfig is edited or absent): callers then wait, never delete.
    */
   namespacePlacement = (namespace: string): NamespacePlacement => {
+    if (this.#limitedTo !== undefined)
+      return limitedScopePlacement(namespace, this.#limitedTo, this.#deps.members());
     const ns = this.#namespaceController();
     if (!ns?.hostSynced()) return { known: false };
     const fed = ns.federatedObject(namespace, namespace);
@@ -92,8 +122,20 @@ export class TypeManager {
   async #syncControllers(): Promise<void> {
     const wanted = new Map<string, FederatedTypeConfig & KubernetesObject>();
     for (const ftc of this.#ftcs.list()) {
-      if (ftc.spec?.propagation === 'Enabled' && !ftc.metadata?.deletionTimestamp)
-        wanted.set(ftc.metadata?.name ?? '', ftc);
+      const name = ftc.metadata?.name ?? '';
+      if (ftc.spec?.propagation !== 'Enabled' || ftc.metadata?.deletionTimestamp) continue;
+      if (!federatedUnderScope(ftc, this.#limitedTo ? 'Namespaced' : 'Cluster')) {
+        if (!this.#skipped.has(name))
+          this.#deps.log.info(
+            'type not federated: cluster-scoped, and the KubeFedConfig scope is Namespaced',
+            {
+              typeConfig: name,
+            },
+          );
+        this.#skipped.add(name);
+        continue;
+      }
+      wanted.set(name, ftc);
     }
     for (const [name, running] of this.#running) {
       const ftc = wanted.get(name);

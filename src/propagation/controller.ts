@@ -36,6 +36,11 @@ export interface TypeControllerDeps {
   namespacePlacement: (namespace: string) => NamespacePlacement;
   /** The control-plane namespace (never touched as a member Namespace). */
   controlPlaneNamespace?: string;
+  /**
+   * KubeFedConfig scope Namespaced: the one namespace watched, in the host and in the members (whose
+   * accounts may hold only a Role there). Undefined: every namespace.
+   */
+  watchNamespace?: string;
   adoptResources: () => boolean;
   log: Logger;
   metrics: Registry;
@@ -119,6 +124,7 @@ export class FederatedTypeController {
       name: `${deps.host.name}/${federated.plural}`,
       kc: deps.host.kc,
       ref: federated,
+      ...(deps.watchNamespace && federated.namespaced ? { namespace: deps.watchNamespace } : {}),
       resyncMs: deps.resyncMs,
       logger: this.#log,
     });
@@ -210,6 +216,9 @@ export class FederatedTypeController {
         name: `${m.name}/${this.target.plural}`,
         kc: m.clients.kc,
         ref: this.target,
+        ...(this.#deps.watchNamespace && this.target.namespaced
+          ? { namespace: this.#deps.watchNamespace }
+          : {}),
         labelSelector: `${MANAGED_LABEL}=true`,
         resyncMs: this.#deps.resyncMs,
         // A member may be down for long: keep retrying until stop() instead of giving up after a minute.
