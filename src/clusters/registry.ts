@@ -1,25 +1,13 @@
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
-import { CORE_GROUP, CORE_VERSION } from '../api/constants.ts';
 import type { KubeFedCluster } from '../api/types.ts';
 import { type ClusterClients, clientsFor, kubeConfigForEndpoint } from '../kube/clients.ts';
 import { SupervisedInformer } from '../kube/informer.ts';
 import type { Logger } from '../kube/logger.ts';
-import { listResource, type ResourceRef } from '../kube/resources.ts';
+import { KUBEFEDCLUSTER_REF, SECRET_REF } from '../kube/refs.ts';
+import { listResource } from '../kube/resources.ts';
 
-export const KUBEFEDCLUSTER_REF: ResourceRef = {
-  group: CORE_GROUP,
-  version: CORE_VERSION,
-  plural: 'kubefedclusters',
-  kind: 'KubeFedCluster',
-  namespaced: true,
-};
-const SECRET_REF: ResourceRef = {
-  group: '',
-  version: 'v1',
-  plural: 'secrets',
-  kind: 'Secret',
-  namespaced: true,
-};
+// Owned by kube/refs.ts; re-exported for the callers that import it from here.
+export { KUBEFEDCLUSTER_REF };
 
 /** A joined member cluster as the host controller sees it. */
 export interface Member {

@@ -180,6 +180,19 @@ describe('DnsController', () => {
     expect(t.writes.slice(-1)).toEqual(['  ForwardZonesConfigured=False CheckFailed']);
   });
 
+  it('re-reconciles every record when a member loses its DNS address (their ForwardZonesConfigured depends on it)', () => {
+    const t = setup({ records: [record('db'), record('cache')] });
+    const services = t.caches.services as unknown as StaticMemberResource;
+    services.emit(
+      'delete',
+      { metadata: { name: 'cross-cluster-dns', namespace: 'kube-system' } },
+      undefined,
+      'c1',
+    );
+    expect(t.controller.records.queue.len()).toBe(2);
+    expect(t.controller.corefiles.queue.len()).toBe(2);
+  });
+
   it('leaves the Corefile of a cluster that is not Ready alone', async () => {
     const t = setup();
     const c = new DnsController({

@@ -152,12 +152,15 @@ export class DnsController {
       for (const r of runners) r.enqueueAll();
       return undefined;
     };
+    // Every record's ForwardZonesConfigured comes from the whole plan (a cluster without DNS address,
+    // an ambiguous namespace): what changes the plan re-reconciles the records as well as the Corefiles.
+    const planChanged = () => all(this.corefiles, this.records);
     const hasRecord = (name: string, namespace?: string) =>
       host.records.get(name, namespace) !== undefined ? `${namespace}/${name}` : undefined;
 
     // Host inputs. A record's own status writes echo back: they change nothing another reconciler reads.
     this.records.watch(host.records, (r, e) => {
-      if (e.type !== 'update') all(this.corefiles);
+      if (e.type !== 'update') planChanged();
       return objectKey(r);
     });
     this.ingressRecords.watch(host.ingressRecords, objectKey);
@@ -166,7 +169,7 @@ export class DnsController {
     });
     // A DNSEndpoint changed by someone else is put back by its record; its zones feed every Corefile.
     this.records.watch(host.endpoints, (ep, e) => {
-      if (e.old === undefined || !sameEndpoints(ep, e.old)) all(this.corefiles);
+      if (e.old === undefined || !sameEndpoints(ep, e.old)) planChanged();
       const name = ep.metadata?.name ?? '';
       if (name.startsWith('service-'))
         return hasRecord(name.slice('service-'.length), ep.metadata?.namespace);
@@ -182,12 +185,12 @@ export class DnsController {
     this.records.watch(caches.services, (s, e) => {
       const ns = s.metadata?.namespace;
       // Whether a Service exists decides forwarding; kube-system's labelled Services are DNS addresses.
-      if (e.type !== 'update' || ns === COREDNS_NAMESPACE) all(this.corefiles);
+      if (e.type !== 'update' || ns === COREDNS_NAMESPACE) planChanged();
       return hasRecord(s.metadata?.name ?? '', ns);
     });
     this.records.watch(caches.endpointSlices, (s) => {
       const service = serviceOfSlice(s) ?? '';
-      if (s.metadata?.namespace === COREDNS_NAMESPACE && service === 'kube-dns') all(this.corefiles);
+      if (s.metadata?.namespace === COREDNS_NAMESPACE && service === 'kube-dns') planChanged();
       return hasRecord(service, s.metadata?.namespace);
     });
     // Node heartbeats change status only; topology labels are what records publish.
@@ -200,7 +203,7 @@ export class DnsController {
     // A member's Corefile gives its domain, which other members' sections forward to.
     this.corefiles.watch(caches.configMaps, (cm) =>
       cm.metadata?.name === COREDNS_CONFIGMAP || cm.metadata?.name === COREDNS_CUSTOM_CONFIGMAP
-        ? all(this.corefiles)
+        ? planChanged()
         : undefined,
     );
     for (const resource of Object.values(caches) as MemberResource[])
