@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { ControllerProcess, fedctlOk } from '../e2e/support/fedctl.ts';
 import { apply, clusterApi, mergePatch, read, remove } from '../e2e/support/kube.ts';
+import { MemberWrites, totalOf, writesBetween } from '../e2e/support/metrics.ts';
 import { startTestbed } from '../e2e/support/testbed.ts';
 import { waitFor } from '../e2e/support/wait.ts';
 import { resolveA } from '../e2e/testbed/index.ts';
@@ -140,6 +141,14 @@ try {
     return items.filter((o) => (o as { data?: { v?: string } }).data?.v === `v-${o.metadata?.name?.slice(3)}`)
       .length;
   };
+  // Writes as the API servers count them (never fedctl's own counters): members' ConfigMaps, and the
+  // host's FederatedConfigMaps including their status subresource.
+  const memberWrites = new MemberWrites(kubeconfig, CLUSTERS, { resources: { '': ['configmaps'] } });
+  const hostWrites = new MemberWrites(kubeconfig, ['cluster0'], {
+    resources: { 'types.kubefed.io': ['federatedconfigmaps'] },
+    subresources: true,
+  });
+  const [memberBefore, hostBefore] = await Promise.all([memberWrites.snapshot(), hostWrites.snapshot()]);
   t = performance.now();
   await pool(
     Array.from({ length: N }, (_, i) => i),
@@ -163,6 +172,14 @@ try {
     `${(federated / 1000).toFixed(2)} s`,
   );
   report('propagation ratio (fedctl / direct)', `${(federated / direct).toFixed(2)}x`);
+  // Let the last status writes land before counting.
+  await new Promise((r) => setTimeout(r, 5000));
+  const [memberAfter, hostAfter] = await Promise.all([memberWrites.snapshot(), hostWrites.snapshot()]);
+  const perObject = (n: number) => (n / N).toFixed(2);
+  report(
+    'writes per federated object during the bulk create, from the API servers (member ConfigMaps / host, the user’s create included)',
+    `${perObject(totalOf(writesBetween(memberBefore, memberAfter)))} / ${perObject(totalOf(writesBetween(hostBefore, hostAfter)))}`,
+  );
 
   // ---- latency of one FederatedDeployment to every member, vs. a plain client writing the same
   // Deployment into the three members itself; both observed by the same polling reads.
@@ -241,11 +258,15 @@ try {
     { timeoutMs: 300_000 },
   );
   const before = await writes();
+  const allMemberWrites = new MemberWrites(kubeconfig, CLUSTERS); // every federated resource kind
+  const steadyBefore = await Promise.all([allMemberWrites.snapshot(), hostWrites.snapshot()]);
   await new Promise((r) => setTimeout(r, STEADY_MS));
+  const steadyAfter = await Promise.all([allMemberWrites.snapshot(), hostWrites.snapshot()]);
   report(
-    `writes in ${STEADY_MS / 1000} s of steady state (resync every 20 s, ${N + LATENCY_SAMPLES + 1} federated objects)`,
-    `${(await writes()) - before}`,
+    `writes in ${STEADY_MS / 1000} s of steady state (resync every 20 s, ${N + LATENCY_SAMPLES + 1} federated objects): fedctl's counter / member API servers / host API server`,
+    `${(await writes()) - before} / ${totalOf(writesBetween(steadyBefore[0], steadyAfter[0]))} / ${totalOf(writesBetween(steadyBefore[1], steadyAfter[1]))}`,
   );
+  for (const w of [memberWrites, allMemberWrites, hostWrites]) w.close();
   const rss = readFileSync(`/proc/${controller.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)?.[1];
   report(
     `controller RSS with ${N + LATENCY_SAMPLES + 1} federated and ${3 * (N + LATENCY_SAMPLES + 1)} member objects cached`,

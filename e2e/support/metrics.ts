@@ -18,6 +18,8 @@ export interface WriteFilter {
   verbs?: ReadonlySet<string>;
   /** group → resources; default FEDERATED_RESOURCES. */
   resources?: Readonly<Record<string, readonly string[]>>;
+  /** Also count subresources (e.g. status writes); default only the main resource. */
+  subresources?: boolean;
 }
 
 /** "<cluster> <VERB> <group>/<resource> <code>" → request count; only subresource "" is counted. */
@@ -90,9 +92,10 @@ export function parseWrites(text: string, filter: WriteFilter = {}): Map<string,
     for (const m of line.slice(0, close).matchAll(LABEL)) labels[m[1]!] = m[2]!;
     const group = labels.group ?? '';
     if (!verbs.has(labels.verb ?? '')) continue;
-    if ((labels.subresource ?? '') !== '') continue;
+    const sub = labels.subresource ?? '';
+    if (sub !== '' && !filter.subresources) continue;
     if (!resources[group]?.includes(labels.resource ?? '')) continue;
-    const key = `${labels.verb} ${group}/${labels.resource} ${labels.code}`;
+    const key = `${labels.verb} ${group}/${labels.resource}${sub ? `/${sub}` : ''} ${labels.code}`;
     out.set(key, (out.get(key) ?? 0) + Number(line.slice(close + 1).trim()));
   }
   return out;
