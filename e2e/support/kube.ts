@@ -7,7 +7,7 @@ import {
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { loadKubeConfig } from '../../src/kube/clients.ts';
-import { isAlreadyExists, isNotFound } from '../../src/kube/errors.ts';
+import { isAlreadyExists, isConflict, isNotFound } from '../../src/kube/errors.ts';
 
 /** A generic client for one testbed cluster (context name = cluster name). */
 export function clusterApi(
@@ -24,18 +24,34 @@ export function readManifests(path: string): KubernetesObject[] {
     .filter((d): d is KubernetesObject => d !== null);
 }
 
-/** kubectl apply, roughly: create, or replace keeping the live resourceVersion. */
+/**
+ * kubectl apply, roughly: create, or replace keeping the live resourceVersion and, when the object
+ * sets none, the live finalizers (a controller's, e.g. fedctl's on federated objects). A conflict
+ * with a controller writing the same object meanwhile is retried, as apply's patch would not see one.
+ */
 export async function apply(api: KubernetesObjectApi, obj: KubernetesObject): Promise<KubernetesObject> {
   try {
     return await api.create(obj);
   } catch (e) {
     if (!isAlreadyExists(e)) throw e;
   }
-  const live = await api.read(obj as never);
-  return api.replace({
-    ...obj,
-    metadata: { ...obj.metadata, resourceVersion: live.metadata?.resourceVersion },
-  });
+  for (let attempt = 1; ; attempt++) {
+    const live = await api.read(obj as never);
+    try {
+      return await api.replace({
+        ...obj,
+        metadata: {
+          ...obj.metadata,
+          resourceVersion: live.metadata?.resourceVersion,
+          ...(obj.metadata?.finalizers === undefined && live.metadata?.finalizers
+            ? { finalizers: live.metadata.finalizers }
+            : {}),
+        },
+      });
+    } catch (e) {
+      if (!isConflict(e) || attempt >= 10) throw e;
+    }
+  }
 }
 
 export async function read<T extends KubernetesObject = KubernetesObject & Record<string, never>>(
