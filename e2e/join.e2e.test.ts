@@ -256,6 +256,8 @@ describe('health of joined clusters', () => {
       expect(writes.sort()).toEqual(['cluster0', 'cluster1']);
 
       const r = await cliOk('get', 'clusters');
+      // Counting federated objects must work on a host where no FederatedTypeConfig exists yet.
+      expect(r.stderr, 'get clusters stderr').toBe('');
       const lines = r.stdout.trimEnd().split('\n');
       expect(lines[0]).toMatch(/^NAME +AGE +READY +OFFLINE +KUBERNETES-VERSION +OBJECTS +FAILING$/);
       expect(lines.slice(1).map((l) => l.split(/ +/).filter((_, i) => i !== 1))).toEqual([

@@ -70,12 +70,19 @@ async function federatedObjects(
   clients: ClusterClients,
   namespace: string,
 ): Promise<{ status?: FederatedStatus }[]> {
-  const list = (await clients.custom.listNamespacedCustomObject({
-    group: CORE_GROUP,
-    version: CORE_VERSION,
-    namespace,
-    plural: 'federatedtypeconfigs',
-  })) as { items?: FederatedTypeConfig[] };
+  let list: { items?: FederatedTypeConfig[] };
+  try {
+    list = (await clients.custom.listNamespacedCustomObject({
+      group: CORE_GROUP,
+      version: CORE_VERSION,
+      namespace,
+      plural: 'federatedtypeconfigs',
+    })) as { items?: FederatedTypeConfig[] };
+  } catch (e) {
+    // No FederatedTypeConfig CRD yet (clusters joined, controller never run): no federated objects.
+    if (apiStatus(e).code === 404) return [];
+    throw e;
+  }
   const lists = await Promise.all(
     (list.items ?? []).map(async (ftc) => {
       try {
