@@ -255,9 +255,12 @@ describe('health of joined clusters', () => {
       expect(prober.isReady('cluster1')).toBe(true);
       expect(writes.sort()).toEqual(['cluster0', 'cluster1']);
 
-      const r = await cliOk('get', 'clusters');
-      // Counting federated objects must work on a host where no FederatedTypeConfig exists yet.
-      expect(r.stderr, 'get clusters stderr').toBe('');
+      // Counting federated objects must work on a host where no FederatedTypeConfig exists yet; a CRD
+      // just installed may answer 429 while its storage initialises (then the counts print `?`).
+      const r = await waitFor('get clusters with object counts', async () => {
+        const out = await cliOk('get', 'clusters');
+        return out.stderr === '' ? out : undefined;
+      });
       const lines = r.stdout.trimEnd().split('\n');
       expect(lines[0]).toMatch(/^NAME +AGE +READY +OFFLINE +KUBERNETES-VERSION +OBJECTS +FAILING$/);
       expect(lines.slice(1).map((l) => l.split(/ +/).filter((_, i) => i !== 1))).toEqual([

@@ -22,7 +22,7 @@ import type { FederatedTypeConfig, KubeFedCluster, KubeFedClusterSpec } from '..
 import { KUBEFEDCONFIG_NAME } from '../controlplane/install.ts';
 import type { ClusterClients } from '../kube/clients.ts';
 import { endpointOf } from '../kube/clients.ts';
-import { errorMessage, isAlreadyExists, isNotFound } from '../kube/errors.ts';
+import { apiStatus, errorMessage, isAlreadyExists, isNotFound } from '../kube/errors.ts';
 
 /**
  * One line for an API or network error. Network failures reach us as "fetch failed" with the reason
@@ -359,13 +359,23 @@ const sameData = (a: Record<string, string> | undefined, b: Record<string, strin
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Context for errors: "in cluster c1: creating ServiceAccount ns/name: <API message>". */
+/**
+ * Context for errors: "in cluster c1: creating ServiceAccount ns/name: <API message>". Every step is an
+ * idempotent ensure, so an API server that is briefly unavailable (503 while it restarts, 429 while a
+ * new CRD's storage initialises) is asked again a few times before join fails.
+ */
 async function step<T>(where: string, what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof JoinError) throw e;
-    throw new JoinError(`${what} in ${where}: ${errorMessage(e)}`, { cause: e });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof JoinError) throw e;
+      const code = apiStatus(e).code;
+      const transient = code !== undefined && (code === 429 || code >= 500);
+      if (!transient || attempt >= 5)
+        throw new JoinError(`${what} in ${where}: ${errorMessage(e)}`, { cause: e });
+      await sleep(250 * 2 ** attempt);
+    }
   }
 }
 
