@@ -17,24 +17,7 @@ import {
 import { renderSection, SECTION_BEGIN, SECTION_END, spliceSection } from '../src/dns/corefile.ts';
 import { federationZones } from '../src/dns/federation-zone.ts';
 import { serviceDnsEndpoints } from '../src/dns/records.ts';
-
-const KUBEADM = `.:53 {
-    errors
-    health {
-       lameduck 5s
-    }
-    ready
-    kubernetes cluster.local in-addr.arpa ip6.arpa {
-       pods insecure
-       fallthrough in-addr.arpa ip6.arpa
-    }
-    prometheus :9153
-    forward . /etc/resolv.conf
-    cache 30
-    loop
-    reload
-}
-`;
+import { KUBEADM } from '../src/testing/corefiles.ts';
 
 /** The coredns binary: $FEDCTL_COREDNS, else the one the testbed builds; undefined when neither exists. */
 function findCoreDns(): string | undefined {

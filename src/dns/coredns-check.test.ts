@@ -1,24 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { KUBEADM } from '../testing/corefiles.ts';
 import { checkCorefile, checkSkeleton, corednsBinary, portsOf } from './coredns-check.ts';
 import { renderSection, SECTION_BEGIN, spliceSection } from './corefile.ts';
-
-const KUBEADM = `.:53 {
-    errors
-    health {
-       lameduck 5s
-    }
-    ready
-    kubernetes cluster.local in-addr.arpa ip6.arpa {
-       pods insecure
-       fallthrough in-addr.arpa ip6.arpa
-    }
-    prometheus :9153
-    forward . /etc/resolv.conf
-    cache 30
-    loop
-    reload
-}
-`;
 
 describe('checkSkeleton', () => {
   it('keeps zones, remaps ports, binds loopback, stubs foreign bodies and keeps fedctl bodies', () => {
