@@ -19,6 +19,7 @@ import {
   tryGetResource,
 } from '../kube/resources.ts';
 import { Runner } from '../kube/runner.ts';
+import { splitApiVersion } from './retention.ts';
 import {
   type FederatedObject,
   type MemberView,
@@ -373,10 +374,7 @@ export class FederatedTypeController {
 
   /** The template may name another served version of the target (KubeFed honoured it). */
   #refFor(obj: KubernetesObject): ResourceRef {
-    const apiVersion = obj.apiVersion ?? '';
-    const slash = apiVersion.indexOf('/');
-    const group = slash < 0 ? '' : apiVersion.slice(0, slash);
-    const version = slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
+    const { group, version } = splitApiVersion(obj.apiVersion ?? '');
     if (group !== this.target.group || version === '' || version === this.target.version) return this.target;
     return { ...this.target, version };
   }

@@ -170,7 +170,8 @@ export function retainFields<T extends object>(
   return out as T;
 }
 
-function splitApiVersion(apiVersion: string): { group: string; version: string } {
+/** `apps/v1` → { group: 'apps', version: 'v1' }; `v1` → the core group. */
+export function splitApiVersion(apiVersion: string): { group: string; version: string } {
   const slash = apiVersion.indexOf('/');
   return slash < 0
     ? { group: '', version: apiVersion }
