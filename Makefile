@@ -12,7 +12,7 @@ node_modules/.installed: package.json package-lock.json
 deps: node_modules/.installed
 
 binaries:
-	bash e2e/testbed/build-binaries.sh >/dev/null
+	bash testbed/build-binaries.sh >/dev/null
 
 lint: deps
 	npx biome check .

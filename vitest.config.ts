@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'e2e/**/*.unit.test.ts', 'bench/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'testbed/**/*.unit.test.ts', 'bench/**/*.test.ts'],
           exclude: ['**/*.e2e.test.ts', 'node_modules/**'],
         },
       },

@@ -5,10 +5,10 @@
 //
 //   node bench/dns-requests.ts            (about 6 minutes on a 2-core machine)
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { startFederation } from '../e2e/support/federation.ts';
-import { apply, clusterApi, read } from '../e2e/support/kube.ts';
-import { waitFor } from '../e2e/support/wait.ts';
 import { kubeFetch } from '../src/kube/resources.ts';
+import { startFederation } from '../testbed/harness/federation.ts';
+import { apply, clusterApi, read } from '../testbed/harness/kube.ts';
+import { waitFor } from '../testbed/harness/wait.ts';
 
 const RECORDS = Number(process.env.RECORDS ?? 50);
 const WINDOW_MS = Number(process.env.WINDOW_MS ?? 60_000);

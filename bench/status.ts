@@ -8,12 +8,12 @@
 //                       controller writing the federated status on every member change would send
 //   steady state        status writes and member writes in 60 s after the rollout (must be 0)
 import { Watch } from '@kubernetes/client-node';
-import { fedctlOk } from '../e2e/support/fedctl.ts';
-import { startFederation } from '../e2e/support/federation.ts';
-import { apply, clusterApi } from '../e2e/support/kube.ts';
-import { sleep, waitFor } from '../e2e/support/wait.ts';
 import type { FederatedStatus } from '../src/api/types.ts';
 import { listResource, type ResourceRef } from '../src/kube/resources.ts';
+import { fedctlOk } from '../testbed/harness/fedctl.ts';
+import { startFederation } from '../testbed/harness/federation.ts';
+import { apply, clusterApi } from '../testbed/harness/kube.ts';
+import { sleep, waitFor } from '../testbed/harness/wait.ts';
 import { pool } from './stats.ts';
 
 const N = Number(process.env.BENCH_OBJECTS ?? 100);

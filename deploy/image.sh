@@ -32,9 +32,9 @@ node="$repo/node_modules/node/bin/node"
 # npm and package scripts must run on the project's Node (PATH is how npm's `#!/usr/bin/env node` finds it).
 export PATH="$repo/node_modules/.bin:$PATH"
 version="$("$node" -p 'require("./package.json").version')"
-coredns="$(bash e2e/testbed/build-binaries.sh --print-dir)/coredns"
-[[ -x "$coredns" ]] || bash e2e/testbed/build-binaries.sh >/dev/null
-[[ -x "$coredns" ]] || die "no CoreDNS binary at $coredns after e2e/testbed/build-binaries.sh"
+coredns="$(bash testbed/build-binaries.sh --print-dir)/coredns"
+[[ -x "$coredns" ]] || bash testbed/build-binaries.sh >/dev/null
+[[ -x "$coredns" ]] || die "no CoreDNS binary at $coredns after testbed/build-binaries.sh"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/fedctl-image.XXXXXX")"
 bah=(buildah --root "$work/storage" --runroot "$work/run" --storage-driver vfs)

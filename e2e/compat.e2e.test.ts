@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ControllerProcess } from './support/fedctl.ts';
-import { apply, clusterApi, read } from './support/kube.ts';
-import { type E2ETestbed, startTestbed } from './support/testbed.ts';
-import { waitFor } from './support/wait.ts';
+import { ControllerProcess } from '../testbed/harness/fedctl.ts';
+import { apply, clusterApi, read } from '../testbed/harness/kube.ts';
+import { type E2ETestbed, startTestbed } from '../testbed/harness/testbed.ts';
+import { waitFor } from '../testbed/harness/wait.ts';
 
 // A script written for kubefedctl, run with `kubefedctl` aliased to fedctl, on two real local
 // clusters (cluster0 host and member, cluster1 member) with `fedctl controller` running. Nothing is

@@ -23,7 +23,7 @@ import { KUBEADM } from '../src/testing/corefiles.ts';
 function findCoreDns(): string | undefined {
   if (process.env.FEDCTL_COREDNS) return corednsBinary();
   try {
-    const script = fileURLToPath(new URL('./testbed/build-binaries.sh', import.meta.url));
+    const script = fileURLToPath(new URL('../testbed/build-binaries.sh', import.meta.url));
     const dir = execFileSync('bash', [script, '--print-dir'], { encoding: 'utf8' }).trim();
     const bin = join(dir, 'coredns');
     return existsSync(bin) ? bin : undefined;
@@ -33,8 +33,7 @@ function findCoreDns(): string | undefined {
 }
 const binary = findCoreDns();
 // `make e2e` builds the testbed binaries first: a missing coredns is a failure here, never a skip.
-if (!binary)
-  throw new Error('no coredns binary: run `bash e2e/testbed/build-binaries.sh` or set FEDCTL_COREDNS');
+if (!binary) throw new Error('no coredns binary: run `bash testbed/build-binaries.sh` or set FEDCTL_COREDNS');
 
 describe('checkCorefile with a real CoreDNS', () => {
   const opts = { binary };

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKubeConfig } from '../src/kube/clients.ts';
-import { dryRunCreate } from './support/dry-run.ts';
-import { readManifests } from './support/kube.ts';
-import { type E2ETestbed, startTestbed } from './support/testbed.ts';
+import { dryRunCreate } from '../testbed/harness/dry-run.ts';
+import { readManifests } from '../testbed/harness/kube.ts';
+import { type E2ETestbed, startTestbed } from '../testbed/harness/testbed.ts';
 
 // deploy/controller.yaml cannot be run here (no container runtime), but a real API server can validate
 // every object in it with a server-side dry run.

@@ -5,12 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentSection } from '../src/dns/corefile.ts';
 import { run } from '../src/kube/exec.ts';
 import { patchStatus } from '../src/kube/resources.ts';
-import { fedctlOk } from './support/fedctl.ts';
-import { type Federation, startFederation } from './support/federation.ts';
-import { apply, clusterApi, mergePatch, read, remove } from './support/kube.ts';
-import type { E2ETestbed } from './support/testbed.ts';
-import { waitFor } from './support/wait.ts';
-import { resolveA } from './testbed/index.ts';
+import { fedctlOk } from '../testbed/harness/fedctl.ts';
+import { type Federation, startFederation } from '../testbed/harness/federation.ts';
+import { apply, clusterApi, mergePatch, read, remove } from '../testbed/harness/kube.ts';
+import type { E2ETestbed } from '../testbed/harness/testbed.ts';
+import { waitFor } from '../testbed/harness/wait.ts';
+import { resolveA } from '../testbed/index.ts';
 
 // Cross-cluster DNS and node routes on real clusters, in both layouts: distinct cluster domains
 // (cluster0.local, cluster1.local, …) and one shared cluster.local with a namespace per cluster

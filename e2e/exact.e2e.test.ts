@@ -1,20 +1,20 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchController, signalController, waitControllerReady } from './support/controllers.ts';
+import { launchController, signalController, waitControllerReady } from '../testbed/harness/controllers.ts';
 import {
   applyFederated,
   federated,
   federateNamespace,
   isPropagated,
   readFederated,
-} from './support/federated.ts';
-import { type Federation, startFederation } from './support/federation.ts';
-import { clusterApi, read } from './support/kube.ts';
-import { describeWrites, MemberWrites, writesBetween } from './support/metrics.ts';
-import { report, timed } from './support/timing.ts';
-import { sleep, waitFor } from './support/wait.ts';
-import { recordEvents } from './support/watch.ts';
+} from '../testbed/harness/federated.ts';
+import { type Federation, startFederation } from '../testbed/harness/federation.ts';
+import { clusterApi, read } from '../testbed/harness/kube.ts';
+import { describeWrites, MemberWrites, writesBetween } from '../testbed/harness/metrics.ts';
+import { report, timed } from '../testbed/harness/timing.ts';
+import { sleep, waitFor } from '../testbed/harness/wait.ts';
+import { recordEvents } from '../testbed/harness/watch.ts';
 
 // Members end up exactly as declared (issue #8): what a template gains reaches every member, what it
 // drops leaves every member, a hand edit is undone, and what the member's own cluster owns is kept.

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ControllerProcess, fedctl, fedctlOk } from './support/fedctl.ts';
-import { apply, clusterApi, mergePatch, read, remove } from './support/kube.ts';
-import { type E2ETestbed, startTestbed } from './support/testbed.ts';
-import { sleep, waitFor } from './support/wait.ts';
+import { ControllerProcess, fedctl, fedctlOk } from '../testbed/harness/fedctl.ts';
+import { apply, clusterApi, mergePatch, read, remove } from '../testbed/harness/kube.ts';
+import { type E2ETestbed, startTestbed } from '../testbed/harness/testbed.ts';
+import { sleep, waitFor } from '../testbed/harness/wait.ts';
 
 // Faults of issue #9 (the host API server away, installers racing each other) and issue #7 item 7
 // (a disabled default type stays disabled across restarts), on three real local clusters. Unlike the

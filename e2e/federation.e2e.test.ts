@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ControllerProcess, fedctl, fedctlOk } from './support/fedctl.ts';
-import { type Federation, startFederation } from './support/federation.ts';
-import { apply, mergePatch, read, readManifests, remove } from './support/kube.ts';
-import { waitFor } from './support/wait.ts';
+import { ControllerProcess, fedctl, fedctlOk } from '../testbed/harness/fedctl.ts';
+import { type Federation, startFederation } from '../testbed/harness/federation.ts';
+import { apply, mergePatch, read, readManifests, remove } from '../testbed/harness/kube.ts';
+import { waitFor } from '../testbed/harness/wait.ts';
 
 // The federation core on three real local clusters: cluster0 is host and member, cluster1 and
 // cluster2 are members. The controller runs as the real CLI (`fedctl controller`) in a child process.

@@ -1,9 +1,9 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { applyFederated, federated, federateNamespace, MANAGED } from './support/federated.ts';
-import { type Federation, startFederation } from './support/federation.ts';
-import { report } from './support/timing.ts';
-import { waitFor } from './support/wait.ts';
+import { applyFederated, federated, federateNamespace, MANAGED } from '../testbed/harness/federated.ts';
+import { type Federation, startFederation } from '../testbed/harness/federation.ts';
+import { report } from '../testbed/harness/timing.ts';
+import { waitFor } from '../testbed/harness/wait.ts';
 
 // A member that accepts connections but never answers (its API server SIGSTOPped) must not hold the
 // healthy members back: the extra time it adds to 24 objects placed everywhere is measured against a

@@ -17,9 +17,9 @@ import {
   replaceResource,
 } from '../src/kube/resources.ts';
 import { memoryLogger } from '../src/testing/logger.ts';
-import { type E2ETestbed, startTestbed } from './support/testbed.ts';
-import { waitFor } from './support/wait.ts';
-import { kubeConfigFor } from './testbed/index.ts';
+import { type E2ETestbed, startTestbed } from '../testbed/harness/testbed.ts';
+import { waitFor } from '../testbed/harness/wait.ts';
+import { kubeConfigFor } from '../testbed/index.ts';
 
 // The controller plumbing of src/kube against one real API server: the generic REST helpers
 // (discovery, CRUD, status patches, paging) and the supervised informer, including its recovery

@@ -24,9 +24,9 @@ import {
 import { isNotFound } from '../src/kube/errors.ts';
 import { patchStatus } from '../src/kube/resources.ts';
 import { memoryLogger } from '../src/testing/logger.ts';
-import { fedctl, fedctlOk } from './support/fedctl.ts';
-import { type E2ETestbed, startTestbed } from './support/testbed.ts';
-import { waitFor } from './support/wait.ts';
+import { fedctl, fedctlOk } from '../testbed/harness/fedctl.ts';
+import { type E2ETestbed, startTestbed } from '../testbed/harness/testbed.ts';
+import { waitFor } from '../testbed/harness/wait.ts';
 
 // fedctl join / unjoin / get clusters and the health prober on two real local clusters: cluster0 is
 // the host and also a member, cluster1 a member. No controller runs here: join itself installs the

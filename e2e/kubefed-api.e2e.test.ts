@@ -6,10 +6,10 @@ import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-n
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { kubeRequest } from '../src/kube/resources.ts';
-import { ControllerProcess, fedctlOk } from './support/fedctl.ts';
-import { apply, clusterApi, mergePatch, read, remove } from './support/kube.ts';
-import { type E2ETestbed, startTestbed } from './support/testbed.ts';
-import { waitFor } from './support/wait.ts';
+import { ControllerProcess, fedctlOk } from '../testbed/harness/fedctl.ts';
+import { apply, clusterApi, mergePatch, read, remove } from '../testbed/harness/kube.ts';
+import { type E2ETestbed, startTestbed } from '../testbed/harness/testbed.ts';
+import { waitFor } from '../testbed/harness/wait.ts';
 
 // KubeFed's API checks without a webhook, disabledTLSValidations, and a least-privilege join, on one
 // real local cluster that is host and member (cluster0) with `fedctl controller` running.
@@ -216,7 +216,7 @@ describe('a member joined with --rbac=minimal, reached under another name', () =
   });
 
   it('is Offline through an address its certificate does not name, and Ready with SubjectName disabled', async () => {
-    // 127.0.0.2 is loopback but not in the API server certificate's names (e2e/testbed/pki.ts).
+    // 127.0.0.2 is loopback but not in the API server certificate's names (testbed/pki.ts).
     const server = new URL(
       clusterApi(kubeconfig, 'cluster0').kc.getCurrentCluster()?.server ?? 'https://127.0.0.1:6443',
     );

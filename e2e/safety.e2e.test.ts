@@ -7,8 +7,8 @@ import {
   signalController,
   waitControllerReady,
   waitStandby,
-} from './support/controllers.ts';
-import type { ControllerProcess } from './support/fedctl.ts';
+} from '../testbed/harness/controllers.ts';
+import type { ControllerProcess } from '../testbed/harness/fedctl.ts';
 import {
   applyFederated,
   federated,
@@ -20,14 +20,14 @@ import {
   propagationOf,
   readFederated,
   uidOf,
-} from './support/federated.ts';
-import { type Federation, startFederation } from './support/federation.ts';
-import { apply, read, remove } from './support/kube.ts';
-import { kubeconfigWithServer } from './support/kubeconfig.ts';
-import { describeWrites, MemberWrites, totalOf, writesBetween } from './support/metrics.ts';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
-import { report, timed } from './support/timing.ts';
-import { sleep, waitFor } from './support/wait.ts';
+} from '../testbed/harness/federated.ts';
+import { type Federation, startFederation } from '../testbed/harness/federation.ts';
+import { apply, read, remove } from '../testbed/harness/kube.ts';
+import { kubeconfigWithServer } from '../testbed/harness/kubeconfig.ts';
+import { describeWrites, MemberWrites, totalOf, writesBetween } from '../testbed/harness/metrics.ts';
+import { startTcpProxy, type TcpProxy } from '../testbed/harness/tcp-proxy.ts';
+import { report, timed } from '../testbed/harness/timing.ts';
+import { sleep, waitFor } from '../testbed/harness/wait.ts';
 
 // What fedctl must never do to member clusters (issue #7): delete, recreate or rewrite an object the
 // user did not ask it to touch. Every assertion is on what a user sees in the members: UIDs, labels,

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Federation, startFederation } from './support/federation.ts';
-import { apply, mergePatch, read, readManifests, remove } from './support/kube.ts';
-import { sleep, waitFor } from './support/wait.ts';
+import { type Federation, startFederation } from '../testbed/harness/federation.ts';
+import { apply, mergePatch, read, readManifests, remove } from '../testbed/harness/kube.ts';
+import { sleep, waitFor } from '../testbed/harness/wait.ts';
 
 // ReplicaSchedulingPreference on three real local clusters (cluster0 is host and member): the real
 // `fedctl controller` spreads a FederatedDeployment's replicas and the sync controller carries them

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, CoreV1Api, VersionApi } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cidrContains, nthAddress, parseCidr } from './testbed/cidr.ts';
-import { resolveA } from './testbed/dns-query.ts';
+import { cidrContains, nthAddress, parseCidr } from '../testbed/cidr.ts';
+import { resolveA } from '../testbed/dns-query.ts';
 import {
   diagnostics,
   down,
@@ -21,11 +21,11 @@ import {
   type TestbedState,
   type TestbedStatus,
   up,
-} from './testbed/index.ts';
-import { listNetns } from './testbed/netns.ts';
-import { connectFromNetns, listenInNetns } from './testbed/netns-exec.ts';
-import { isRunning } from './testbed/processes.ts';
-import { allProcesses } from './testbed/state.ts';
+} from '../testbed/index.ts';
+import { listNetns } from '../testbed/netns.ts';
+import { connectFromNetns, listenInNetns } from '../testbed/netns-exec.ts';
+import { isRunning } from '../testbed/processes.ts';
+import { allProcesses } from '../testbed/state.ts';
 
 const provider = providerFromEnv();
 const stateDir = mkdtempSync(join(tmpdir(), 'fedctl-smoke-'));

@@ -2,10 +2,10 @@ import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-n
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FederatedStatus } from '../src/api/types.ts';
 import { kubeFetch } from '../src/kube/resources.ts';
-import { fedctlOk } from './support/fedctl.ts';
-import { type Federation, startFederation } from './support/federation.ts';
-import { apply, clusterApi, read } from './support/kube.ts';
-import { sleep, waitFor } from './support/wait.ts';
+import { fedctlOk } from '../testbed/harness/fedctl.ts';
+import { type Federation, startFederation } from '../testbed/harness/federation.ts';
+import { apply, clusterApi, read } from '../testbed/harness/kube.ts';
+import { sleep, waitFor } from '../testbed/harness/wait.ts';
 
 // What a user sees of a workload across clusters: a FederatedDeployment in three clusters, one of
 // which cannot run its pods (an override with a nodeSelector no kwok node carries). The federated

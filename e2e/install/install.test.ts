@@ -14,11 +14,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { loadKubeConfig } from '../../src/kube/clients.ts';
 import { getResource, kubeRequest } from '../../src/kube/resources.ts';
-import { dryRunCreate } from '../support/dry-run.ts';
-import { readManifests } from '../support/kube.ts';
-import { type E2ETestbed, startTestbed } from '../support/testbed.ts';
-import { waitFor } from '../support/wait.ts';
-import { probeFreePort } from '../testbed/ports.ts';
+import { dryRunCreate } from '../../testbed/harness/dry-run.ts';
+import { readManifests } from '../../testbed/harness/kube.ts';
+import { type E2ETestbed, startTestbed } from '../../testbed/harness/testbed.ts';
+import { waitFor } from '../../testbed/harness/wait.ts';
+import { probeFreePort } from '../../testbed/ports.ts';
 import { type ImageConfig, imageCommand, runInRootfs, spawnInRootfs, unpackOciArchive } from './oci.ts';
 import { type Installed, packAndInstall, projectNodePath, REPO } from './pack.ts';
 

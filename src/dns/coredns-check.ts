@@ -226,7 +226,7 @@ export async function checkCorefile(corefile: string, opts: CheckOptions = {}): 
         return {
           ok: false,
           unavailable: true,
-          error: `${e.message} Set ${COREDNS_ENV} to the coredns binary (the testbed builds one: bash e2e/testbed/build-binaries.sh --print-dir).`,
+          error: `${e.message} Set ${COREDNS_ENV} to the coredns binary (the testbed builds one: bash testbed/build-binaries.sh --print-dir).`,
         };
       }
       lastError = e instanceof Error ? e.message : String(e);

@@ -45,7 +45,7 @@ const KUBEADM = `.:53 {
 const TESTBED =
   '.:40123 {\r\n    errors\r\n    kubernetes cluster.local {\r\n        kubeconfig /tmp/kc\r\n    }\r\n}';
 
-// The testbed's own shape (e2e/testbed/corefile.ts): loopback only.
+// The testbed's own shape (testbed/corefile.ts): loopback only.
 const TESTBED_BIND = `.:40123 {
     bind 127.0.0.1
     errors

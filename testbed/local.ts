@@ -5,7 +5,7 @@ import { request as httpsRequest } from 'node:https';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { CROSS_CLUSTER_DNS_LABEL, NETNS_ANNOTATION } from '../../src/api/constants.ts';
+import { CROSS_CLUSTER_DNS_LABEL, NETNS_ANNOTATION } from '../src/api/constants.ts';
 import type { Binaries } from './binaries.ts';
 import { nodeIP, nodeSubnet, parseCidr } from './cidr.ts';
 import { renderCorefile } from './corefile.ts';

@@ -3,7 +3,7 @@
 // `reload` plugin picks the change up. Started detached by `testbed up`, stopped by pid.
 //
 // Corefiles that would make CoreDNS listen or forward beyond loopback are refused (see
-// corefileSafetyProblems). Usage: node e2e/testbed/corefile-sync.ts <config.json>
+// corefileSafetyProblems). Usage: node testbed/corefile-sync.ts <config.json>
 // config.json: {"intervalMs": 1000, "clusters": [{"name","server","ca","cert","key","corefile"}]}
 
 import { existsSync, readFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the testbed's control-plane binaries from their Go modules into a cache outside the repo,
 # keyed by version, so a second run reuses them. Usage: build-binaries.sh [--print-dir]
-# Versions are pinned here; e2e/testbed/binaries.ts reads the same file for the cache path.
+# Versions are pinned here; testbed/binaries.ts reads the same file for the cache path.
 set -euo pipefail
 
 K8S_VERSION=v1.36.3

@@ -1,5 +1,5 @@
-import type { TestbedStatus } from '../testbed/index.ts';
-import * as testbed from '../testbed/index.ts';
+import type { TestbedStatus } from '../index.ts';
+import * as testbed from '../index.ts';
 
 /** A testbed owned by one e2e file: its own state dir, torn down by the file's afterAll. */
 export interface E2ETestbed {

@@ -156,7 +156,7 @@ export function allProcesses(state: Pick<TestbedState, 'clusters' | 'processes'>
   return [...state.clusters.flatMap((c) => c.processes), ...state.processes];
 }
 
-export const REPO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const REPO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** <repo>/.testbed, or $FEDCTL_TESTBED_DIR. */
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -6,12 +6,12 @@ import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { fedctlOk } from './support/fedctl.ts';
-import { apply, clusterApi, read, readManifests } from './support/kube.ts';
-import { waitFor } from './support/wait.ts';
-import * as testbed from './testbed/index.ts';
-import { isRunning, processStartTicks } from './testbed/processes.ts';
-import { defaultStateDir } from './testbed/state.ts';
+import { fedctlOk } from './harness/fedctl.ts';
+import { apply, clusterApi, read, readManifests } from './harness/kube.ts';
+import { waitFor } from './harness/wait.ts';
+import * as testbed from './index.ts';
+import { isRunning, processStartTicks } from './processes.ts';
+import { defaultStateDir } from './state.ts';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const stateDir = defaultStateDir();
@@ -170,6 +170,6 @@ if (command === 'down') {
 } else if (command === 'up') {
   await up();
 } else {
-  process.stderr.write(`usage: node e2e/demo.ts [up|down]\n`);
+  process.stderr.write(`usage: node testbed/demo.ts [up|down]\n`);
   process.exitCode = 2;
 }

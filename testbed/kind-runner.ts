@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { CROSS_CLUSTER_DNS_LABEL } from '../../src/api/constants.ts';
+import { CROSS_CLUSTER_DNS_LABEL } from '../src/api/constants.ts';
 import { run } from './exec.ts';
 import {
   type Command,
