@@ -73,3 +73,9 @@ export const FEDERATED_REPLICASET_REF = ref(
   'FederatedReplicaSet',
   'federatedreplicasets',
 );
+export const FEDERATED_CONFIGMAP_REF = ref(
+  TYPES_GROUP,
+  TYPES_VERSION,
+  'FederatedConfigMap',
+  'federatedconfigmaps',
+);

@@ -1,0 +1,94 @@
+// Workload pieces every benchmark shares (make bench, make bench-kubefed, make bench-scale): bulk
+// FederatedConfigMap creates and template edits, "every member holds the expected copy", the limit
+// baseline's plain pooled writes, and controller memory. Each takes its clients as arguments, so the
+// same code measures fedctl, KubeFed and the baseline.
+import { readFileSync } from 'node:fs';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { CONFIGMAP_REF, FEDERATED_CONFIGMAP_REF } from '../src/kube/refs.ts';
+import { createResource, listResource, patchResource } from '../src/kube/resources.ts';
+import { waitFor } from '../testbed/harness/wait.ts';
+import { pool } from './stats.ts';
+
+/** Requests in flight for bulk writes: the controller's 8 workers each write to 3 clusters at once. */
+export const CONCURRENCY = 24;
+
+/** The data value object `i` carries in generation `gen` (0 = as created). */
+export const valueOf = (i: number, gen = 0) => (gen === 0 ? `v-${i}` : `v-${i}-g${gen}`);
+
+/** Index of a bench object from its name `cm-<i>`. */
+const indexOf = (name: string | undefined) => Number((name ?? '').slice(3));
+
+/** Creates `n` FederatedConfigMaps `cm-0…` placed on every cluster, `concurrency` at a time. */
+export async function createFederatedConfigMaps(
+  host: KubeConfig,
+  namespace: string,
+  n: number,
+  concurrency = CONCURRENCY,
+): Promise<void> {
+  await pool(
+    Array.from({ length: n }, (_, i) => i),
+    concurrency,
+    (i) =>
+      createResource(host, FEDERATED_CONFIGMAP_REF, {
+        apiVersion: 'types.kubefed.io/v1beta1',
+        kind: 'FederatedConfigMap',
+        metadata: { name: `cm-${i}`, namespace },
+        spec: { template: { data: { v: valueOf(i) } }, placement: { clusterSelector: {} } },
+      } as KubernetesObject),
+  );
+}
+
+/** Edits the template of every `cm-<i>` to carry generation `gen`'s value (one merge patch each). */
+export async function editFederatedConfigMaps(
+  host: KubeConfig,
+  namespace: string,
+  n: number,
+  gen: number,
+  concurrency = CONCURRENCY,
+): Promise<void> {
+  await pool(
+    Array.from({ length: n }, (_, i) => i),
+    concurrency,
+    (i) =>
+      patchResource(host, FEDERATED_CONFIGMAP_REF, `cm-${i}`, namespace, {
+        spec: { template: { data: { v: valueOf(i, gen) } } },
+      }),
+  );
+}
+
+/** Member ConfigMaps in `namespace` whose value is generation `gen`'s. */
+export async function matchingCopies(member: KubeConfig, namespace: string, gen = 0): Promise<number> {
+  const { items } = await listResource(member, CONFIGMAP_REF, { namespace });
+  return items.filter(
+    (o) => (o as { data?: { v?: string } }).data?.v === valueOf(indexOf(o.metadata?.name), gen),
+  ).length;
+}
+
+/** Waits until every member holds all `n` copies at generation `gen`. */
+export async function waitForCopies(
+  members: readonly KubeConfig[],
+  namespace: string,
+  n: number,
+  gen = 0,
+  timeoutMs = 900_000,
+): Promise<void> {
+  await waitFor(
+    `${n} ConfigMaps at generation ${gen} in ${members.length} members`,
+    async () =>
+      (await Promise.all(members.map((m) => matchingCopies(m, namespace, gen)))).every((c) => c === n),
+    { timeoutMs, intervalMs: 200 },
+  );
+}
+
+/** Resident set size of a process, in bytes (Linux). */
+export function rssBytes(pid: number): number {
+  const kb = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)?.[1];
+  if (kb === undefined) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(kb) * 1024;
+}
+
+/** A Prometheus text exposition's value of an unlabelled sample, e.g. `nodejs_heap_used_bytes`. */
+export function sampleValue(metricsText: string, name: string): number | undefined {
+  const v = metricsText.match(new RegExp(`^${name} (\\S+)`, 'm'))?.[1];
+  return v === undefined ? undefined : Number(v);
+}
