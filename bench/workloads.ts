@@ -13,7 +13,7 @@ import { pool } from './stats.ts';
 export const CONCURRENCY = 24;
 
 /** The data value object `i` carries in generation `gen` (0 = as created). */
-export const valueOf = (i: number, gen = 0) => (gen === 0 ? `v-${i}` : `v-${i}-g${gen}`);
+export const dataValue = (i: number, gen = 0) => (gen === 0 ? `v-${i}` : `v-${i}-g${gen}`);
 
 /** Index of a bench object from its name `cm-<i>`. */
 const indexOf = (name: string | undefined) => Number((name ?? '').slice(3));
@@ -33,7 +33,7 @@ export async function createFederatedConfigMaps(
         apiVersion: 'types.kubefed.io/v1beta1',
         kind: 'FederatedConfigMap',
         metadata: { name: `cm-${i}`, namespace },
-        spec: { template: { data: { v: valueOf(i) } }, placement: { clusterSelector: {} } },
+        spec: { template: { data: { v: dataValue(i) } }, placement: { clusterSelector: {} } },
       } as KubernetesObject),
   );
 }
@@ -51,7 +51,7 @@ export async function editFederatedConfigMaps(
     concurrency,
     (i) =>
       patchResource(host, FEDERATED_CONFIGMAP_REF, `cm-${i}`, namespace, {
-        spec: { template: { data: { v: valueOf(i, gen) } } },
+        spec: { template: { data: { v: dataValue(i, gen) } } },
       }),
   );
 }
@@ -60,7 +60,7 @@ export async function editFederatedConfigMaps(
 export async function matchingCopies(member: KubeConfig, namespace: string, gen = 0): Promise<number> {
   const { items } = await listResource(member, CONFIGMAP_REF, { namespace });
   return items.filter(
-    (o) => (o as { data?: { v?: string } }).data?.v === valueOf(indexOf(o.metadata?.name), gen),
+    (o) => (o as { data?: { v?: string } }).data?.v === dataValue(indexOf(o.metadata?.name), gen),
   ).length;
 }
 
