@@ -31,6 +31,8 @@ export class ClusterRegistry {
   readonly #secrets: SupervisedInformer<V1Secret & KubernetesObject>;
   readonly #built = new Map<string, { fingerprint: string; clients: ClusterClients }>();
   readonly #listeners: Array<(name: string) => void> = [];
+  /** members() as last computed; every reconcile asks, so it is rebuilt only when a cluster or secret changes. */
+  #members?: Member[];
 
   constructor(opts: { host: ClusterClients; namespace: string; log: Logger }) {
     this.#host = opts.host;
@@ -78,10 +80,11 @@ export class ClusterRegistry {
   }
 
   members(): Member[] {
-    return this.#clusters
+    this.#members ??= this.#clusters
       .list()
       .map((c) => this.#member(c))
       .sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.#members];
   }
 
   member(name: string): Member | undefined {
@@ -90,6 +93,7 @@ export class ClusterRegistry {
   }
 
   #emit(name: string): void {
+    this.#members = undefined;
     for (const l of this.#listeners) l(name);
   }
 

@@ -673,13 +673,7 @@ export async function openWatch<T>(
     const cluster = kc.getCurrentContext() || '?';
     throw new KubeApiError(cluster, 'GET', `${path}?watch=true`, res.status, body, res.headers);
   }
-  const stream = res.stream();
-  if (!stream) {
-    clearTimeout(idleTimer);
-    throw new Error(`GET ${path}?watch=true: response has no body`);
-  }
   touch();
-  const reader = stream.getReader();
   const close = (err?: unknown) => {
     clearTimeout(idleTimer);
     if (stopped) return;
@@ -690,9 +684,7 @@ export async function openWatch<T>(
     const decoder = new TextDecoder();
     let buffer = '';
     try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
+      for await (const value of res.chunks()) {
         touch();
         buffer += decoder.decode(value, { stream: true });
         let nl = buffer.indexOf('\n');

@@ -12,7 +12,6 @@
 import {
   ApiException,
   type HttpMethod,
-  IsomorphicFetchHttpLibrary,
   type KubeConfig,
   type KubernetesObject,
   RequestContext,
@@ -92,24 +91,28 @@ export interface KubeRequest {
 export interface KubeResponse {
   status: number;
   headers: Record<string, string>;
-  /** The response body as a web stream; read it once. */
-  stream(): ReadableStream<Uint8Array> | null;
+  /** The response body as it arrives; read it once (or text()). */
+  chunks(): AsyncIterable<Uint8Array>;
   text(): Promise<string>;
 }
-
-const http = new IsomorphicFetchHttpLibrary();
 
 const contextName = (kc: KubeConfig): string => kc.getCurrentContext() || kc.getCurrentCluster()?.name || '?';
 
 function networkError(kc: KubeConfig, req: KubeRequest, e: unknown): Error {
-  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  const name = (e as { name?: string }).name;
+  // fetch wraps the socket error in `cause`; the dispatcher throws it directly.
+  const err0 = e as {
+    code?: string;
+    message?: string;
+    name?: string;
+    cause?: { code?: string; message?: string };
+  };
+  const name = err0.name;
   const why =
     name === 'TimeoutError'
       ? `timed out after ${req.timeoutMs ?? 60_000} ms`
       : name === 'AbortError'
         ? 'aborted'
-        : [cause?.code, cause?.message ?? (e as Error).message].filter(Boolean).join(' ');
+        : [err0.cause?.code ?? err0.code, err0.cause?.message ?? err0.message].filter(Boolean).join(' ');
   const server = kc.getCurrentCluster()?.server ?? '?';
   const err = new Error(`${req.method} ${server}${req.path} (cluster "${contextName(kc)}"): ${why}`, {
     cause: e,
@@ -118,53 +121,148 @@ function networkError(kc: KubeConfig, req: KubeRequest, e: unknown): Error {
   return err;
 }
 
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
+
 /**
- * Sends one request with the KubeConfig's credentials and returns the response without judging its
- * status. Network failures throw an Error naming the server and path (cause attached).
+ * How requests reach one KubeConfig's cluster: its connection pool (PooledKubeConfig keeps one) and,
+ * for static credentials (client certificate, bearer token), the headers computed once. Credentials
+ * that can change (exec plugins, auth providers, token files) are applied again per request.
  */
-export async function kubeFetch(kc: KubeConfig, req: KubeRequest): Promise<KubeResponse> {
+interface Transport {
+  origin: string;
+  basePath: string;
+  dispatcher?: Dispatcher;
+  staticHeaders?: Record<string, string>;
+}
+
+const transports = new WeakMap<KubeConfig, Transport>();
+
+async function authenticate(kc: KubeConfig): Promise<RequestContext> {
+  const ctx = new RequestContext('http://unused/', 'GET' as HttpMethod);
+  await kc.applySecurityAuthentication(ctx);
+  return ctx;
+}
+
+async function transportOf(kc: KubeConfig): Promise<Transport> {
+  const known = transports.get(kc);
+  if (known) return known;
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error(`kubeconfig context "${kc.getCurrentContext()}" has no cluster`);
-  const url = new URL(`${cluster.server.replace(/\/+$/, '')}${req.path}`);
-  for (const [k, v] of Object.entries(req.query ?? {}))
-    if (v !== undefined) url.searchParams.set(k, String(v));
-  const ctx = new RequestContext(url.toString(), req.method as HttpMethod);
-  ctx.setHeaderParam('Accept', req.accept ?? 'application/json');
-  ctx.setHeaderParam('User-Agent', 'fedctl');
-  if (req.body !== undefined) {
-    ctx.setHeaderParam('Content-Type', req.contentType ?? 'application/json');
-    ctx.setBody(typeof req.body === 'string' ? req.body : JSON.stringify(req.body));
-  }
+  const server = new URL(cluster.server);
+  const ctx = await authenticate(kc);
+  const user = kc.getCurrentUser();
+  const fixed = !user?.exec && !user?.authProvider && !(user as { tokenFile?: string } | null)?.tokenFile;
+  const t: Transport = {
+    origin: server.origin,
+    basePath: server.pathname.replace(/\/+$/, ''),
+    dispatcher: ctx.getDispatcher(),
+    ...(fixed ? { staticHeaders: ctx.getHeaders() } : {}),
+  };
+  transports.set(kc, t);
+  return t;
+}
+
+/** The request's abort signal: the caller's, and the timeout (cleared by `done`). */
+function deadline(req: KubeRequest): { signal?: AbortSignal; done(): void } {
   const timeoutMs = req.timeoutMs ?? 60_000;
-  const signals = [req.signal, timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined].filter(
-    (s): s is AbortSignal => s !== undefined,
+  if (timeoutMs <= 0) return { signal: req.signal, done: () => undefined };
+  const ctrl = new AbortController();
+  const timer = setTimeout(
+    () => ctrl.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')),
+    timeoutMs,
   );
-  if (signals.length > 0)
-    ctx.setSignal(signals.length === 1 ? (signals[0] as AbortSignal) : AbortSignal.any(signals));
-  // A PooledKubeConfig (src/kube/clients.ts) reuses its connections here.
-  await kc.applySecurityAuthentication(ctx);
+  const onAbort = () => ctrl.abort(req.signal?.reason);
+  if (req.signal?.aborted) onAbort();
+  else req.signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: ctrl.signal,
+    done: () => {
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/**
+ * Sends one request with the KubeConfig's credentials and returns the response without judging its
+ * status. Network failures throw an Error naming the server and path (cause attached). Requests go
+ * straight to the KubeConfig's pooled undici dispatcher (not through fetch and web streams, which
+ * cost about a third of the controller's CPU under bulk propagation).
+ */
+export async function kubeFetch(kc: KubeConfig, req: KubeRequest): Promise<KubeResponse> {
+  const t = await transportOf(kc);
+  let query = '';
+  for (const [k, v] of Object.entries(req.query ?? {}))
+    if (v !== undefined)
+      query += `${query ? '&' : '?'}${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`;
+  const headers: Record<string, string> = {
+    ...(t.staticHeaders ?? (await authenticate(kc)).getHeaders()),
+    accept: req.accept ?? 'application/json',
+    'user-agent': 'fedctl',
+  };
+  let body: string | undefined;
+  if (req.body !== undefined) {
+    headers['content-type'] = req.contentType ?? 'application/json';
+    body = typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+  }
+  const { signal, done } = deadline(req);
+  if (!t.dispatcher) {
+    done();
+    throw new Error(
+      `${req.method} ${t.origin}${req.path} (cluster "${contextName(kc)}"): no connection pool`,
+    );
+  }
   try {
-    const res = await http.send(ctx).toPromise();
+    const res = await t.dispatcher.request({
+      origin: t.origin,
+      path: `${t.basePath}${req.path}${query}`,
+      method: req.method,
+      headers,
+      body,
+      signal,
+      // Deadlines are the signal's; a watch may be silent for minutes.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+    const flat: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k] = String(v);
     return {
-      status: res.httpStatusCode,
-      headers: res.headers,
-      stream: () => res.body.stream() as ReadableStream<Uint8Array> | null,
-      text: () => res.body.text(),
+      status: res.statusCode,
+      headers: flat,
+      chunks: () => {
+        const body = res.body as AsyncIterable<Uint8Array>;
+        return {
+          async *[Symbol.asyncIterator]() {
+            try {
+              yield* body;
+            } catch (e) {
+              throw networkError(kc, req, signal?.aborted ? signal.reason : e);
+            } finally {
+              done();
+            }
+          },
+        };
+      },
+      text: async () => {
+        try {
+          return await res.body.text();
+        } catch (e) {
+          throw networkError(kc, req, signal?.aborted ? signal.reason : e);
+        } finally {
+          done();
+        }
+      },
     };
   } catch (e) {
-    throw networkError(kc, req, e);
+    done();
+    throw networkError(kc, req, signal?.aborted ? signal.reason : e);
   }
 }
 
 /** Sends a request and parses the JSON answer; a non-2xx status throws KubeApiError. */
 export async function kubeRequest<T = unknown>(kc: KubeConfig, req: KubeRequest): Promise<T> {
   const res = await kubeFetch(kc, req);
-  let text: string;
-  try {
-    text = await res.text();
-  } catch (e) {
-    throw networkError(kc, req, e);
-  }
+  const text = await res.text();
   if (res.status < 200 || res.status > 299) {
     throw new KubeApiError(contextName(kc), req.method, req.path, res.status, text, res.headers);
   }
