@@ -187,6 +187,7 @@ async function startParts(
       host,
       members: () => registry.members(),
       isReady: (name) => prober.isReady(name),
+      memberCache,
       adoptResources: () => kubefedConfig()?.spec?.syncController?.adoptResources !== 'Disabled',
       controlPlaneNamespace: namespace,
       onSlowCluster: (name) => prober.suspect(name),
@@ -207,12 +208,12 @@ async function startParts(
     scheduling?.clustersChanged();
   });
   started.push(() => types?.stop());
+  memberCache.sync(registry.members(), (n) => prober.isReady(n));
   await types.start();
   // Controllers declare what they read in members; the cache watches each (cluster, resource) once.
   const dnsCaches = useDnsCaches(memberCache);
   const workloads = useWorkloadCaches(memberCache);
   memberCache.sync(registry.members(), (n) => prober.isReady(n));
-  started.push(() => Promise.all([dnsHost.stop(), schedulingHost.stop(), memberCache.stop()]));
   await Promise.all([dnsHost.start(), schedulingHost.start()]);
   dns = new DnsController({
     namespace,

@@ -87,12 +87,9 @@ export class TypeManager {
     return [...this.#running.values()].map((r) => r.controller);
   }
 
-  /** Cluster membership or readiness changed: refresh member informers and reconcile everything. */
+  /** Cluster membership or readiness changed (the shared member cache has followed): reconcile everything. */
   clustersChanged(): void {
-    for (const c of this.controllers()) {
-      c.syncMembers();
-      c.enqueueAll();
-    }
+    for (const c of this.controllers()) c.enqueueAll();
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { apiVersionOf, MANAGED_LABEL, TYPES_GROUP } from '../api/constants.ts';
 import type { FederatedTypeConfig } from '../api/types.ts';
+import type { MemberCache, MemberResource } from '../clusters/member-cache.ts';
 import type { Member } from '../clusters/registry.ts';
 import type { ClusterClients } from '../kube/clients.ts';
 import { EventRecorder, eventWriterFor } from '../kube/events.ts';
@@ -34,6 +35,8 @@ export interface TypeControllerDeps {
   host: ClusterClients;
   members: () => Member[];
   isReady: (cluster: string) => boolean;
+  /** The shared view of every member: managed copies are read from it, never from a private informer. */
+  memberCache: Pick<MemberCache, 'use'>;
   /** Where a namespace is federated (unknown until the FederatedNamespace cache has synced). */
   namespacePlacement: (namespace: string) => NamespacePlacement;
   /** The control-plane namespace (never touched as a member Namespace). */
@@ -87,9 +90,10 @@ export function refsOf(ftc: FederatedTypeConfig): { target: ResourceRef; federat
 }
 
 /**
- * Propagates one federated type (one FederatedTypeConfig): a host informer on Federated<Kind>, one
- * informer per Ready member on the target kind (managed objects only), a de-duplicating rate-limited
- * queue of `namespace/name` keys, and workers running the sync reconciler.
+ * Propagates one federated type (one FederatedTypeConfig): a host informer on Federated<Kind>, the
+ * shared member cache of the target kind (managed objects only; the same informers serve status
+ * collection and scheduling), a de-duplicating rate-limited queue of `namespace/name` keys, and
+ * workers running the sync reconciler.
  */
 export class FederatedTypeController {
   readonly target: ResourceRef;
@@ -98,10 +102,8 @@ export class FederatedTypeController {
   readonly #log: Logger;
   readonly #runner: Runner;
   readonly #hostInformer: SupervisedInformer<FederatedObject>;
-  readonly #memberInformers = new Map<
-    string,
-    { clients: ClusterClients; informer: SupervisedInformer<KubernetesObject>; synced: boolean }
-  >();
+  readonly #copies: MemberResource;
+  readonly #unsubscribe: Array<() => void> = [];
   /**
    * Member versions after fedctl's own writes, by `<federated uid>/<cluster>`: fresher than the
    * federated object's status (whose echo may lag), so a write's own watch event is not taken for drift.
@@ -157,6 +159,13 @@ export class FederatedTypeController {
       },
     });
     this.#runner.watch(this.#hostInformer, keyOf);
+    this.#copies = deps.memberCache.use(target, {
+      ...(deps.watchNamespace && target.namespaced ? { namespace: deps.watchNamespace } : {}),
+      labelSelector: `${MANAGED_LABEL}=true`,
+    });
+    this.#runner.watch(this.#copies, (obj) => this.federatedKeyOf(obj));
+    // A member's cache has listed: what it holds (or lacks) is known now, everything is looked at again.
+    this.#unsubscribe.push(this.#copies.onSynced(() => this.enqueueAll()));
   }
 
   /** Federated objects currently in the host cache (read-only). */
@@ -188,57 +197,14 @@ export class FederatedTypeController {
 
   async start(): Promise<void> {
     await this.#hostInformer.start();
-    this.syncMembers();
     this.#runner.start();
   }
 
+  /** Stops this type's queue and host informer; the shared member caches stay for other readers. */
   async stop(): Promise<void> {
+    for (const off of this.#unsubscribe.splice(0)) off();
     await this.#runner.stop();
     this.#hostInformer.stop();
-    for (const m of this.#memberInformers.values()) m.informer.stop();
-    this.#memberInformers.clear();
-  }
-
-  /**
-   * Start informers for members that are Ready and have clients; stop those of members that left or
-   * whose credentials changed. Called on every cluster change.
-   */
-  syncMembers(): void {
-    const members = new Map(this.#deps.members().map((m) => [m.name, m]));
-    for (const [name, entry] of this.#memberInformers) {
-      const m = members.get(name);
-      if (!m || m.clients !== entry.clients) {
-        entry.informer.stop();
-        this.#memberInformers.delete(name);
-      }
-    }
-    for (const m of members.values()) {
-      if (!m.clients || this.#memberInformers.has(m.name) || !this.#deps.isReady(m.name)) continue;
-      const informer = new SupervisedInformer<KubernetesObject>({
-        name: `${m.name}/${this.target.plural}`,
-        kc: m.clients.kc,
-        ref: this.target,
-        ...(this.#deps.watchNamespace && this.target.namespaced
-          ? { namespace: this.#deps.watchNamespace }
-          : {}),
-        labelSelector: `${MANAGED_LABEL}=true`,
-        resyncMs: this.#deps.resyncMs,
-        // A member may be down for long: keep retrying until stop() instead of giving up after a minute.
-        startTimeoutMs: 0,
-        logger: this.#log.with({ cluster: m.name }),
-      });
-      const entry = { clients: m.clients, informer, synced: false };
-      this.#memberInformers.set(m.name, entry);
-      this.#runner.watch(informer, (obj) => this.federatedKeyOf(obj));
-      informer.start().then(
-        () => {
-          entry.synced = true;
-          this.enqueueAll();
-        },
-        (err: unknown) =>
-          this.#log.warn('member cache did not sync', { cluster: m.name, error: String(err) }),
-      );
-    }
   }
 
   /**
@@ -257,22 +223,24 @@ export class FederatedTypeController {
   async reconcile(key: string): Promise<SyncResult> {
     const [namespace, name] = splitKey(key);
     const fed = this.#withLastStatus(key, this.#hostInformer.get(name, namespace));
-    const members: MemberView[] = this.#deps.members().map((m) => {
-      const entry = this.#memberInformers.get(m.name);
+    const all = this.#deps.members();
+    const members: MemberView[] = all.map((m) => {
+      // A cache lists once and keeps its content while its member is unreachable (it retries).
+      const synced = this.#copies.synced(m.name);
       return {
         name: m.name,
         labels: m.labels,
         ready: this.#deps.isReady(m.name) && m.clients !== undefined,
-        synced: entry?.synced === true && entry.informer.hasSynced(),
-        everSynced: entry?.synced === true,
-        cached: (n: string, ns?: string) => entry?.informer.get(n, ns),
+        synced,
+        everSynced: synced,
+        cached: (n: string, ns?: string) => this.#copies.get(m.name, n, ns),
       };
     });
     const uid = fed?.metadata?.uid ?? '';
     const clientOf = (cluster: string) => {
-      const entry = this.#memberInformers.get(cluster);
-      if (!entry) throw new Error(`cluster ${cluster} has no client`);
-      return entry.clients.kc;
+      const kc = all.find((m) => m.name === cluster)?.clients?.kc;
+      if (!kc) throw new Error(`cluster ${cluster} has no client`);
+      return kc;
     };
     const ctx: SyncContext = {
       target: {
