@@ -6,6 +6,7 @@ import { errorMessage } from '../kube/errors.ts';
 import type { Election } from '../kube/leader.ts';
 import { loggerFromEnv } from '../kube/logger.ts';
 import { Registry } from '../kube/metrics.ts';
+import { configureRequestLimits } from '../kube/resources.ts';
 import { startHttpServer } from '../kube/server.ts';
 import { type CliContext, globalOptions, hostClients, UserError, usageError } from './options.ts';
 
@@ -43,6 +44,12 @@ unreachable longer than the lease's renew deadline the controllers stop and star
       'time limit of one request to a member; a member judged not ready ends the wait sooner (a request unanswered for 1 s makes the health prober check that member at once)',
       '30',
     )
+    .option(
+      '--kube-api-qps <n>',
+      'client-side limit of requests per second to each cluster (host and every member), watches excepted; 0: none (API Priority and Fairness on the servers decides, see docs/performance.md)',
+      '0',
+    )
+    .option('--kube-api-burst <n>', 'requests that may go at once under --kube-api-qps', '100')
     .addHelpText(
       'after',
       `
@@ -59,6 +66,8 @@ Examples:
           workers: string;
           resync: string;
           memberTimeout: string;
+          kubeApiQps: string;
+          kubeApiBurst: string;
           corednsBinary?: string;
           dnsForceTcp: boolean;
           leaderElect: boolean;
@@ -80,6 +89,13 @@ Examples:
           throw usageError(
             `--member-timeout must be a positive number of seconds, got ${opts.memberTimeout}`,
           );
+        const qps = Number(opts.kubeApiQps);
+        const burst = Number(opts.kubeApiBurst);
+        if (!(qps >= 0)) throw usageError(`--kube-api-qps must be a number ≥ 0, got ${opts.kubeApiQps}`);
+        if (!Number.isInteger(burst) || burst < 1)
+          throw usageError(`--kube-api-burst must be a positive integer, got ${opts.kubeApiBurst}`);
+        // Before the first request: each cluster connection takes its limiter when it is made.
+        configureRequestLimits({ qps, burst });
         const { clients } = hostClients(ctx, g);
         const log = loggerFromEnv({ level: g.verbose ? 'debug' : 'info' }).with({ component: 'controller' });
         const signalled = new Promise<string>((resolve) => {

@@ -3,10 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { ApiException, KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { apiStatus, errorMessage, isAlreadyExists, isConflict, isNotFound } from './errors.ts';
+import { NO_LIMITS } from './rate-limit.ts';
 import {
   type ApiResourceList,
   apiVersionOf,
   collectionPath,
+  configureRequestLimits,
   createResource,
   deleteResource,
   discoverResource,
@@ -146,6 +148,20 @@ const notFound = (what: string) => ({
     code: 404,
     message: `${what} not found`,
   },
+});
+
+describe('client-side request limits', () => {
+  afterEach(() => configureRequestLimits(NO_LIMITS));
+
+  it('spaces requests of a connection made under --kube-api-qps; watches do not wait', async () => {
+    configureRequestLimits({ qps: 20, burst: 1 });
+    const { kc, seen } = await apiServer(() => ({ body: { metadata: { name: 'x' } } }));
+    const start = performance.now();
+    for (let i = 0; i < 5; i++) await getResource(kc, DEPLOYMENTS, 'x', 'prod');
+    // One token at once, then one every 50 ms.
+    expect(performance.now() - start).toBeGreaterThanOrEqual(190);
+    expect(seen).toHaveLength(5);
+  });
 });
 
 describe('listResource', () => {

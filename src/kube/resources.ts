@@ -16,7 +16,9 @@ import {
   type KubernetesObject,
   RequestContext,
 } from '@kubernetes/client-node';
+import { getGlobalDispatcher } from 'undici';
 import { apiStatus } from './errors.ts';
+import { limiterFor, NO_LIMITS, type RequestLimits, type TokenBucket } from './rate-limit.ts';
 import type { ResourceRef } from './refs.ts';
 
 // Callers import these from here or from refs.ts (their owner).
@@ -131,11 +133,22 @@ type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 interface Transport {
   origin: string;
   basePath: string;
-  dispatcher?: Dispatcher;
+  dispatcher: Dispatcher;
   staticHeaders?: Record<string, string>;
+  limiter?: TokenBucket;
 }
 
 const transports = new WeakMap<KubeConfig, Transport>();
+let requestLimits: RequestLimits = NO_LIMITS;
+
+/**
+ * Client-side limits for every cluster connection made from now on (`fedctl controller
+ * --kube-api-qps/--kube-api-burst`): each cluster's API gets at most `qps` requests per second from
+ * this process, watches excepted.
+ */
+export function configureRequestLimits(limits: RequestLimits): void {
+  requestLimits = limits;
+}
 
 async function authenticate(kc: KubeConfig): Promise<RequestContext> {
   const ctx = new RequestContext('http://unused/', 'GET' as HttpMethod);
@@ -155,8 +168,10 @@ async function transportOf(kc: KubeConfig): Promise<Transport> {
   const t: Transport = {
     origin: server.origin,
     basePath: server.pathname.replace(/\/+$/, ''),
-    dispatcher: ctx.getDispatcher(),
+    // No TLS settings of its own (a public CA, bearer token): Node's shared pool, as fetch would use.
+    dispatcher: ctx.getDispatcher() ?? (getGlobalDispatcher() as unknown as Dispatcher),
     ...(fixed ? { staticHeaders: ctx.getHeaders() } : {}),
+    limiter: limiterFor(requestLimits),
   };
   transports.set(kc, t);
   return t;
@@ -205,6 +220,7 @@ export async function kubeFetch(kc: KubeConfig, req: KubeRequest): Promise<KubeR
     headers['content-type'] = req.contentType ?? 'application/json';
     body = typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
   }
+  if (t.limiter && req.query?.watch === undefined) await t.limiter.take();
   const { signal, done } = deadline(req);
   if (!t.dispatcher) {
     done();
