@@ -1,0 +1,178 @@
+// Proof that KubeFed v0.10.0 runs as a peer on the local testbed: a fresh 3-cluster testbed, KubeFed
+// installed and every cluster joined, then 20 FederatedConfigMaps created, edited (after a
+// controller-manager restart) and deleted, each phase timed until all 60 member ConfigMaps agree.
+// Run: npx node bench/kubefed/check.ts   (builds KubeFed on first use: bench/kubefed/build.sh)
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { loadKubeConfig } from '../../src/kube/clients.ts';
+import {
+  createResource,
+  deleteResource,
+  listResource,
+  patchResource,
+  type ResourceRef,
+} from '../../src/kube/resources.ts';
+import { apply, clusterApi, read } from '../../testbed/harness/kube.ts';
+import { describeWrites, MemberWrites, writesBetween } from '../../testbed/harness/metrics.ts';
+import { startTestbed } from '../../testbed/harness/testbed.ts';
+import { waitFor } from '../../testbed/harness/wait.ts';
+import { pool } from '../stats.ts';
+import { type KubeFedPeer, startKubeFed } from './peer.ts';
+
+const N = 20;
+const CLUSTERS = ['cluster0', 'cluster1', 'cluster2'];
+const NS = 'kubefed-check';
+const CM: ResourceRef = {
+  group: '',
+  version: 'v1',
+  kind: 'ConfigMap',
+  plural: 'configmaps',
+  namespaced: true,
+};
+const FCM: ResourceRef = {
+  group: 'types.kubefed.io',
+  version: 'v1beta1',
+  kind: 'FederatedConfigMap',
+  plural: 'federatedconfigmaps',
+  namespaced: true,
+};
+const log = (m: string) => process.stderr.write(`[kubefed-check] ${m}\n`);
+const results: string[] = [];
+const report = (line: string) => {
+  results.push(line);
+  log(line);
+};
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+const work = mkdtempSync(join(tmpdir(), 'fedctl-kubefed-check-'));
+let ok = false;
+const t0 = performance.now();
+const tb = await startTestbed({ clusters: 3, stateDir: join(work, 'testbed') });
+report(`testbed up (3 clusters): ${seconds(performance.now() - t0)}`);
+const kubeconfig = tb.status.kubeconfig;
+let peer: KubeFedPeer | undefined;
+try {
+  const kc: Record<string, KubeConfig> = Object.fromEntries(
+    CLUSTERS.map((c) => [c, loadKubeConfig({ kubeconfig, context: c })]),
+  );
+  const host = clusterApi(kubeconfig, 'cluster0').api;
+  let t = performance.now();
+  peer = await startKubeFed({ kubeconfig, hostContext: 'cluster0', clusters: CLUSTERS, workDir: work, log });
+  report(
+    `KubeFed installed, leading, ${CLUSTERS.length} clusters joined and Ready: ${seconds(performance.now() - t)}`,
+  );
+
+  await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  t = performance.now();
+  await apply(host, {
+    apiVersion: 'types.kubefed.io/v1beta1',
+    kind: 'FederatedNamespace',
+    metadata: { name: NS, namespace: NS },
+    spec: { placement: { clusterSelector: {} } },
+  } as KubernetesObject);
+  for (const c of CLUSTERS)
+    await waitFor(
+      `namespace ${NS} in ${c}`,
+      () => read(clusterApi(kubeconfig, c).api, 'v1', 'Namespace', NS),
+      {
+        timeoutMs: 120_000,
+      },
+    );
+  report(`FederatedNamespace → namespace in all 3 clusters: ${seconds(performance.now() - t)}`);
+
+  /** Member ConfigMaps KubeFed manages in namespace NS whose data.v is `value(i)`, per cluster. */
+  const matching = async (c: string, value: (i: number) => string) => {
+    const { items } = await listResource(kc[c]!, CM, {
+      namespace: NS,
+      labelSelector: 'kubefed.io/managed=true',
+    });
+    return items.filter((o) => {
+      const i = Number(o.metadata?.name?.slice(3));
+      return (o as { data?: { v?: string } }).data?.v === value(i);
+    }).length;
+  };
+  const everywhere = (what: string, value: (i: number) => string, n: number) =>
+    waitFor(
+      what,
+      async () => (await Promise.all(CLUSTERS.map((c) => matching(c, value)))).every((m) => m === n),
+      {
+        timeoutMs: 600_000,
+        intervalMs: 200,
+      },
+    );
+  const memberWrites = new MemberWrites(kubeconfig, CLUSTERS, { resources: { '': ['configmaps'] } });
+  const idx = Array.from({ length: N }, (_, i) => i);
+
+  // ---- create
+  let before = await memberWrites.snapshot();
+  t = performance.now();
+  await pool(idx, 8, (i) =>
+    createResource(kc.cluster0!, FCM, {
+      apiVersion: 'types.kubefed.io/v1beta1',
+      kind: 'FederatedConfigMap',
+      metadata: { name: `cm-${i}`, namespace: NS },
+      spec: { template: { data: { v: `v1-${i}` } }, placement: { clusterSelector: {} } },
+    } as KubernetesObject),
+  );
+  await everywhere(`${N * 3} member ConfigMaps created`, (i) => `v1-${i}`, N);
+  report(
+    `create ${N} FederatedConfigMaps → ${N * 3} member ConfigMaps matching: ${seconds(performance.now() - t)}`,
+  );
+  report(
+    `  member ConfigMap writes: ${describeWrites(writesBetween(before, await memberWrites.snapshot()))}`,
+  );
+
+  // ---- restart (the edits below are then made by a fresh process)
+  t = performance.now();
+  before = await memberWrites.snapshot();
+  await peer.restart();
+  report(`controller-manager restart until it leads again: ${seconds(performance.now() - t)}`);
+
+  // ---- edit
+  t = performance.now();
+  await pool(idx, 8, (i) =>
+    patchResource(kc.cluster0!, FCM, `cm-${i}`, NS, { spec: { template: { data: { v: `v2-${i}` } } } }),
+  );
+  await everywhere(`${N * 3} member ConfigMaps updated`, (i) => `v2-${i}`, N);
+  report(`edit ${N} templates → ${N * 3} member ConfigMaps updated: ${seconds(performance.now() - t)}`);
+  report(
+    `  member ConfigMap writes (restart + edit): ${describeWrites(writesBetween(before, await memberWrites.snapshot()))}`,
+  );
+
+  // ---- delete
+  before = await memberWrites.snapshot();
+  t = performance.now();
+  await pool(idx, 8, (i) => deleteResource(kc.cluster0!, FCM, `cm-${i}`, NS));
+  await waitFor(
+    `${N * 3} member ConfigMaps deleted`,
+    async () => (await Promise.all(CLUSTERS.map((c) => matching(c, (i) => `v2-${i}`)))).every((m) => m === 0),
+    { timeoutMs: 600_000, intervalMs: 200 },
+  );
+  await waitFor(
+    'the FederatedConfigMaps gone (finalizer removed)',
+    async () => (await listResource(kc.cluster0!, FCM, { namespace: NS })).items.length === 0,
+    { timeoutMs: 120_000 },
+  );
+  report(`delete ${N} FederatedConfigMaps → member ConfigMaps gone: ${seconds(performance.now() - t)}`);
+  report(
+    `  member ConfigMap writes: ${describeWrites(writesBetween(before, await memberWrites.snapshot()))}`,
+  );
+  memberWrites.close();
+
+  const rss = readFileSync(`/proc/${peer.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)?.[1];
+  report(`controller-manager RSS after the run: ${(Number(rss) / 1024).toFixed(0)} MiB (pid ${peer.pid})`);
+  ok = true;
+} catch (e) {
+  log(`FAILED: ${(e as Error).stack ?? e}`);
+  if (peer) log(`--- controller-manager log tail ---\n${peer.logTail(60)}`);
+  log(`--- testbed ---\n${await tb.diagnostics()}`);
+} finally {
+  await peer?.stop();
+  await tb.down();
+  if (ok) rmSync(work, { recursive: true, force: true });
+  else log(`kept ${work} for inspection`);
+}
+console.log(results.join('\n'));
+process.exitCode = ok ? 0 : 1;
