@@ -1,8 +1,26 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { ResourceRef } from '../../src/kube/resources.ts';
 
 // What KubeFed v0.10.0's Helm chart would create on the host, as data. Pure.
 
 export const KUBEFED_NAMESPACE = 'kube-federation-system';
+
+const core = (kind: string, plural: string): ResourceRef => ({
+  group: 'core.kubefed.io',
+  version: 'v1beta1',
+  kind,
+  plural,
+  namespaced: true,
+});
+export const KUBEFED_CONFIG_REF = core('KubeFedConfig', 'kubefedconfigs');
+export const FTC_REF = core('FederatedTypeConfig', 'federatedtypeconfigs');
+export const NAMESPACE_REF: ResourceRef = {
+  group: '',
+  version: 'v1',
+  kind: 'Namespace',
+  plural: 'namespaces',
+  namespaced: false,
+};
 
 /** FederatedTypeConfigs the bench enables (names as in the chart's federatedtypeconfig.yaml). */
 export const ENABLED_TYPES: readonly string[] = ['namespaces', 'configmaps', 'deployments.apps'];

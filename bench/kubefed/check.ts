@@ -38,6 +38,7 @@ const FCM: ResourceRef = {
   plural: 'federatedconfigmaps',
   namespaced: true,
 };
+const FNS: ResourceRef = { ...FCM, kind: 'FederatedNamespace', plural: 'federatednamespaces' };
 const log = (m: string) => process.stderr.write(`[kubefed-check] ${m}\n`);
 const results: string[] = [];
 const report = (line: string) => {
@@ -66,7 +67,7 @@ try {
 
   await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   t = performance.now();
-  await apply(host, {
+  await createResource(kc.cluster0!, FNS, {
     apiVersion: 'types.kubefed.io/v1beta1',
     kind: 'FederatedNamespace',
     metadata: { name: NS, namespace: NS },

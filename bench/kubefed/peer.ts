@@ -7,14 +7,24 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { parse } from 'yaml';
+import { CRD_REF, ensureObject, waitEstablished } from '../../src/kube/apply.ts';
+import { loadKubeConfig } from '../../src/kube/clients.ts';
 import { run } from '../../testbed/exec.ts';
-import { apply, clusterApi, read, readManifests } from '../../testbed/harness/kube.ts';
+import { clusterApi, read, readManifests } from '../../testbed/harness/kube.ts';
 import { waitFor } from '../../testbed/harness/wait.ts';
 import { type Kubeconfig, renderKubeconfig, singleContext } from '../../testbed/kubeconfig.ts';
 import { probeFreePort } from '../../testbed/ports.ts';
 import { isRunning, startProcess, stopProcess, tail } from '../../testbed/processes.ts';
 import type { ProcessRecord } from '../../testbed/state.ts';
-import { adaptCrd, ENABLED_TYPES, KUBEFED_NAMESPACE, kubeFedConfig } from './chart.ts';
+import {
+  adaptCrd,
+  ENABLED_TYPES,
+  FTC_REF,
+  KUBEFED_CONFIG_REF,
+  KUBEFED_NAMESPACE,
+  kubeFedConfig,
+  NAMESPACE_REF,
+} from './chart.ts';
 
 const BUILD_SCRIPT = fileURLToPath(new URL('./build.sh', import.meta.url));
 
@@ -59,15 +69,23 @@ export async function startKubeFed(o: KubeFedOptions): Promise<KubeFedPeer> {
   const dir = await kubeFedDir(log);
   const { api: host } = clusterApi(o.kubeconfig, o.hostContext);
 
-  log('installing the chart’s CRDs, namespace, KubeFedConfig and FederatedTypeConfigs');
+  const kc = loadKubeConfig({ kubeconfig: o.kubeconfig, context: o.hostContext });
+
+  log('installing the chart’s CRDs, namespace and KubeFedConfig');
+  // Written as raw JSON (ensureObject): client-node's typed CRD model would drop the schemas'
+  // x-kubernetes-preserve-unknown-fields, and the API server would then prune every template.
   const crds = [
     ...readManifests(join(dir, 'chart/core-crds.yaml')),
     ...readManifests(join(dir, 'chart/federated-crds.yaml')),
   ].map(adaptCrd);
-  for (const crd of crds) await apply(host, crd);
-  await Promise.all(crds.map((c) => waitEstablished(host, c.metadata!.name!)));
-  await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: KUBEFED_NAMESPACE } });
-  await apply(host, kubeFedConfig(o.workers ?? 1));
+  for (const crd of crds) await ensureObject(kc, CRD_REF, crd);
+  for (const crd of crds) await waitEstablished(kc, crd.metadata!.name!, 60_000);
+  await ensureObject(kc, NAMESPACE_REF, {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: KUBEFED_NAMESPACE },
+  });
+  await ensureObject(kc, KUBEFED_CONFIG_REF, kubeFedConfig(o.workers ?? 1));
 
   // The controller-manager uses its kubeconfig's current context: give it one holding only the host.
   const full = parse(readFileSync(o.kubeconfig, 'utf8')) as Kubeconfig;
@@ -112,7 +130,7 @@ export async function startKubeFed(o: KubeFedOptions): Promise<KubeFedPeer> {
     if (ftcs.length !== ENABLED_TYPES.length)
       throw new Error(`${dir}/chart/federatedtypeconfig.yaml lacks some of ${ENABLED_TYPES.join(', ')}`);
     for (const f of ftcs)
-      await apply(host, { ...f, metadata: { ...f.metadata, namespace: KUBEFED_NAMESPACE } });
+      await ensureObject(kc, FTC_REF, { ...f, metadata: { ...f.metadata, namespace: KUBEFED_NAMESPACE } });
     await Promise.all(ENABLED_TYPES.map((name) => waitFtcRunning(host, name)));
 
     for (const c of o.clusters) {
@@ -163,14 +181,6 @@ type Conditioned = KubernetesObject & {
 };
 const conditionTrue = (o: Conditioned | undefined, type: string) =>
   o?.status?.conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
-
-const waitEstablished = (host: KubernetesObjectApi, name: string) =>
-  waitFor(`CRD ${name} to be established`, async () =>
-    conditionTrue(
-      await read<Conditioned>(host, 'apiextensions.k8s.io/v1', 'CustomResourceDefinition', name),
-      'Established',
-    ),
-  );
 
 /** The FTC controller reports its sync controller running in the FTC's status. */
 const waitFtcRunning = (host: KubernetesObjectApi, name: string) =>
