@@ -26,7 +26,8 @@ export const NAMESPACE_REF: ResourceRef = {
 export const ENABLED_TYPES: readonly string[] = ['namespaces', 'configmaps', 'deployments.apps'];
 
 /**
- * The chart's KubeFedConfig with its defaults (charts/controllermanager/templates/kubefedconfig.yaml).
+ * The chart's KubeFedConfig with its defaults (charts/controllermanager/templates/kubefedconfig.yaml),
+ * feature gates as its post-install hook patches them in (post-install-job.yaml).
  * Every field is set: without the chart's mutating webhook nothing fills them in, and the
  * controller-manager dereferences them unchecked.
  */
@@ -51,18 +52,9 @@ export function kubeFedConfig(workers: number): KubernetesObject {
       statusController: { maxConcurrentReconciles: 1 },
       featureGates: [
         { name: 'PushReconciler', configuration: 'Enabled' },
+        { name: 'RawResourceStatusCollection', configuration: 'Disabled' },
         { name: 'SchedulerPreferences', configuration: 'Enabled' },
       ],
     },
   } as KubernetesObject;
-}
-
-/**
- * A chart CRD made fit for the testbed's Kubernetes. Returns a copy; see README.md for each change
- * and why.
- */
-export function adaptCrd(crd: KubernetesObject): KubernetesObject {
-  if (crd.kind !== 'CustomResourceDefinition')
-    throw new Error(`expected a CustomResourceDefinition, got ${crd.kind} ${crd.metadata?.name ?? ''}`);
-  return structuredClone(crd);
 }

@@ -17,7 +17,6 @@ import { probeFreePort } from '../../testbed/ports.ts';
 import { isRunning, startProcess, stopProcess, tail } from '../../testbed/processes.ts';
 import type { ProcessRecord } from '../../testbed/state.ts';
 import {
-  adaptCrd,
   ENABLED_TYPES,
   FTC_REF,
   KUBEFED_CONFIG_REF,
@@ -43,6 +42,8 @@ export interface KubeFedOptions {
 
 export interface KubeFedPeer {
   pid: number;
+  /** Folder of the KubeFed binaries and the chart files (bench/kubefed/build.sh --print-dir). */
+  dir: string;
   /** Its own prometheus endpoint (controller-runtime and kubefed metrics). */
   metricsUrl: string;
   logFile: string;
@@ -61,6 +62,12 @@ export async function kubeFedDir(log: (m: string) => void = () => {}): Promise<s
   return dir;
 }
 
+/** The chart's CRDs (core.kubefed.io etc., then the federated types), as build.sh copied them. */
+export const chartCrds = (dir: string): KubernetesObject[] => [
+  ...readManifests(join(dir, 'chart/core-crds.yaml')),
+  ...readManifests(join(dir, 'chart/federated-crds.yaml')),
+];
+
 const LEADING = 'promoted as leader';
 const countLeading = (file: string) => tail(file, 1_000_000).split(LEADING).length - 1;
 
@@ -74,10 +81,7 @@ export async function startKubeFed(o: KubeFedOptions): Promise<KubeFedPeer> {
   log('installing the chart’s CRDs, namespace and KubeFedConfig');
   // Written as raw JSON (ensureObject): client-node's typed CRD model would drop the schemas'
   // x-kubernetes-preserve-unknown-fields, and the API server would then prune every template.
-  const crds = [
-    ...readManifests(join(dir, 'chart/core-crds.yaml')),
-    ...readManifests(join(dir, 'chart/federated-crds.yaml')),
-  ].map(adaptCrd);
+  const crds = chartCrds(dir);
   for (const crd of crds) await ensureObject(kc, CRD_REF, crd);
   for (const crd of crds) await waitEstablished(kc, crd.metadata!.name!, 60_000);
   await ensureObject(kc, NAMESPACE_REF, {
@@ -159,6 +163,7 @@ export async function startKubeFed(o: KubeFedOptions): Promise<KubeFedPeer> {
     get pid() {
       return rec.pid ?? -1;
     },
+    dir,
     metricsUrl: `http://127.0.0.1:${metrics}/metrics`,
     logFile,
     stop: async () => {
