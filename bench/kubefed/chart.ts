@@ -1,25 +1,16 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { FTC_REF } from '../../src/controlplane/type-manager.ts';
 import type { ResourceRef } from '../../src/kube/resources.ts';
 
 // What KubeFed v0.10.0's Helm chart would create on the host, as data. Pure.
 
 export const KUBEFED_NAMESPACE = 'kube-federation-system';
 
-const core = (kind: string, plural: string): ResourceRef => ({
-  group: 'core.kubefed.io',
-  version: 'v1beta1',
-  kind,
-  plural,
-  namespaced: true,
-});
-export const KUBEFED_CONFIG_REF = core('KubeFedConfig', 'kubefedconfigs');
-export const FTC_REF = core('FederatedTypeConfig', 'federatedtypeconfigs');
-export const NAMESPACE_REF: ResourceRef = {
-  group: '',
-  version: 'v1',
-  kind: 'Namespace',
-  plural: 'namespaces',
-  namespaced: false,
+/** KubeFedConfig lives beside the FederatedTypeConfigs, in core.kubefed.io. */
+export const KUBEFED_CONFIG_REF: ResourceRef = {
+  ...FTC_REF,
+  kind: 'KubeFedConfig',
+  plural: 'kubefedconfigs',
 };
 
 /** FederatedTypeConfigs the bench enables (names as in the chart's federatedtypeconfig.yaml). */

@@ -10,6 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { CRD_REF, ensureObject } from '../../src/kube/apply.ts';
 import { loadKubeConfig } from '../../src/kube/clients.ts';
+import { CONFIGMAP_REF, FEDERATED_DEPLOYMENT_REF, NAMESPACE_REF } from '../../src/kube/refs.ts';
 import {
   createResource,
   deleteResource,
@@ -22,28 +23,21 @@ import { apply, clusterApi, read } from '../../testbed/harness/kube.ts';
 import { describeWrites, MemberWrites, writesBetween } from '../../testbed/harness/metrics.ts';
 import { startTestbed } from '../../testbed/harness/testbed.ts';
 import { sleep, waitFor } from '../../testbed/harness/wait.ts';
-import { pool } from '../stats.ts';
-import { NAMESPACE_REF } from './chart.ts';
+import { percentile, pool } from '../stats.ts';
 import { chartCrds, type KubeFedPeer, startKubeFed } from './peer.ts';
 
 const N = 20;
+/** Baseline and KubeFed alternate, round by round, so drift in machine load hits both alike. */
+const ROUNDS = 3;
 const SETTLE_MS = 30_000;
 const DIRECT_NS = 'kubefed-check-direct';
 const CLUSTERS = ['cluster0', 'cluster1', 'cluster2'];
 const NS = 'kubefed-check';
-const CM: ResourceRef = {
-  group: '',
-  version: 'v1',
-  kind: 'ConfigMap',
-  plural: 'configmaps',
-  namespaced: true,
-};
+const CM = CONFIGMAP_REF;
 const FCM: ResourceRef = {
-  group: 'types.kubefed.io',
-  version: 'v1beta1',
+  ...FEDERATED_DEPLOYMENT_REF,
   kind: 'FederatedConfigMap',
   plural: 'federatedconfigmaps',
-  namespaced: true,
 };
 const FNS: ResourceRef = { ...FCM, kind: 'FederatedNamespace', plural: 'federatednamespaces' };
 const log = (m: string) => process.stderr.write(`[kubefed-check] ${m}\n`);
@@ -52,6 +46,7 @@ const report = (line: string) => {
   results.push(line);
   log(line);
 };
+const median = (xs: number[]) => percentile(xs, 50);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 const work = mkdtempSync(join(tmpdir(), 'fedctl-kubefed-check-'));
@@ -130,9 +125,25 @@ try {
   const everywhere = everywhereIn(NS, 'kubefed.io/managed=true');
   const idx = Array.from({ length: N }, (_, i) => i);
   const cmName = (i: number) => `cm-${i}`;
+  const memberWrites = new MemberWrites(kubeconfig, CLUSTERS, { resources: { '': ['configmaps'] } });
+  const writesSince = async (before: Map<string, number>) =>
+    describeWrites(writesBetween(before, await memberWrites.snapshot()));
+  type Phase = 'create' | 'edit' | 'delete';
+  const PHASES: Phase[] = ['create', 'edit', 'delete'];
+  const samples: Record<'baseline' | 'kubefed', Record<Phase, number[]>> = {
+    baseline: { create: [], edit: [], delete: [] },
+    kubefed: { create: [], edit: [], delete: [] },
+  };
+  /** Runs one phase: its writes, then the wait until every cluster shows the result; returns ms. */
+  const timedPhase = async (write: () => Promise<void>, settled: () => Promise<unknown>) => {
+    const t = performance.now();
+    await write();
+    await settled();
+    return performance.now() - t;
+  };
 
-  // ---- baseline: a plain client makes the same 60 member writes itself, 3 at a time (KubeFed's one
-  // sync worker writes to the 3 clusters in parallel), observed by the same polling lists.
+  // Baseline: a plain client makes the same 60 member writes itself, 3 at a time (KubeFed's single
+  // sync worker writes one object to the 3 clusters in parallel), observed by the same polling lists.
   const direct = everywhereIn(DIRECT_NS, undefined);
   const jobs = CLUSTERS.flatMap((c) => idx.map((i) => ({ c, i })));
   for (const c of CLUSTERS)
@@ -141,103 +152,117 @@ try {
       kind: 'Namespace',
       metadata: { name: DIRECT_NS },
     });
-  const baseline: Record<string, number> = {};
-  t = performance.now();
-  await pool(jobs, 3, ({ c, i }) =>
-    createResource(kc[c]!, CM, {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: cmName(i), namespace: DIRECT_NS },
-      data: { v: `v1-${i}` },
-    }),
-  );
-  await direct('baseline ConfigMaps created', (i) => `v1-${i}`, N);
-  baseline.create = performance.now() - t;
-  t = performance.now();
-  await pool(jobs, 3, ({ c, i }) =>
-    patchResource(kc[c]!, CM, cmName(i), DIRECT_NS, { data: { v: `v2-${i}` } }),
-  );
-  await direct('baseline ConfigMaps updated', (i) => `v2-${i}`, N);
-  baseline.edit = performance.now() - t;
-  t = performance.now();
-  await pool(jobs, 3, ({ c, i }) => deleteResource(kc[c]!, CM, cmName(i), DIRECT_NS));
-  await direct('baseline ConfigMaps deleted', (i) => `v2-${i}`, 0);
-  baseline.delete = performance.now() - t;
-  report(
-    `baseline, a plain client writing the ${N * 3} member ConfigMaps (concurrency 3): create ${seconds(baseline.create)}, edit ${seconds(baseline.edit)}, delete ${seconds(baseline.delete)}`,
-  );
-  const vsBaseline = (phase: string, ms: number) =>
-    `${seconds(ms)} (${(ms / baseline[phase]!).toFixed(1)}x the baseline)`;
+  const baselineRound = async (r: number) => {
+    const v = (i: number) => `r${r}-v1-${i}`;
+    const v2 = (i: number) => `r${r}-v2-${i}`;
+    const b = samples.baseline;
+    b.create.push(
+      await timedPhase(
+        () =>
+          pool(jobs, 3, ({ c, i }) =>
+            createResource(kc[c]!, CM, {
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              metadata: { name: cmName(i), namespace: DIRECT_NS },
+              data: { v: v(i) },
+            }),
+          ),
+        () => direct('baseline ConfigMaps created', v, N),
+      ),
+    );
+    b.edit.push(
+      await timedPhase(
+        () =>
+          pool(jobs, 3, ({ c, i }) =>
+            patchResource(kc[c]!, CM, cmName(i), DIRECT_NS, { data: { v: v2(i) } }),
+          ),
+        () => direct('baseline ConfigMaps updated', v2, N),
+      ),
+    );
+    b.delete.push(
+      await timedPhase(
+        () => pool(jobs, 3, ({ c, i }) => deleteResource(kc[c]!, CM, cmName(i), DIRECT_NS)),
+        () => direct('baseline ConfigMaps deleted', v2, 0),
+      ),
+    );
+  };
 
-  const memberWrites = new MemberWrites(kubeconfig, CLUSTERS, { resources: { '': ['configmaps'] } });
+  // KubeFed: the user's 20 writes to the host (8 at a time), then the wait for all 60 member objects.
+  // In the last round the controller-manager is restarted between edit and delete.
+  const kubefedRound = async (r: number, last: boolean) => {
+    const v = (i: number) => `r${r}-v1-${i}`;
+    const v2 = (i: number) => `r${r}-v2-${i}`;
+    const k = samples.kubefed;
+    let before = await memberWrites.snapshot();
+    k.create.push(
+      await timedPhase(
+        () =>
+          pool(idx, 8, (i) =>
+            createResource(kc.cluster0!, FCM, {
+              apiVersion: 'types.kubefed.io/v1beta1',
+              kind: 'FederatedConfigMap',
+              metadata: { name: cmName(i), namespace: NS },
+              spec: { template: { data: { v: v(i) } }, placement: { clusterSelector: {} } },
+            } as KubernetesObject),
+          ),
+        () => everywhere(`${N * 3} member ConfigMaps created`, v, N),
+      ),
+    );
+    report(`  round ${r} create, member ConfigMap writes: ${await writesSince(before)}`);
+    before = await memberWrites.snapshot();
+    k.edit.push(
+      await timedPhase(
+        () =>
+          pool(idx, 8, (i) =>
+            patchResource(kc.cluster0!, FCM, cmName(i), NS, { spec: { template: { data: { v: v2(i) } } } }),
+          ),
+        () => everywhere(`${N * 3} member ConfigMaps updated`, v2, N),
+      ),
+    );
+    report(`  round ${r} edit, member ConfigMap writes: ${await writesSince(before)}`);
+    if (last) {
+      // With nothing changed, a new process should leave the members alone.
+      before = await memberWrites.snapshot();
+      const t = performance.now();
+      await peer!.restart();
+      report(`controller-manager restart until it leads again: ${seconds(performance.now() - t)}`);
+      await sleep(SETTLE_MS);
+      report(
+        `  member ConfigMap writes from the restart to ${SETTLE_MS / 1000} s after it leads: ${await writesSince(before)}`,
+      );
+    }
+    before = await memberWrites.snapshot();
+    k.delete.push(
+      await timedPhase(
+        () => pool(idx, 8, (i) => deleteResource(kc.cluster0!, FCM, cmName(i), NS)),
+        async () => {
+          await everywhere(`${N * 3} member ConfigMaps deleted`, v2, 0);
+          await waitFor(
+            'the FederatedConfigMaps gone (finalizer removed)',
+            async () => (await listResource(kc.cluster0!, FCM, { namespace: NS })).items.length === 0,
+            { timeoutMs: 120_000 },
+          );
+        },
+      ),
+    );
+    report(`  round ${r} delete, member ConfigMap writes: ${await writesSince(before)}`);
+  };
 
-  // ---- create
-  let before = await memberWrites.snapshot();
-  t = performance.now();
-  await pool(idx, 8, (i) =>
-    createResource(kc.cluster0!, FCM, {
-      apiVersion: 'types.kubefed.io/v1beta1',
-      kind: 'FederatedConfigMap',
-      metadata: { name: `cm-${i}`, namespace: NS },
-      spec: { template: { data: { v: `v1-${i}` } }, placement: { clusterSelector: {} } },
-    } as KubernetesObject),
-  );
-  await everywhere(`${N * 3} member ConfigMaps created`, (i) => `v1-${i}`, N);
-  report(
-    `create ${N} FederatedConfigMaps → ${N * 3} member ConfigMaps matching: ${vsBaseline('create', performance.now() - t)}`,
-  );
-  report(
-    `  member ConfigMap writes: ${describeWrites(writesBetween(before, await memberWrites.snapshot()))}`,
-  );
-
-  // ---- edit
-  before = await memberWrites.snapshot();
-  t = performance.now();
-  await pool(idx, 8, (i) =>
-    patchResource(kc.cluster0!, FCM, `cm-${i}`, NS, { spec: { template: { data: { v: `v2-${i}` } } } }),
-  );
-  await everywhere(`${N * 3} member ConfigMaps updated`, (i) => `v2-${i}`, N);
-  report(
-    `edit ${N} templates → ${N * 3} member ConfigMaps updated: ${vsBaseline('edit', performance.now() - t)}`,
-  );
-  report(
-    `  member ConfigMap writes: ${describeWrites(writesBetween(before, await memberWrites.snapshot()))}`,
-  );
-
-  // ---- restart: with nothing changed, a new process should leave the members alone
-  before = await memberWrites.snapshot();
-  t = performance.now();
-  await peer.restart();
-  report(`controller-manager restart until it leads again: ${seconds(performance.now() - t)}`);
-  await sleep(SETTLE_MS);
-  report(
-    `  member ConfigMap writes from the restart to ${SETTLE_MS / 1000} s after it leads: ${describeWrites(writesBetween(before, await memberWrites.snapshot()))}`,
-  );
-
-  // ---- delete (by the restarted process)
-  before = await memberWrites.snapshot();
-  t = performance.now();
-  await pool(idx, 8, (i) => deleteResource(kc.cluster0!, FCM, `cm-${i}`, NS));
-  await waitFor(
-    `${N * 3} member ConfigMaps deleted`,
-    async () =>
-      (
-        await Promise.all(CLUSTERS.map((c) => matching(c, NS, 'kubefed.io/managed=true', (i) => `v2-${i}`)))
-      ).every((m) => m === 0),
-    { timeoutMs: 600_000, intervalMs: 200 },
-  );
-  await waitFor(
-    'the FederatedConfigMaps gone (finalizer removed)',
-    async () => (await listResource(kc.cluster0!, FCM, { namespace: NS })).items.length === 0,
-    { timeoutMs: 120_000 },
-  );
-  report(
-    `delete ${N} FederatedConfigMaps → member ConfigMaps gone: ${vsBaseline('delete', performance.now() - t)}`,
-  );
-  report(
-    `  member ConfigMap writes: ${describeWrites(writesBetween(before, await memberWrites.snapshot()))}`,
-  );
+  for (let r = 1; r <= ROUNDS; r++) {
+    await baselineRound(r);
+    await kubefedRound(r, r === ROUNDS);
+  }
   memberWrites.close();
+  const spread = (xs: number[]) =>
+    `median ${seconds(median(xs))} (${xs.map((x) => (x / 1000).toFixed(2)).join(', ')})`;
+  for (const phase of PHASES) {
+    const b = samples.baseline[phase];
+    const k = samples.kubefed[phase];
+    const ratios = k.map((x, i) => x / b[i]!);
+    report(
+      `${phase} ${N} federated objects → ${N * 3} member ConfigMaps: KubeFed ${spread(k)}; plain client ${spread(b)}; ratio median ${median(ratios).toFixed(2)}x (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`,
+    );
+  }
 
   const rss = readFileSync(`/proc/${peer.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)?.[1];
   report(`controller-manager RSS after the run: ${(Number(rss) / 1024).toFixed(0)} MiB (pid ${peer.pid})`);

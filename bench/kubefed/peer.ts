@@ -7,8 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { parse } from 'yaml';
+import { FTC_REF } from '../../src/controlplane/type-manager.ts';
 import { CRD_REF, ensureObject, waitEstablished } from '../../src/kube/apply.ts';
 import { loadKubeConfig } from '../../src/kube/clients.ts';
+import { NAMESPACE_REF } from '../../src/kube/refs.ts';
 import { run } from '../../testbed/exec.ts';
 import { clusterApi, read, readManifests } from '../../testbed/harness/kube.ts';
 import { waitFor } from '../../testbed/harness/wait.ts';
@@ -16,14 +18,7 @@ import { type Kubeconfig, renderKubeconfig, singleContext } from '../../testbed/
 import { probeFreePort } from '../../testbed/ports.ts';
 import { isRunning, startProcess, stopProcess, tail } from '../../testbed/processes.ts';
 import type { ProcessRecord } from '../../testbed/state.ts';
-import {
-  ENABLED_TYPES,
-  FTC_REF,
-  KUBEFED_CONFIG_REF,
-  KUBEFED_NAMESPACE,
-  kubeFedConfig,
-  NAMESPACE_REF,
-} from './chart.ts';
+import { ENABLED_TYPES, KUBEFED_CONFIG_REF, KUBEFED_NAMESPACE, kubeFedConfig } from './chart.ts';
 
 const BUILD_SCRIPT = fileURLToPath(new URL('./build.sh', import.meta.url));
 
