@@ -15,7 +15,7 @@ import { run } from '../../testbed/exec.ts';
 import { clusterApi, read, readManifests } from '../../testbed/harness/kube.ts';
 import { waitFor } from '../../testbed/harness/wait.ts';
 import { type Kubeconfig, renderKubeconfig, singleContext } from '../../testbed/kubeconfig.ts';
-import { probeFreePort } from '../../testbed/ports.ts';
+import { pickPorts, probeFreePort } from '../../testbed/ports.ts';
 import { isRunning, startProcess, stopProcess, tail } from '../../testbed/processes.ts';
 import type { ProcessRecord } from '../../testbed/state.ts';
 import { ENABLED_TYPES, KUBEFED_CONFIG_REF, KUBEFED_NAMESPACE, kubeFedConfig } from './chart.ts';
@@ -92,7 +92,7 @@ export async function startKubeFed(o: KubeFedOptions): Promise<KubeFedPeer> {
   writeFileSync(hostKubeconfig, renderKubeconfig(singleContext(full, o.hostContext)), { mode: 0o600 });
   const logFile = join(o.workDir, 'kubefed-controller-manager.log');
   // Its defaults bind healthz and metrics on every interface (:8080, :9090); keep them on loopback.
-  const [healthz, metrics] = [await probeFreePort(), await probeFreePort()];
+  const [healthz, metrics] = await pickPorts(2, () => probeFreePort());
   const spec = {
     name: 'kubefed-controller-manager',
     cmd: join(dir, 'controller-manager'),
