@@ -13,11 +13,7 @@ GO_BUILD_TAG=build-binaries
 # shellcheck source=testbed/go-build-env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/go-build-env.sh"
 BIN="$CACHE/bin/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-coredns-$COREDNS_VERSION-kwok-$KWOK_VERSION"
-if [[ "${1:-}" == "--print-dir" ]]; then echo "$BIN"; exit 0; fi
-
-go_require
-mkdir -p "$BIN"
-go_lock
+go_build_setup "$@"
 
 # etcd: its server module has replace directives, so go install @version fails; a one-line main
 # calling etcdmain.Main in our own module builds with the versions its requires pin.

@@ -28,6 +28,15 @@ go_lock() {
   fi
 }
 
+# go_build_setup "$@": with --print-dir, print $BIN and exit; otherwise check Go, create $BIN and wait
+# for the build lock.
+go_build_setup() {
+  if [[ "${1:-}" == "--print-dir" ]]; then echo "$BIN"; exit 0; fi
+  go_require
+  mkdir -p "$BIN"
+  go_lock
+}
+
 have() { for f in "$@"; do [[ -x "$BIN/$f" ]] || return 1; done; }
 
 # go_build_in NAME MODULE_DIR LOG -- go build args...

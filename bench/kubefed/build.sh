@@ -10,11 +10,7 @@ GO_BUILD_TAG=kubefed-build
 # shellcheck source=testbed/go-build-env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../testbed/go-build-env.sh"
 BIN="$CACHE/bin/kubefed-$KUBEFED_VERSION"
-if [[ "${1:-}" == "--print-dir" ]]; then echo "$BIN"; exit 0; fi
-
-go_require
-mkdir -p "$BIN"
-go_lock
+go_build_setup "$@"
 
 # `go install sigs.k8s.io/kubefed/cmd/...@v0.10.0` would do, but it first asks the proxy for the
 # module's version list (to look for a deprecation notice), and proxy.golang.org answers that list
