@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 CLUSTERS ?= 3
 
-.PHONY: deps binaries lint typecheck unit e2e test demo e2e-kind down bench image test-install
+.PHONY: deps binaries lint typecheck unit e2e test demo e2e-kind down bench kubefed image test-install
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-fund --no-audit
@@ -43,6 +43,10 @@ down: deps
 
 bench: deps binaries
 	npm run --silent bench
+
+## kubefed: build KubeFed v0.10.0 (controller-manager, kubefedctl) into ~/.cache/fedctl, the benchmark's peer.
+kubefed:
+	bash bench/kubefed/build.sh >/dev/null
 
 # --- Installing fedctl: npm package, image, Helm chart (docs/INSTALL.md) ----------------------------
 INSTALL_APT := buildah mmdebstrap

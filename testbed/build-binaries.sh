@@ -9,39 +9,11 @@ ETCD_VERSION=v3.6.16
 COREDNS_VERSION=v1.14.7
 KWOK_VERSION=v0.8.0
 
-CACHE="${FEDCTL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fedctl}"
+GO_BUILD_TAG=build-binaries
+# shellcheck source=testbed/go-build-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/go-build-env.sh"
 BIN="$CACHE/bin/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-coredns-$COREDNS_VERSION-kwok-$KWOK_VERSION"
-if [[ "${1:-}" == "--print-dir" ]]; then echo "$BIN"; exit 0; fi
-
-command -v go >/dev/null || { echo "build-binaries: 'go' not found: is the Go toolchain (>= 1.26) installed?" >&2; exit 1; }
-export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-buildvcs=false
-mkdir -p "$BIN"
-WORK="$CACHE/work"
-mkdir -p "$WORK"
-
-step() { echo "[build-binaries] $(date +%H:%M:%S) $*" >&2; }
-
-# One build at a time per cache (make e2e and `testbed up` may both ask for the binaries); a second
-# caller waits, then finds everything built.
-if command -v flock >/dev/null; then
-  exec 9>"$CACHE/build.lock"
-  if ! flock -n 9; then
-    step "another build is running (lock $CACHE/build.lock); waiting for it"
-    flock 9
-  fi
-fi
-fail() { echo "[build-binaries] FAILED building $1: $2 (log: $3)" >&2; tail -n 30 "$3" >&2; exit 1; }
-
-# build NAME MODULE_DIR LOG -- go build args...
-build() {
-  local name=$1 dir=$2 log=$3; shift 4
-  step "building $name (log $log)"
-  local t0=$SECONDS
-  if ! (cd "$dir" && go build -trimpath "$@") >"$log" 2>&1; then fail "$name" "go build exited non-zero" "$log"; fi
-  step "built $name in $((SECONDS - t0))s"
-}
-
-have() { for f in "$@"; do [[ -x "$BIN/$f" ]] || return 1; done; }
+go_build_setup "$@"
 
 # etcd: its server module has replace directives, so go install @version fails; a one-line main
 # calling etcdmain.Main in our own module builds with the versions its requires pin.
@@ -64,7 +36,7 @@ import (
 func main() { etcdmain.Main(os.Args) }
 GO
   (cd "$d" && go mod tidy) >"$d/tidy.log" 2>&1 || fail etcd "go mod tidy failed (module $ETCD_VERSION)" "$d/tidy.log"
-  build etcd "$d" "$d/build.log" -- -ldflags "-s -w" -o "$BIN/etcd" .
+  go_build_in etcd "$d" "$d/build.log" -- -ldflags "-s -w" -o "$BIN/etcd" .
 fi
 
 # CoreDNS and kwok have no replace directives: plain go install works.
@@ -112,7 +84,7 @@ GO
     ver+=" -X $p.gitMajor=$major -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
   done
   mkdir -p "$d/out"
-  build kubernetes "$d" "$d/build.log" -- -mod=mod -ldflags "-s -w $ver" -o "$d/out/" "${pkgs[@]}"
+  go_build_in kubernetes "$d" "$d/build.log" -- -mod=mod -ldflags "-s -w $ver" -o "$d/out/" "${pkgs[@]}"
   for b in kube-apiserver kube-controller-manager kube-scheduler; do mv "$d/out/$b" "$BIN/$b"; done
 fi
 
