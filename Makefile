@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 CLUSTERS ?= 3
 
-.PHONY: deps binaries lint typecheck unit e2e test demo e2e-kind down bench image test-install
+.PHONY: deps binaries lint typecheck unit e2e test demo e2e-kind down bench bench-scale image test-install
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-fund --no-audit
@@ -43,6 +43,10 @@ down: deps
 
 bench: deps binaries
 	npm run --silent bench
+
+## bench-scale: the scale curve on light testbeds (SCALE_CLUSTERS=3,6,10 SCALE_OBJECTS=1000,5000); not in `make test`.
+bench-scale: deps binaries
+	npx --no-install node bench/scale.ts
 
 # --- Installing fedctl: npm package, image, Helm chart (docs/INSTALL.md) ----------------------------
 INSTALL_APT := buildah mmdebstrap

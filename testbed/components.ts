@@ -79,7 +79,7 @@ export function apiserverSpec(b: Binaries, ctx: ClusterCtx): StartSpec {
   };
 }
 
-export function kcmSpec(b: Binaries, ctx: ClusterCtx): StartSpec {
+export function kcmSpec(b: Binaries, ctx: ClusterCtx, controllers: readonly string[]): StartSpec {
   const c = ctx.rec;
   return {
     name: 'kube-controller-manager',
@@ -91,7 +91,7 @@ export function kcmSpec(b: Binaries, ctx: ClusterCtx): StartSpec {
       '--bind-address=127.0.0.1',
       `--secure-port=${c.ports!.controllerManager}`,
       '--leader-elect=false',
-      '--controllers=*',
+      `--controllers=${controllers.join(',')}`,
       `--cluster-name=${c.name}`,
       '--allocate-node-cidrs=true',
       `--cluster-cidr=${c.podCIDR}`,

@@ -20,9 +20,9 @@ import { PortAllocator } from './ports.ts';
 import { isRunning, stopProcess } from './processes.ts';
 import type { ClusterRecord, ProcessRecord, TestbedOptions, TestbedState } from './state.ts';
 
-// The local provider: every cluster runs as processes on 127.0.0.1 — etcd + kube-apiserver, and in
-// the full profile also kube-controller-manager + kube-scheduler + kwok + CoreDNS, its fake nodes
-// backed by network namespaces (plan.ts: planProfile). Everything it starts or creates is recorded
+// The local provider: every cluster runs as processes on 127.0.0.1 — etcd + kube-apiserver +
+// kube-controller-manager, and in the full profile also kube-scheduler + kwok + CoreDNS, its fake
+// nodes backed by network namespaces (plan.ts: planProfile). Everything it starts or creates is recorded
 // in the state file first. Process launching: launch.ts; command lines: components.ts; DNS:
 // local-dns.ts; nodes and namespaces: local-nodes.ts.
 
@@ -50,7 +50,7 @@ export async function writeMergedKubeconfig(pki: TestbedPki, state: TestbedState
   await writeFile(state.kubeconfig, renderKubeconfig(buildKubeconfig(creds)), { mode: 0o600 });
 }
 
-/** etcd → API server → KCM, scheduler, kwok (full profile only), for one cluster. */
+/** etcd → API server → KCM (all controllers, or the profile's few), scheduler and kwok (full only). */
 async function startControlPlane(
   rec: StateRecorder,
   log: Log,
@@ -91,18 +91,25 @@ async function startControlPlane(
   });
   log(`${c.name}: kube-apiserver ready at ${c.server} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
   await writeClusterKubeconfig(ctx);
-  if (!profile.components.includes('kube-controller-manager')) return;
+  const kcm = launch(rec, log, {
+    cluster: c,
+    name: 'kube-controller-manager',
+    spec: () => kcmSpec(b, ctx, profile.kcmControllers),
+    ready: () => httpOk(`https://127.0.0.1:${c.ports!.controllerManager}/healthz`),
+    repick: async () => {
+      c.ports!.controllerManager = await ports.replace(c.ports!.controllerManager);
+    },
+  });
+  if (!profile.components.includes('kube-scheduler')) {
+    await kcm;
+    log(
+      `${c.name}: controller-manager (${profile.kcmControllers.join(', ')}) running (${((Date.now() - t0) / 1000).toFixed(1)}s)`,
+    );
+    return;
+  }
   await writeFile(join(c.dir, 'kwok.yaml'), kwokConfig());
   await Promise.all([
-    launch(rec, log, {
-      cluster: c,
-      name: 'kube-controller-manager',
-      spec: () => kcmSpec(b, ctx),
-      ready: () => httpOk(`https://127.0.0.1:${c.ports!.controllerManager}/healthz`),
-      repick: async () => {
-        c.ports!.controllerManager = await ports.replace(c.ports!.controllerManager);
-      },
-    }),
+    kcm,
     launch(rec, log, {
       cluster: c,
       name: 'kube-scheduler',
@@ -188,7 +195,7 @@ export async function upLocal({ state, binaries, log }: LocalUpInput): Promise<v
       await Promise.all(ctxs.map((ctx) => setUpDns(rec, log, binaries, ports, ctx)));
       await startCorefileSync(rec, log, pki);
     }
-    if (profile.components.includes('kube-controller-manager')) {
+    if (profile.nodes > 0) {
       // Pods need their namespace's default ServiceAccount, which KCM creates shortly after start.
       await Promise.all(
         ctxs.map((ctx) =>

@@ -64,8 +64,8 @@ export function topologyLabels(plan: ClusterPlan): Record<string, string> {
 
 /**
  * `full`: every cluster runs the whole control plane plus fake nodes and DNS (what the e2e suites
- * need). `light`: etcd + kube-apiserver only, for scale runs where memory per cluster decides how
- * many clusters fit; the propagation controller needs nothing more than the API.
+ * need). `light`: etcd + kube-apiserver + a controller-manager running only the controllers fedctl
+ * depends on, for scale runs where memory per cluster decides how many clusters fit.
  */
 export type Profile = 'full' | 'light';
 
@@ -83,6 +83,8 @@ export type Component =
 export interface ProfilePlan {
   profile: Profile;
   components: readonly Component[];
+  /** kube-controller-manager's --controllers. */
+  kcmControllers: readonly string[];
   /** Fake nodes per cluster (kwok makes them Ready, KCM gives them podCIDRs). */
   nodes: number;
   /** Nodes backed by network namespaces. */
@@ -102,6 +104,7 @@ export function planProfile(profile: Profile, opts: { nodes?: number; netns?: bo
     return {
       profile,
       components: ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'coredns'],
+      kcmControllers: ['*'],
       nodes,
       netns: opts.netns !== false,
       dns: true,
@@ -110,10 +113,19 @@ export function planProfile(profile: Profile, opts: { nodes?: number; netns?: bo
   if (profile === 'light') {
     if (opts.nodes !== undefined && opts.nodes !== 0) {
       throw new Error(
-        `--profile light runs no kwok and no controller-manager, so its clusters have no nodes; drop --nodes ${opts.nodes} or use --profile full`,
+        `--profile light runs no kwok and no node controllers, so its clusters have no nodes; drop --nodes ${opts.nodes} or use --profile full`,
       );
     }
-    return { profile, components: ['etcd', 'kube-apiserver'], nodes: 0, netns: false, dns: false };
+    return {
+      profile,
+      components: ['etcd', 'kube-apiserver', 'kube-controller-manager'],
+      // `fedctl join` waits for the token controller to fill its ServiceAccount token Secret; the
+      // namespace controller lets deleted namespaces finish (without it they stay Terminating).
+      kcmControllers: ['serviceaccount-token', 'namespace'],
+      nodes: 0,
+      netns: false,
+      dns: false,
+    };
   }
   throw new Error(`--profile must be one of ${PROFILES.join(', ')}, got "${String(profile)}"`);
 }

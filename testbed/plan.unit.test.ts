@@ -6,6 +6,7 @@ describe('planProfile', () => {
     expect(planProfile('full', {})).toEqual({
       profile: 'full',
       components: ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'coredns'],
+      kcmControllers: ['*'],
       nodes: 2,
       netns: true,
       dns: true,
@@ -21,10 +22,11 @@ describe('planProfile', () => {
     expect(() => planProfile('full', { nodes: 0 })).toThrow(/--nodes must be an integer between 1 and 10/);
   });
 
-  it('runs only etcd and kube-apiserver, without nodes, namespaces or DNS, in the light profile', () => {
+  it('runs etcd, kube-apiserver and only the token and namespace controllers, without nodes, netns or DNS, in the light profile', () => {
     expect(planProfile('light', { netns: true })).toEqual({
       profile: 'light',
-      components: ['etcd', 'kube-apiserver'],
+      components: ['etcd', 'kube-apiserver', 'kube-controller-manager'],
+      kcmControllers: ['serviceaccount-token', 'namespace'],
       nodes: 0,
       netns: false,
       dns: false,

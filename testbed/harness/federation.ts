@@ -29,6 +29,16 @@ export async function startFederation(opts: {
   clusters?: number;
   clusterDomain?: 'shared' | 'distinct';
   controllerArgs?: string[];
+  /**
+   * KubeFedConfig's clusterHealthCheck; default 1 s period and timeout, failure threshold 2, so
+   * outage tests see a cluster go NotReady in seconds. Scale runs on a loaded machine need slack.
+   */
+  clusterHealthCheck?: {
+    period: string;
+    timeout: string;
+    failureThreshold: number;
+    successThreshold: number;
+  };
   /** Testbed profile (plan.ts); default full. */
   profile?: Profile;
 }): Promise<Federation> {
@@ -56,7 +66,12 @@ export async function startFederation(opts: {
       metadata: { name: 'kubefed', namespace: NS },
       spec: {
         scope: 'Cluster',
-        clusterHealthCheck: { period: '1s', timeout: '1s', failureThreshold: 2, successThreshold: 1 },
+        clusterHealthCheck: opts.clusterHealthCheck ?? {
+          period: '1s',
+          timeout: '1s',
+          failureThreshold: 2,
+          successThreshold: 1,
+        },
       },
     } as KubernetesObject);
     return true;
