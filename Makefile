@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 CLUSTERS ?= 3
 
-.PHONY: deps binaries lint typecheck unit e2e test demo e2e-kind down bench kubefed image test-install
+.PHONY: deps binaries lint typecheck unit e2e test demo e2e-kind down bench bench-kubefed bench-scale kubefed image test-install
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-fund --no-audit
@@ -47,6 +47,14 @@ bench: deps binaries
 ## kubefed: build KubeFed v0.10.0 (controller-manager, kubefedctl) into ~/.cache/fedctl, the benchmark's peer.
 kubefed:
 	bash bench/kubefed/build.sh >/dev/null
+
+## bench-kubefed: the same workloads against KubeFed v0.10 and fedctl, each on a fresh testbed; not in `make test`.
+bench-kubefed: deps binaries kubefed
+	BENCH_PEERS=fedctl,kubefed npm run --silent bench
+
+## bench-scale: the scale curve on light testbeds (SCALE_CLUSTERS=3,6,10 SCALE_OBJECTS=1000,5000); not in `make test`.
+bench-scale: deps binaries
+	npx --no-install node bench/scale.ts
 
 # --- Installing fedctl: npm package, image, Helm chart (docs/INSTALL.md) ----------------------------
 INSTALL_APT := buildah mmdebstrap

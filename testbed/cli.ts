@@ -25,7 +25,8 @@ function int(name: string) {
 const program = new Command('testbed')
   .description(
     'Local multi-cluster Kubernetes for fedctl: etcd, kube-apiserver, controller-manager, scheduler, ' +
-      'kwok and CoreDNS per cluster on 127.0.0.1, nodes in network namespaces (or kind clusters).',
+      'kwok and CoreDNS per cluster on 127.0.0.1, nodes in network namespaces (or kind clusters); ' +
+      'with --profile light only etcd and kube-apiserver.',
   )
   .option('--dir <path>', 'state directory (default $FEDCTL_TESTBED_DIR or <repo>/.testbed)')
   .showHelpAfterError();
@@ -38,7 +39,15 @@ program
   .command('up')
   .description('start the testbed (safe to repeat); prints the kubeconfig path')
   .option('--clusters <n>', 'number of clusters', int('--clusters'), 3)
-  .option('--nodes <k>', 'fake nodes per cluster', int('--nodes'), 2)
+  .option('--nodes <k>', 'fake nodes per cluster (default 2; none in the light profile)', int('--nodes'))
+  .addOption(
+    new Option(
+      '--profile <name>',
+      'full: the whole control plane, nodes and DNS per cluster; light: etcd + kube-apiserver only (scale runs)',
+    )
+      .choices(['full', 'light'])
+      .default('full'),
+  )
   .addOption(
     new Option('--cluster-domain <mode>', 'cluster.local everywhere, or clusterI.local per cluster')
       .choices(['shared', 'distinct'])
@@ -56,7 +65,8 @@ program
   .action(
     async (o: {
       clusters: number;
-      nodes: number;
+      nodes?: number;
+      profile: 'full' | 'light';
       clusterDomain: 'shared' | 'distinct';
       provider?: 'local' | 'kind';
       netns: boolean;
@@ -67,6 +77,7 @@ program
         ...dirOpt(),
         clusters: o.clusters,
         nodes: o.nodes,
+        profile: o.profile,
         clusterDomain: o.clusterDomain,
         provider: o.provider,
         netns: o.netns,

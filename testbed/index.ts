@@ -5,9 +5,10 @@ import { join, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ensureBinaries } from './binaries.ts';
 import { downKind, upKind } from './kind-runner.ts';
-import { type Log, StateRecorder, startApiServer, stopApiServer, upLocal, withLock } from './local.ts';
+import { type Log, StateRecorder, withLock } from './launch.ts';
+import { startApiServer, stopApiServer, upLocal } from './local.ts';
 import { checkNetnsSupport, deleteNetns, idByteOf, listNetns, newTestbedId, usedIdBytes } from './netns.ts';
-import { checkNodeCount, planClusters } from './plan.ts';
+import { type Profile, planClusters, planProfile } from './plan.ts';
 import { isRunning, processStartTicks, stopProcess, tail } from './processes.ts';
 import { listRegistered, type RegistryEntry, register, unregister } from './registry.ts';
 import {
@@ -40,6 +41,8 @@ export interface UpOptions extends CommonOptions {
   nodes?: number;
   clusterDomain?: DomainMode;
   provider?: Provider;
+  /** What each cluster runs: `full` (default) or `light` (etcd + kube-apiserver; local provider only). */
+  profile?: Profile;
   /** Back nodes with network namespaces (default true; local provider only). */
   netns?: boolean;
   /** Leave a failed testbed in place for inspection instead of tearing it down. */
@@ -79,10 +82,11 @@ function deadProcesses(state: TestbedState): string[] {
 
 function sameShape(
   state: TestbedState,
-  o: Required<Pick<UpOptions, 'clusters' | 'nodes' | 'clusterDomain' | 'provider'>>,
+  o: Required<Pick<UpOptions, 'clusters' | 'nodes' | 'clusterDomain' | 'provider' | 'profile'>>,
 ) {
   const s = state.options;
   return (
+    (s.profile ?? 'full') === o.profile &&
     s.clusters === o.clusters &&
     s.nodes === o.nodes &&
     s.clusterDomain === o.clusterDomain &&
@@ -108,15 +112,19 @@ export function diagnostics(state: TestbedState, lines = 25): string {
 export async function up(opts: UpOptions = {}): Promise<TestbedStatus> {
   const log = opts.log ?? stderrLog();
   const stateDir = dirOf(opts);
+  const profile = planProfile(opts.profile ?? 'full', { nodes: opts.nodes, netns: opts.netns }); // validates
   const want = {
     clusters: opts.clusters ?? 3,
-    nodes: opts.nodes ?? 2,
+    nodes: profile.nodes,
     clusterDomain: opts.clusterDomain ?? ('distinct' as DomainMode),
     provider: opts.provider ?? providerFromEnv(),
+    profile: profile.profile,
   };
   planClusters(want.clusters, want.clusterDomain); // validates
-  checkNodeCount(want.nodes);
-  const netns = want.provider === 'local' && opts.netns !== false;
+  if (want.profile !== 'full' && want.provider !== 'local') {
+    throw new Error(`--profile ${want.profile} needs the local provider (kind clusters always run in full)`);
+  }
+  const netns = want.provider === 'local' && profile.netns;
 
   await mkdir(stateDir, { recursive: true });
   return withLock(stateDir, async () => {
@@ -126,7 +134,7 @@ export async function up(opts: UpOptions = {}): Promise<TestbedStatus> {
       if (existing.phase === 'ready' && dead.length === 0) {
         if (!sameShape(existing, want)) {
           throw new Error(
-            `a testbed with ${existing.options.clusters} cluster(s) x ${existing.options.nodes} node(s), domain ` +
+            `a testbed with ${existing.options.clusters} ${existing.options.profile ?? 'full'} cluster(s) x ${existing.options.nodes} node(s), domain ` +
               `${existing.options.clusterDomain}, provider ${existing.provider} is already up in ${stateDir}; ` +
               'run `npm run testbed -- down` first to change its shape',
           );
@@ -150,7 +158,7 @@ export async function up(opts: UpOptions = {}): Promise<TestbedStatus> {
 
 async function startFresh(
   stateDir: string,
-  want: { clusters: number; nodes: number; clusterDomain: DomainMode; provider: Provider },
+  want: { clusters: number; nodes: number; clusterDomain: DomainMode; provider: Provider; profile: Profile },
   netns: boolean,
   opts: UpOptions,
   log: Log,
@@ -188,7 +196,7 @@ async function startFresh(
   });
   const t0 = Date.now();
   log(
-    `starting ${want.clusters} ${want.provider} cluster(s) x ${want.nodes} node(s), ${want.clusterDomain} cluster domain, id ${id}, state in ${stateDir}`,
+    `starting ${want.clusters} ${want.profile} ${want.provider} cluster(s) x ${want.nodes} node(s), ${want.clusterDomain} cluster domain, id ${id}, state in ${stateDir}`,
   );
   try {
     if (want.provider === 'local') await upLocal({ state, binaries: binaries!, log });

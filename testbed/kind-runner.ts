@@ -17,7 +17,7 @@ import {
   renderKindConfig,
 } from './kind.ts';
 import { mergeKubeconfigs, renderKubeconfig, singleContext } from './kubeconfig.ts';
-import type { Log } from './local.ts';
+import type { Log } from './launch.ts';
 import { planClusters } from './plan.ts';
 import type { ClusterRecord, TestbedState } from './state.ts';
 

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Profile } from './plan.ts';
 
 // The testbed's state file (<state dir>/state.json) and the public status shape derived from it.
 
@@ -63,6 +64,8 @@ export interface TestbedOptions {
   clusterDomain: DomainMode;
   provider: Provider;
   netns: boolean;
+  /** What each cluster runs (plan.ts). Absent in state files written before profiles: full. */
+  profile?: Profile;
 }
 
 export interface TestbedState {

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
+import type { Profile } from '../plan.ts';
 import { ControllerProcess, fedctlOk } from './fedctl.ts';
 import { apply, clusterApi, read, readManifests } from './kube.ts';
 import { type E2ETestbed, startTestbed } from './testbed.ts';
@@ -28,11 +29,24 @@ export async function startFederation(opts: {
   clusters?: number;
   clusterDomain?: 'shared' | 'distinct';
   controllerArgs?: string[];
+  /**
+   * KubeFedConfig's clusterHealthCheck; default 1 s period and timeout, failure threshold 2, so
+   * outage tests see a cluster go NotReady in seconds. Scale runs on a loaded machine need slack.
+   */
+  clusterHealthCheck?: {
+    period: string;
+    timeout: string;
+    failureThreshold: number;
+    successThreshold: number;
+  };
+  /** Testbed profile (plan.ts); default full. */
+  profile?: Profile;
 }): Promise<Federation> {
   const work = mkdtempSync(join(tmpdir(), `fedctl-e2e-${opts.name}-`));
   const tb = await startTestbed({
     clusters: opts.clusters ?? 3,
     clusterDomain: opts.clusterDomain,
+    profile: opts.profile,
     stateDir: join(work, 'testbed'),
   });
   const kubeconfig = tb.status.kubeconfig;
@@ -52,7 +66,12 @@ export async function startFederation(opts: {
       metadata: { name: 'kubefed', namespace: NS },
       spec: {
         scope: 'Cluster',
-        clusterHealthCheck: { period: '1s', timeout: '1s', failureThreshold: 2, successThreshold: 1 },
+        clusterHealthCheck: opts.clusterHealthCheck ?? {
+          period: '1s',
+          timeout: '1s',
+          failureThreshold: 2,
+          successThreshold: 1,
+        },
       },
     } as KubernetesObject);
     return true;

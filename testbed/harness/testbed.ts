@@ -1,5 +1,6 @@
 import type { TestbedStatus } from '../index.ts';
 import * as testbed from '../index.ts';
+import type { Profile } from '../plan.ts';
 
 /** A testbed owned by one e2e file: its own state dir, torn down by the file's afterAll. */
 export interface E2ETestbed {
@@ -25,6 +26,7 @@ export async function startTestbed(opts: {
   stateDir: string;
   clusterDomain?: 'shared' | 'distinct';
   nodes?: number;
+  profile?: Profile;
 }): Promise<E2ETestbed> {
   const common = { stateDir: opts.stateDir };
   const status = await testbed.up({
@@ -32,6 +34,7 @@ export async function startTestbed(opts: {
     clusters: opts.clusters,
     clusterDomain: opts.clusterDomain,
     nodes: opts.nodes,
+    profile: opts.profile,
   });
   const state = await testbed.readTestbedState(common);
   return {
