@@ -45,6 +45,8 @@ export function spread(samples: readonly number[]): Spread {
  */
 export function pairedRatios(values: readonly number[], baselines: readonly number[]): number[] {
   if (values.length !== baselines.length)
-    throw new Error(`paired ratios need as many baselines (${baselines.length}) as values (${values.length})`);
+    throw new Error(
+      `paired ratios need as many baselines (${baselines.length}) as values (${values.length})`,
+    );
   return values.map((v, i) => v / baselines[i]!);
 }

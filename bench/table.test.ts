@@ -1,9 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { type FigureSpec, formatGoal, formatSpread, formatTable, meets, type Results, record, tableRows } from './table.ts';
+import {
+  type FigureSpec,
+  formatGoal,
+  formatSpread,
+  formatTable,
+  meets,
+  type Results,
+  record,
+  tableRows,
+} from './table.ts';
 
-const CREATE: FigureSpec = { name: 'bulk create', unit: 's', decimals: 2, goal: { kind: 'ratio', max: 1.15 } };
+const CREATE: FigureSpec = {
+  name: 'bulk create',
+  unit: 's',
+  decimals: 2,
+  goal: { kind: 'ratio', max: 1.15 },
+};
 const P99: FigureSpec = { name: 'p99', unit: 'ms', decimals: 0, goal: { kind: 'max', max: 300 } };
-const STEADY: FigureSpec = { name: 'steady writes', unit: 'writes', decimals: 0, goal: { kind: 'max', max: 0 } };
+const STEADY: FigureSpec = {
+  name: 'steady writes',
+  unit: 'writes',
+  decimals: 0,
+  goal: { kind: 'max', max: 0 },
+};
 const RSS: FigureSpec = { name: 'rss', unit: 'MiB', decimals: 0 };
 
 describe('record', () => {
@@ -64,7 +83,14 @@ describe('tableRows', () => {
     expect(tableRows([RSS, CREATE, P99, STEADY], results, ['fedctl'])).toEqual([
       ['figure', 'baseline (fedctl testbed)', 'fedctl (median, min–max)', 'ratio', 'goal', 'met?'],
       ['rss', '—', '300 MiB', '—', '—', '—'],
-      ['bulk create', '10.00 s (10.00–10.00)', '11.20 s (11.20–12.00)', '1.12× (1.12–1.20)', '≤ 1.15×', 'yes'],
+      [
+        'bulk create',
+        '10.00 s (10.00–10.00)',
+        '11.20 s (11.20–12.00)',
+        '1.12× (1.12–1.20)',
+        '≤ 1.15×',
+        'yes',
+      ],
       ['p99', '—', '180 ms', '—', '≤ 300 ms', 'yes'],
     ]);
   });
@@ -86,6 +112,11 @@ describe('tableRows', () => {
     expect(rows[1]).toEqual(['p99', '—', '180 ms', '—', '—', '1332 ms', '—', '≤ 300 ms', 'yes', 'no']);
   });
   it('formats a Markdown table with padded columns', () => {
-    expect(formatTable([['a', 'bb'], ['ccc', 'd']])).toBe('| a   | bb |\n|-----|----|\n| ccc | d  |\n');
+    expect(
+      formatTable([
+        ['a', 'bb'],
+        ['ccc', 'd'],
+      ]),
+    ).toBe('| a   | bb |\n|-----|----|\n| ccc | d  |\n');
   });
 });

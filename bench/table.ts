@@ -77,7 +77,11 @@ export function formatSpread(s: Spread, unit: string, decimals: number): string 
  * Rows for `figures` in their order: figure | per peer: baseline, value, ratio | goal | per peer: met?
  * (with one peer: figure | baseline | fedctl | ratio | goal | met?). Figures no peer measured are left out.
  */
-export function tableRows(figures: readonly FigureSpec[], results: Results, peers: readonly string[]): string[][] {
+export function tableRows(
+  figures: readonly FigureSpec[],
+  results: Results,
+  peers: readonly string[],
+): string[][] {
   const header = [
     'figure',
     ...peers.flatMap((p) => [`baseline (${p} testbed)`, `${p} (median, min–max)`, 'ratio']),

@@ -4,8 +4,17 @@
 // same code measures fedctl, KubeFed and the baseline.
 import { readFileSync } from 'node:fs';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { CONFIGMAP_REF, FEDERATED_CONFIGMAP_REF } from '../src/kube/refs.ts';
-import { createResource, listResource, patchResource } from '../src/kube/resources.ts';
+import { isAlreadyExists } from '../src/kube/errors.ts';
+import { CONFIGMAP_REF, FEDERATED_CONFIGMAP_REF, NAMESPACE_REF } from '../src/kube/refs.ts';
+import {
+  collectionPath,
+  createResource,
+  kubeRequest,
+  listResource,
+  patchResource,
+  type ResourceRef,
+} from '../src/kube/resources.ts';
+import type { WriteFilter } from '../testbed/harness/metrics.ts';
 import { waitFor } from '../testbed/harness/wait.ts';
 import { pool } from './stats.ts';
 
@@ -91,4 +100,105 @@ export function rssBytes(pid: number): number {
 export function sampleValue(metricsText: string, name: string): number | undefined {
   const v = metricsText.match(new RegExp(`^${name} (\\S+)`, 'm'))?.[1];
   return v === undefined ? undefined : Number(v);
+}
+
+/** The managed label fedctl (and KubeFed) put on member copies. */
+export const MANAGED = 'kubefed.io/managed=true';
+
+/**
+ * Host writes a federation makes around a FederatedConfigMap, as the API server counts them: the
+ * object and its status (fedctl), plus what KubeFed adds (PropagatedVersions, Events).
+ */
+export const HOST_WRITE_FILTER: WriteFilter = {
+  resources: {
+    'types.kubefed.io': ['federatedconfigmaps'],
+    'core.kubefed.io': ['propagatedversions'],
+    '': ['events'],
+    'events.k8s.io': ['events'],
+  },
+  subresources: true,
+};
+
+/** Member writes of the bulk workloads: the ConfigMap copies. */
+export const MEMBER_WRITE_FILTER: WriteFilter = { resources: { '': ['configmaps'] } };
+
+/** Creates the namespace in every given cluster (idempotent). */
+export async function ensureNamespace(kcs: readonly KubeConfig[], name: string): Promise<void> {
+  for (const kc of kcs)
+    await createResource(kc, NAMESPACE_REF, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name },
+    }).catch((e) => {
+      if (!isAlreadyExists(e)) throw e;
+    });
+}
+
+/** Label of the user's own ConfigMaps, to delete them and nothing else. */
+export const USER_LABEL = 'fedctl-bench=user';
+
+/** Plain ConfigMaps `user-<i>` (labelled USER_LABEL) created in one cluster, as a user's own client would. */
+export async function createPlainConfigMaps(
+  kc: KubeConfig,
+  namespace: string,
+  n: number,
+  concurrency = CONCURRENCY,
+): Promise<void> {
+  await pool(
+    Array.from({ length: n }, (_, i) => i),
+    concurrency,
+    (i) =>
+      createResource(kc, CONFIGMAP_REF, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `user-${i}`, namespace, labels: { 'fedctl-bench': 'user' } },
+        data: { v: dataValue(i) },
+      }),
+  );
+}
+
+/**
+ * Deletes every object of `ref` in `namespace` (matching `labelSelector`) with one deletecollection,
+ * then waits until none is left: finalizers (a federation's on its federated objects) may hold them.
+ */
+export async function deleteAllAndWait(
+  kc: KubeConfig,
+  ref: ResourceRef,
+  namespace: string,
+  labelSelector?: string,
+  timeoutMs = 600_000,
+): Promise<void> {
+  await kubeRequest(kc, {
+    method: 'DELETE',
+    path: collectionPath(ref, namespace),
+    query: { labelSelector },
+    timeoutMs: 300_000,
+  });
+  await waitFor(
+    `no ${ref.plural} left in ${namespace}${labelSelector ? ` (${labelSelector})` : ''}`,
+    async () => (await listResource(kc, ref, { namespace, labelSelector })).items.length === 0,
+    { timeoutMs, intervalMs: 500 },
+  );
+}
+
+/**
+ * Deletes the bench's FederatedConfigMaps and waits until the federation removed every copy
+ * from the members (managed ConfigMaps in `namespace`).
+ */
+export async function deleteFederatedConfigMaps(
+  host: KubeConfig,
+  members: readonly KubeConfig[],
+  namespace: string,
+): Promise<void> {
+  await deleteAllAndWait(host, FEDERATED_CONFIGMAP_REF, namespace);
+  await Promise.all(
+    members.map((m) =>
+      waitFor(
+        `member copies in ${namespace} deleted`,
+        async () =>
+          (await listResource(m, CONFIGMAP_REF, { namespace, labelSelector: MANAGED })).items.length === 0,
+        { timeoutMs: 600_000, intervalMs: 500 },
+      ),
+    ),
+  );
 }
