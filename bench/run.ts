@@ -206,6 +206,15 @@ async function benchPeer(peer: Peer): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), `fedctl-bench-${peer.name}-`));
   log(`${peer.name}: starting a fresh ${CLUSTERS.length}-cluster testbed in ${work}`);
   const testbed = await startTestbed({ clusters: CLUSTERS.length, stateDir: join(work, 'testbed') });
+  // An error no promise carries (a child process that cannot spawn emits 'error') would end the
+  // process past the finally below and leave the testbed running: tear it down first.
+  const onFatal = async (e: unknown) => {
+    log(`${peer.name}: fatal: ${e instanceof Error ? e.stack : String(e)}`);
+    await peer.stop().catch(() => undefined);
+    await testbed.down();
+    process.exit(1);
+  };
+  process.once('uncaughtException', onFatal);
   const kubeconfig = testbed.status.kubeconfig;
   const tb: BenchTestbed = {
     kubeconfig,
@@ -345,6 +354,7 @@ async function benchPeer(peer: Peer): Promise<void> {
     steadyWrites.close();
     await peer.stop();
     await testbed.down();
+    process.off('uncaughtException', onFatal);
   }
 }
 
