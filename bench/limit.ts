@@ -10,7 +10,14 @@ import { CONFIGMAP_REF, FEDERATED_CONFIGMAP_REF } from '../src/kube/refs.ts';
 import { createResource, patchResource, patchStatus } from '../src/kube/resources.ts';
 import { computePropagationStatus } from '../src/propagation/status.ts';
 import { pool } from './stats.ts';
-import { CONCURRENCY, dataValue, MANAGED } from './workloads.ts';
+import {
+  CONCURRENCY,
+  dataValue,
+  federatedConfigMap,
+  forEachObject,
+  MANAGED,
+  templatePatch,
+} from './workloads.ts';
 
 export type LimitOrder = 'phased' | 'pipelined';
 
@@ -42,13 +49,7 @@ function inSyncStatus(clusters: readonly string[], generation: number): unknown 
 function createWrites(c: LimitClients, namespace: string): ObjectWrites {
   const clusters = Object.keys(c.members);
   return {
-    host: (i) =>
-      createResource(c.host, FEDERATED_CONFIGMAP_REF, {
-        apiVersion: 'types.kubefed.io/v1beta1',
-        kind: 'FederatedConfigMap',
-        metadata: { name: `cm-${i}`, namespace },
-        spec: { template: { data: { v: dataValue(i) } }, placement: { clusterSelector: {} } },
-      } as KubernetesObject),
+    host: (i) => createResource(c.host, FEDERATED_CONFIGMAP_REF, federatedConfigMap(i, namespace)),
     member: (cluster, i) =>
       createResource(c.members[cluster]!, CONFIGMAP_REF, {
         apiVersion: 'v1',
@@ -64,10 +65,7 @@ function createWrites(c: LimitClients, namespace: string): ObjectWrites {
 function updateWrites(c: LimitClients, namespace: string, gen: number): ObjectWrites {
   const clusters = Object.keys(c.members);
   return {
-    host: (i) =>
-      patchResource(c.host, FEDERATED_CONFIGMAP_REF, `cm-${i}`, namespace, {
-        spec: { template: { data: { v: dataValue(i, gen) } } },
-      }),
+    host: (i) => patchResource(c.host, FEDERATED_CONFIGMAP_REF, `cm-${i}`, namespace, templatePatch(i, gen)),
     member: (cluster, i) =>
       patchResource(c.members[cluster]!, CONFIGMAP_REF, `cm-${i}`, namespace, {
         data: { v: dataValue(i, gen) },
@@ -91,25 +89,24 @@ async function run(
   n: number,
   order: LimitOrder,
 ): Promise<LimitTiming> {
-  const objects = Array.from({ length: n }, (_, i) => i);
   const t0 = performance.now();
   if (order === 'pipelined') {
-    await pool(objects, CONCURRENCY, async (i) => {
+    await forEachObject(n, CONCURRENCY, async (i) => {
       await w.host(i);
       for (const c of clusters) await w.member(c, i);
       await w.status(i);
     });
     return { order, total: performance.now() - t0 };
   }
-  await pool(objects, CONCURRENCY, (i) => w.host(i));
+  await forEachObject(n, CONCURRENCY, (i) => w.host(i));
   const t1 = performance.now();
   await pool(
-    clusters.flatMap((c) => objects.map((i) => ({ c, i }))),
+    clusters.flatMap((c) => Array.from({ length: n }, (_, i) => ({ c, i }))),
     CONCURRENCY,
     ({ c, i }) => w.member(c, i),
   );
   const t2 = performance.now();
-  await pool(objects, CONCURRENCY, (i) => w.status(i));
+  await forEachObject(n, CONCURRENCY, (i) => w.status(i));
   const t3 = performance.now();
   return { order, total: t3 - t0, phases: { host: t1 - t0, members: t2 - t1, status: t3 - t2 } };
 }

@@ -27,6 +27,28 @@ export const dataValue = (i: number, gen = 0) => (gen === 0 ? `v-${i}` : `v-${i}
 /** Index of a bench object from its name `cm-<i>`. */
 const indexOf = (name: string | undefined) => Number((name ?? '').slice(3));
 
+/** Runs `fn` for the bench objects 0…n-1, `concurrency` at a time. */
+export const forEachObject = (n: number, concurrency: number, fn: (i: number) => Promise<unknown>) =>
+  pool(
+    Array.from({ length: n }, (_, i) => i),
+    concurrency,
+    fn,
+  );
+
+/** FederatedConfigMap `cm-<i>` placed on every cluster, carrying generation 0's value. */
+export const federatedConfigMap = (i: number, namespace: string): KubernetesObject =>
+  ({
+    apiVersion: 'types.kubefed.io/v1beta1',
+    kind: 'FederatedConfigMap',
+    metadata: { name: `cm-${i}`, namespace },
+    spec: { template: { data: { v: dataValue(i) } }, placement: { clusterSelector: {} } },
+  }) as KubernetesObject;
+
+/** The merge patch that edits `cm-<i>`'s template to generation `gen`'s value. */
+export const templatePatch = (i: number, gen: number) => ({
+  spec: { template: { data: { v: dataValue(i, gen) } } },
+});
+
 /** Creates `n` FederatedConfigMaps `cm-0…` placed on every cluster, `concurrency` at a time. */
 export async function createFederatedConfigMaps(
   host: KubeConfig,
@@ -34,16 +56,8 @@ export async function createFederatedConfigMaps(
   n: number,
   concurrency = CONCURRENCY,
 ): Promise<void> {
-  await pool(
-    Array.from({ length: n }, (_, i) => i),
-    concurrency,
-    (i) =>
-      createResource(host, FEDERATED_CONFIGMAP_REF, {
-        apiVersion: 'types.kubefed.io/v1beta1',
-        kind: 'FederatedConfigMap',
-        metadata: { name: `cm-${i}`, namespace },
-        spec: { template: { data: { v: dataValue(i) } }, placement: { clusterSelector: {} } },
-      } as KubernetesObject),
+  await forEachObject(n, concurrency, (i) =>
+    createResource(host, FEDERATED_CONFIGMAP_REF, federatedConfigMap(i, namespace)),
   );
 }
 
@@ -55,13 +69,8 @@ export async function editFederatedConfigMaps(
   gen: number,
   concurrency = CONCURRENCY,
 ): Promise<void> {
-  await pool(
-    Array.from({ length: n }, (_, i) => i),
-    concurrency,
-    (i) =>
-      patchResource(host, FEDERATED_CONFIGMAP_REF, `cm-${i}`, namespace, {
-        spec: { template: { data: { v: dataValue(i, gen) } } },
-      }),
+  await forEachObject(n, concurrency, (i) =>
+    patchResource(host, FEDERATED_CONFIGMAP_REF, `cm-${i}`, namespace, templatePatch(i, gen)),
   );
 }
 
@@ -144,16 +153,13 @@ export async function createPlainConfigMaps(
   n: number,
   concurrency = CONCURRENCY,
 ): Promise<void> {
-  await pool(
-    Array.from({ length: n }, (_, i) => i),
-    concurrency,
-    (i) =>
-      createResource(kc, CONFIGMAP_REF, {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name: `user-${i}`, namespace, labels: { 'fedctl-bench': 'user' } },
-        data: { v: dataValue(i) },
-      }),
+  await forEachObject(n, concurrency, (i) =>
+    createResource(kc, CONFIGMAP_REF, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `user-${i}`, namespace, labels: { 'fedctl-bench': 'user' } },
+      data: { v: dataValue(i) },
+    }),
   );
 }
 
