@@ -3,7 +3,7 @@
 // baseline's plain pooled writes, and controller memory. Each takes its clients as arguments, so the
 // same code measures fedctl, KubeFed and the baseline.
 import { readFileSync } from 'node:fs';
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { type KubeConfig, type KubernetesObject, Watch } from '@kubernetes/client-node';
 import { isAlreadyExists } from '../src/kube/errors.ts';
 import { CONFIGMAP_REF, FEDERATED_CONFIGMAP_REF, NAMESPACE_REF } from '../src/kube/refs.ts';
 import {
@@ -15,7 +15,7 @@ import {
   type ResourceRef,
 } from '../src/kube/resources.ts';
 import type { WriteFilter } from '../testbed/harness/metrics.ts';
-import { waitFor } from '../testbed/harness/wait.ts';
+import { sleep, waitFor } from '../testbed/harness/wait.ts';
 import { pool } from './stats.ts';
 
 /** Requests in flight for bulk writes: the controller's 8 workers each write to 3 clusters at once. */
@@ -82,7 +82,11 @@ export async function matchingCopies(member: KubeConfig, namespace: string, gen 
   ).length;
 }
 
-/** Waits until every member holds all `n` copies at generation `gen`. */
+/**
+ * Waits until every member holds all `n` copies at generation `gen`. Each member is listed once and
+ * then watched, not polled: listing 3 × n ConfigMaps several times a second would compete with the
+ * federation under test for the API servers' CPU (the limit baseline pays no such cost).
+ */
 export async function waitForCopies(
   members: readonly KubeConfig[],
   namespace: string,
@@ -90,12 +94,61 @@ export async function waitForCopies(
   gen = 0,
   timeoutMs = 900_000,
 ): Promise<void> {
-  await waitFor(
-    `${n} ConfigMaps at generation ${gen} in ${members.length} members`,
-    async () =>
-      (await Promise.all(members.map((m) => matchingCopies(m, namespace, gen)))).every((c) => c === n),
-    { timeoutMs, intervalMs: 200 },
-  );
+  const deadline = Date.now() + timeoutMs;
+  await Promise.all(members.map((m) => watchCopies(m, namespace, n, gen, deadline)));
+}
+
+type Copy = KubernetesObject & { data?: { v?: string } };
+const isCopyAt = (o: Copy, gen: number) => o.data?.v === dataValue(indexOf(o.metadata?.name), gen);
+
+/** List, then watch from the list's resourceVersion; a watch that ends early (410, timeout) relists. */
+async function watchCopies(member: KubeConfig, namespace: string, n: number, gen: number, deadline: number) {
+  const what = `${n} ConfigMaps at generation ${gen} in ${namespace} of ${member.getCurrentContext()}`;
+  const matching = new Set<string>();
+  for (;;) {
+    const list = await listResource<Copy>(member, CONFIGMAP_REF, { namespace });
+    matching.clear();
+    for (const o of list.items) if (isCopyAt(o, gen)) matching.add(o.metadata?.name ?? '');
+    if (matching.size === n) return;
+    const outcome = await new Promise<'done' | 'ended'>((resolve, reject) => {
+      let abort: AbortController | undefined;
+      let finished = false;
+      const finish = (r: 'done' | 'ended' | Error) => {
+        finished = true;
+        clearTimeout(timer);
+        abort?.abort();
+        if (r instanceof Error) reject(r);
+        else resolve(r);
+      };
+      const timer = setTimeout(
+        () => finish(new Error(`timed out waiting for ${what}; ${matching.size} match`)),
+        Math.max(0, deadline - Date.now()),
+      );
+      new Watch(member)
+        .watch(
+          `/api/v1/namespaces/${namespace}/configmaps`,
+          { resourceVersion: list.metadata.resourceVersion, allowWatchBookmarks: false },
+          (type: string, o: Copy) => {
+            const name = o.metadata?.name ?? '';
+            if (type !== 'DELETED' && isCopyAt(o, gen)) matching.add(name);
+            else matching.delete(name);
+            if (matching.size === n) finish('done');
+          },
+          () => finish('ended'),
+        )
+        .then(
+          (a) => {
+            abort = a;
+            // Events may have completed the wait before the watch call resolved.
+            if (finished) a.abort();
+          },
+          () => finish('ended'),
+        );
+    });
+    if (outcome === 'done') return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; ${matching.size} match`);
+    await sleep(200);
+  }
 }
 
 /** Resident set size of a process, in bytes (Linux). */
