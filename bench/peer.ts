@@ -1,5 +1,6 @@
 // The federation under test. run.ts drives every workload through this interface, so another
 // implementation (KubeFed's controller-manager) is an adapter of a few lines around its launcher.
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FEDERATED_CONFIGMAP_REF } from '../src/kube/refs.ts';
 import { listResource } from '../src/kube/resources.ts';
@@ -49,13 +50,14 @@ export interface Peer {
 
 const CRDS = join(import.meta.dirname, '..', 'crds');
 
-/** Applies fedctl's FederatedConfigMap and FederatedNamespace CRDs and waits until they are served. */
+/**
+ * Applies all of fedctl's CRDs (as its controller would at start) and waits until FederatedConfigMap
+ * is served. All of them: the API server's OpenAPI rebuild after each new CRD would otherwise land in
+ * the middle of the peer's first workload instead of before the baseline.
+ */
 export async function installFedctlCrds(tb: BenchTestbed): Promise<void> {
   const { api, kc } = clusterApi(tb.kubeconfig, tb.hostContext);
-  for (const file of [
-    'federatedconfigmaps.types.kubefed.io.yaml',
-    'federatednamespaces.types.kubefed.io.yaml',
-  ])
+  for (const file of readdirSync(CRDS).filter((f) => f.endsWith('.yaml')))
     for (const crd of readManifests(join(CRDS, file))) await apply(api, crd);
   await waitFor(
     'FederatedConfigMap served on the host',
