@@ -41,6 +41,8 @@ e2e-kind: deps
 down: deps
 	npm run --silent demo -- down
 
+## bench: each peer on a fresh 3-cluster testbed, every figure against a same-run baseline; one table +
+## BENCH_JSON. BENCH_OBJECTS=1000 BENCH_REPEAT=1 (repeats of the propagation workloads).
 bench: deps binaries
 	npm run --silent bench
 

@@ -1,283 +1,503 @@
-// fedctl benchmarks on a fresh 3-cluster local testbed. Every figure is compared with a baseline
-// measured in the same run on the same clusters. Not part of `make test`: run `make bench`.
+// `make bench`: each peer (the federation under test; today fedctl) on its own fresh 3-cluster
+// local testbed, every figure next to a baseline measured in the same run on the same clusters.
+// Not part of `make test`.
 //
-//   propagation   1000 FederatedConfigMaps → 3000 member objects matching, vs. a plain client
-//                 creating the same 3000 ConfigMaps directly with the same concurrency
-//   latency       apply one FederatedDeployment → present in every member (p50/p99)
-//   steady state  writes the controller sends in 60 s with nothing changing (three resyncs included)
-//   memory        controller RSS with everything above cached
-//   dns           create a ServiceDNSRecord → name resolves from every other cluster, vs. writing the
-//                 same forward block into the Corefile by hand (the sync + reload floor)
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+//   limit          the writes any federation with per-object status must make (bench/limit.ts), by a
+//                  plain pooled client at CONCURRENCY with the peer stopped; the faster of two orders
+//   bulk create    N FederatedConfigMaps → 3N member copies matching, vs. the limit
+//   bulk update    N template edits → 3N copies updated, vs. the limit for updates
+//   user writes    N plain host ConfigMaps while the peer propagates a bulk create started at the same
+//                  moment, vs. the same creates with the peer idle
+//   latency        one FederatedDeployment → in every member (p50/p99), vs. a plain client writing the
+//                  Deployment to every member
+//   steady state   writes in 60 s with nothing changing (resync every 20 s), from the API servers'
+//                  apiserver_request_total, net of a window of the same length with the peer stopped
+//   restart        the same 60 s after a restart, and the time until the peer is steady (queues empty,
+//                  no writes for 5 s)
+//   memory         controller RSS and V8 heap after the N objects and after the restart
+//   dns            ServiceDNSRecord → resolves from the other clusters, vs. the same block by hand
+//
+// BENCH_OBJECTS (default 1000) objects; BENCH_REPEAT (default 1) repeats the propagation workloads
+// (limit, bulk create/update, user writes) on the same testbed after deleting the objects.
+// stdout: one table, then a line `BENCH_JSON {…}` with every raw sample. Progress goes to stderr.
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../src/kube/clients.ts';
-import { createResource, listResource, type ResourceRef, tryGetResource } from '../src/kube/resources.ts';
-import { ControllerProcess, fedctlOk } from '../testbed/harness/fedctl.ts';
+import {
+  CONFIGMAP_REF,
+  DEPLOYMENT_REF,
+  FEDERATED_CONFIGMAP_REF,
+  FEDERATED_DEPLOYMENT_REF,
+} from '../src/kube/refs.ts';
+import { createResource, tryGetResource } from '../src/kube/resources.ts';
 import { apply, clusterApi, mergePatch, read, remove } from '../testbed/harness/kube.ts';
-import { MemberWrites, totalOf, writesBetween } from '../testbed/harness/metrics.ts';
-import { startTestbed } from '../testbed/harness/testbed.ts';
-import { waitFor } from '../testbed/harness/wait.ts';
+import {
+  describeWrites,
+  FEDERATED_RESOURCES,
+  MemberWrites,
+  totalOf,
+  type WriteFilter,
+  type WriteSnapshot,
+  writesBetween,
+} from '../testbed/harness/metrics.ts';
+import { type E2ETestbed, startTestbed } from '../testbed/harness/testbed.ts';
+import { sleep, waitFor } from '../testbed/harness/wait.ts';
 import { resolveA } from '../testbed/index.ts';
-import { percentile, pool } from './stats.ts';
+import { fastest, type LimitClients, type LimitTiming, limitCreate, limitUpdate } from './limit.ts';
+import { type BenchTestbed, fedctlPeer, installFedctlCrds, type Peer } from './peer.ts';
+import { median, percentile } from './stats.ts';
+import { type FigureSpec, formatTable, type Results, record, tableRows } from './table.ts';
+import {
+  CONCURRENCY,
+  createFederatedConfigMaps,
+  createPlainConfigMaps,
+  deleteAllAndWait,
+  deleteFederatedConfigMaps,
+  editFederatedConfigMaps,
+  ensureNamespace,
+  HOST_WRITE_FILTER,
+  MANAGED,
+  MEMBER_WRITE_FILTER,
+  rssBytes,
+  USER_LABEL,
+  waitForCopies,
+} from './workloads.ts';
 
 const N = Number(process.env.BENCH_OBJECTS ?? 1000);
-const CONCURRENCY = 24; // the controller's 8 workers each write to 3 clusters at once
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 1);
 const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 40);
-const STEADY_MS = 60_000;
+const WINDOW_MS = Number(process.env.BENCH_WINDOW_S ?? 60) * 1000;
+const QUIET_MS = 5000;
+const HOST = 'cluster0';
 const CLUSTERS = ['cluster0', 'cluster1', 'cluster2'];
-const DEPLOY: ResourceRef = {
-  group: 'apps',
-  version: 'v1',
-  kind: 'Deployment',
-  plural: 'deployments',
-  namespaced: true,
+const NS = {
+  fed: 'bench-fed', // federated (FederatedNamespace): the peer's bulk workloads and latency
+  phased: 'bench-limit-phased', // the limit baselines, written with the peer stopped
+  pipelined: 'bench-limit-pipelined',
+  user: 'bench-user', // the user's own host writes; never federated
+  direct: 'bench-direct', // the latency baseline's plain Deployments
 };
-const FDEPLOY: ResourceRef = {
-  group: 'types.kubefed.io',
-  version: 'v1beta1',
-  kind: 'FederatedDeployment',
-  plural: 'federateddeployments',
-  namespaced: true,
-};
-const CM: ResourceRef = {
-  group: '',
-  version: 'v1',
-  kind: 'ConfigMap',
-  plural: 'configmaps',
-  namespaced: true,
-};
-const FCM: ResourceRef = {
-  group: 'types.kubefed.io',
-  version: 'v1beta1',
-  kind: 'FederatedConfigMap',
-  plural: 'federatedconfigmaps',
-  namespaced: true,
-};
+const MiB = 2 ** 20;
+
+const F = {
+  create: {
+    name: `bulk create: ${N} FederatedConfigMaps → ${3 * N} copies matching (baseline: limit)`,
+    unit: 's',
+    decimals: 2,
+    goal: { kind: 'ratio', max: 1.15 },
+  },
+  update: {
+    name: `bulk update: ${N} template edits → ${3 * N} copies updated (baseline: limit)`,
+    unit: 's',
+    decimals: 2,
+    goal: { kind: 'ratio', max: 1.15 },
+  },
+  hostWrites: { name: 'host writes per object during bulk create (API server)', unit: '', decimals: 2 },
+  memberWrites: { name: 'member writes per object during bulk create (API servers)', unit: '', decimals: 2 },
+  user: {
+    name: `user's ${N} host creates while the peer propagates (baseline: peer idle)`,
+    unit: 's',
+    decimals: 2,
+    goal: { kind: 'ratio', max: 1.1 },
+  },
+  p50: {
+    name: `latency p50, FederatedDeployment → every member (baseline: plain client), ${LATENCY_SAMPLES} samples`,
+    unit: 'ms',
+    decimals: 0,
+    goal: { kind: 'ratio', max: 1.2 },
+  },
+  p99: { name: 'latency p99 (same samples)', unit: 'ms', decimals: 0, goal: { kind: 'max', max: 300 } },
+  background: {
+    name: `writes in ${WINDOW_MS / 1000} s with the peer stopped (background)`,
+    unit: '',
+    decimals: 0,
+  },
+  steady: {
+    name: `writes in ${WINDOW_MS / 1000} s of steady state, net of background`,
+    unit: '',
+    decimals: 0,
+    goal: { kind: 'max', max: 0 },
+  },
+  restartWrites: {
+    name: `writes in ${WINDOW_MS / 1000} s after a restart, nothing changed, net of background`,
+    unit: '',
+    decimals: 0,
+    goal: { kind: 'max', max: 0 },
+  },
+  restartSteady: {
+    name: `restart → steady (queues empty, no writes for ${QUIET_MS / 1000} s)`,
+    unit: 's',
+    decimals: 1,
+  },
+  rss: {
+    name: `controller RSS after the ${N} objects`,
+    unit: 'MiB',
+    decimals: 0,
+    goal: { kind: 'max', max: 120 },
+  },
+  heap: { name: `controller V8 heap after the ${N} objects`, unit: 'MiB', decimals: 0 },
+  rssRestart: {
+    name: 'controller RSS after the restart',
+    unit: 'MiB',
+    decimals: 0,
+    goal: { kind: 'max', max: 120 },
+  },
+  heapRestart: { name: 'controller V8 heap after the restart', unit: 'MiB', decimals: 0 },
+  dns: {
+    name: 'dns: ServiceDNSRecord → resolves from both other clusters, median of 3 (baseline: by hand)',
+    unit: 's',
+    decimals: 2,
+  },
+} satisfies Record<string, FigureSpec>;
+
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
-const results: Array<[string, string]> = [];
-const report = (name: string, value: string) => {
-  results.push([name, value]);
-  log(`${name}: ${value}`);
+const results: Results = {};
+/** Samples that are not table figures (limit phases, concurrent bulk create time, write breakdowns). */
+const extra: Record<string, Record<string, unknown[]>> = {};
+const note = (peer: string, key: string, value: unknown) => {
+  const byKey = extra[peer] ?? {};
+  extra[peer] = byKey;
+  byKey[key] = [...(byKey[key] ?? []), value];
 };
 
-const work = mkdtempSync(join(tmpdir(), 'fedctl-bench-'));
-const tb = await startTestbed({ clusters: 3, stateDir: join(work, 'testbed') });
-const kubeconfig = tb.status.kubeconfig;
-const controller = new ControllerProcess(join(work, 'controller.log'));
-try {
+// Everything a federation may write in steady state, as the API servers count it. Leases are left
+// out: a leader renewing its lease is not the federation writing.
+const CRDS = join(import.meta.dirname, '..', 'crds');
+const pluralsOf = (group: string) =>
+  readdirSync(CRDS)
+    .filter((f) => f.endsWith(`.${group}.yaml`))
+    .map((f) => f.split('.')[0]!);
+const STEADY_HOST_FILTER: WriteFilter = {
+  resources: {
+    'types.kubefed.io': pluralsOf('types.kubefed.io'),
+    'core.kubefed.io': [...pluralsOf('core.kubefed.io'), 'propagatedversions'],
+    'multiclusterdns.kubefed.io': pluralsOf('multiclusterdns.kubefed.io'),
+    'scheduling.kubefed.io': pluralsOf('scheduling.kubefed.io'),
+    '': ['events'],
+    'events.k8s.io': ['events'],
+  },
+  subresources: true,
+};
+
+/** Host and member write counters, read together. */
+class Writes {
+  readonly #host: MemberWrites;
+  readonly #members: MemberWrites;
+  constructor(kubeconfig: string, host: WriteFilter, members: WriteFilter) {
+    this.#host = new MemberWrites(kubeconfig, [HOST], host);
+    this.#members = new MemberWrites(kubeconfig, CLUSTERS, members);
+  }
+  async snapshot(): Promise<[WriteSnapshot, WriteSnapshot]> {
+    return Promise.all([this.#host.snapshot(), this.#members.snapshot()]);
+  }
+  close(): void {
+    this.#host.close();
+    this.#members.close();
+  }
+}
+const between = (a: [WriteSnapshot, WriteSnapshot], b: [WriteSnapshot, WriteSnapshot]) => ({
+  host: writesBetween(a[0], b[0]),
+  members: writesBetween(a[1], b[1]),
+});
+
+async function benchPeer(peer: Peer): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), `fedctl-bench-${peer.name}-`));
+  log(`${peer.name}: starting a fresh ${CLUSTERS.length}-cluster testbed in ${work}`);
+  const testbed = await startTestbed({ clusters: CLUSTERS.length, stateDir: join(work, 'testbed') });
+  // An error no promise carries (a child process that cannot spawn emits 'error') would end the
+  // process past the finally below and leave the testbed running: tear it down first.
+  const onFatal = async (e: unknown) => {
+    log(`${peer.name}: fatal: ${e instanceof Error ? e.stack : String(e)}`);
+    await peer.stop().catch(() => undefined);
+    await testbed.down();
+    process.exit(1);
+  };
+  process.once('uncaughtException', onFatal);
+  const kubeconfig = testbed.status.kubeconfig;
+  const tb: BenchTestbed = {
+    kubeconfig,
+    hostContext: HOST,
+    clusters: CLUSTERS,
+    workDir: work,
+    binDir: testbed.binDir,
+  };
   const kc: Record<string, KubeConfig> = Object.fromEntries(
     CLUSTERS.map((c) => [c, loadKubeConfig({ kubeconfig, context: c })]),
   );
-  const host = clusterApi(kubeconfig, 'cluster0').api;
-  controller.start(
-    [
-      '--host-cluster-context',
-      'cluster0',
-      '--metrics-port',
-      '0',
-      '--resync',
-      '20',
-      '--coredns-binary',
-      tb.binDir,
-    ],
-    kubeconfig,
-  );
-  await waitFor(
-    'CRDs installed',
-    () =>
-      read(
-        host,
-        'apiextensions.k8s.io/v1',
-        'CustomResourceDefinition',
-        'federatedconfigmaps.types.kubefed.io',
-      ),
-    { timeoutMs: 60_000 },
-  );
-  for (const c of CLUSTERS)
-    await fedctlOk(['join', c, '--cluster-context', c, '--host-cluster-context', 'cluster0'], { kubeconfig });
-
-  // ---- baseline: a plain client writes the 3000 objects itself
-  for (const c of CLUSTERS)
-    await apply(clusterApi(kubeconfig, c).api, {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: 'bench-direct' },
-    });
-  const jobs = CLUSTERS.flatMap((c) => Array.from({ length: N }, (_, i) => ({ c, i })));
-  let t = performance.now();
-  await pool(jobs, CONCURRENCY, ({ c, i }) =>
-    createResource(kc[c]!, CM, {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: `cm-${i}`, namespace: 'bench-direct' },
-      data: { v: `v-${i}` },
-    }),
-  );
-  const direct = performance.now() - t;
-  report(
-    `direct: create ${jobs.length} ConfigMaps (concurrency ${CONCURRENCY})`,
-    `${(direct / 1000).toFixed(2)} s`,
-  );
-
-  // ---- fedctl: 1000 FederatedConfigMaps in the host until 3000 member objects match
-  await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench-fed' } });
-  await apply(host, {
-    apiVersion: 'types.kubefed.io/v1beta1',
-    kind: 'FederatedNamespace',
-    metadata: { name: 'bench-fed', namespace: 'bench-fed' },
-    spec: { placement: { clusterSelector: {} } },
-  } as KubernetesObject);
-  for (const c of CLUSTERS)
-    await waitFor(`namespace bench-fed in ${c}`, () =>
-      read(clusterApi(kubeconfig, c).api, 'v1', 'Namespace', 'bench-fed'),
+  const host = kc[HOST]!;
+  const members = CLUSTERS.map((c) => kc[c]!);
+  const bulkWrites = new Writes(kubeconfig, HOST_WRITE_FILTER, MEMBER_WRITE_FILTER);
+  const steadyWrites = new Writes(kubeconfig, STEADY_HOST_FILTER, { resources: FEDERATED_RESOURCES });
+  const add = (f: FigureSpec, value: number, baseline?: number) => {
+    record(results, peer.name, f.name, value, baseline);
+    log(
+      `${peer.name}: ${f.name}: ${value.toFixed(f.decimals)}${baseline === undefined ? '' : ` (baseline ${baseline.toFixed(f.decimals)})`}`,
     );
-  const matching = async (c: string) => {
-    const { items } = await listResource(kc[c]!, CM, {
-      namespace: 'bench-fed',
-      labelSelector: 'kubefed.io/managed=true',
-    });
-    return items.filter((o) => (o as { data?: { v?: string } }).data?.v === `v-${o.metadata?.name?.slice(3)}`)
-      .length;
   };
-  // Writes as the API servers count them (never fedctl's own counters): members' ConfigMaps, and the
-  // host's FederatedConfigMaps including their status subresource.
-  const memberWrites = new MemberWrites(kubeconfig, CLUSTERS, { resources: { '': ['configmaps'] } });
-  const hostWrites = new MemberWrites(kubeconfig, ['cluster0'], {
-    resources: { 'types.kubefed.io': ['federatedconfigmaps'] },
-    subresources: true,
-  });
-  const [memberBefore, hostBefore] = await Promise.all([memberWrites.snapshot(), hostWrites.snapshot()]);
-  t = performance.now();
-  await pool(
-    Array.from({ length: N }, (_, i) => i),
-    CONCURRENCY,
-    (i) =>
-      createResource(kc.cluster0!, FCM, {
-        apiVersion: 'types.kubefed.io/v1beta1',
-        kind: 'FederatedConfigMap',
-        metadata: { name: `cm-${i}`, namespace: 'bench-fed' },
-        spec: { template: { data: { v: `v-${i}` } }, placement: { clusterSelector: {} } },
-      } as KubernetesObject),
-  );
-  await waitFor(
-    '3000 member ConfigMaps to match',
-    async () => (await Promise.all(CLUSTERS.map(matching))).every((n) => n === N),
-    { timeoutMs: 900_000, intervalMs: 200 },
-  );
-  const federated = performance.now() - t;
-  report(
-    `fedctl: ${N} FederatedConfigMaps → ${N * 3} member objects matching`,
-    `${(federated / 1000).toFixed(2)} s`,
-  );
-  report('propagation ratio (fedctl / direct)', `${(federated / direct).toFixed(2)}x`);
-  // Let the last status writes land before counting.
-  await new Promise((r) => setTimeout(r, 5000));
-  const [memberAfter, hostAfter] = await Promise.all([memberWrites.snapshot(), hostWrites.snapshot()]);
-  const perObject = (n: number) => (n / N).toFixed(2);
-  report(
-    'writes per federated object during the bulk create, from the API servers (member ConfigMaps / host, the user’s create included)',
-    `${perObject(totalOf(writesBetween(memberBefore, memberAfter)))} / ${perObject(totalOf(writesBetween(hostBefore, hostAfter)))}`,
-  );
+  let failed = true;
+  try {
+    await (peer.installCrds ?? installFedctlCrds)(tb);
+    for (const ns of [NS.phased, NS.pipelined, NS.direct]) await ensureNamespace(members, ns);
+    await ensureNamespace([host], NS.fed);
+    await ensureNamespace([host], NS.user);
+    const limitClients: LimitClients = { host, members: kc };
 
-  // ---- latency of one FederatedDeployment to every member, vs. a plain client writing the same
-  // Deployment into the three members itself; both observed by the same polling reads.
-  const deployment = (name: string) => ({
-    replicas: 1,
-    selector: { matchLabels: { app: name } },
-    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } },
-  });
+    for (let r = 0; r < REPEAT; r++) {
+      log(`${peer.name}: repeat ${r + 1}/${REPEAT}, load average ${loadavg()[0]!.toFixed(2)}`);
+      // ---- the limit, with no controller running (it would otherwise propagate these objects)
+      await peer.stop();
+      const limit = await measureLimit(limitClients, bulkWrites, r === 0);
+      note(peer.name, 'limit', limit);
+      if (r === 0) {
+        await peer.start(tb);
+        await apply(clusterApi(kubeconfig, HOST).api, {
+          apiVersion: 'types.kubefed.io/v1beta1',
+          kind: 'FederatedNamespace',
+          metadata: { name: NS.fed, namespace: NS.fed },
+          spec: { placement: { clusterSelector: {} } },
+        } as KubernetesObject);
+        for (const c of CLUSTERS)
+          await waitFor(
+            `namespace ${NS.fed} in ${c}`,
+            () => read(clusterApi(kubeconfig, c).api, 'v1', 'Namespace', NS.fed),
+            {
+              timeoutMs: 120_000,
+            },
+          );
+      } else await peer.restart();
+
+      // ---- bulk create and update
+      const before = await bulkWrites.snapshot();
+      let t = performance.now();
+      await createFederatedConfigMaps(host, NS.fed, N);
+      await waitForCopies(members, NS.fed, N);
+      add(F.create, (performance.now() - t) / 1000, limit.create.total / 1000);
+      await sleep(QUIET_MS); // let the last status writes land before counting
+      const during = between(before, await bulkWrites.snapshot());
+      add(F.hostWrites, totalOf(during.host) / N, limit.hostWritesPerObject);
+      add(F.memberWrites, totalOf(during.members) / N, limit.memberWritesPerObject);
+      note(peer.name, 'bulk create writes', {
+        host: describeWrites(during.host),
+        members: describeWrites(during.members),
+      });
+
+      t = performance.now();
+      await editFederatedConfigMaps(host, NS.fed, N, 1);
+      await waitForCopies(members, NS.fed, N, 1);
+      add(F.update, (performance.now() - t) / 1000, limit.update.total / 1000);
+      await deleteFederatedConfigMaps(host, members, NS.fed);
+
+      // ---- the user's own host writes, peer idle, then while it propagates a bulk create
+      t = performance.now();
+      await createPlainConfigMaps(host, NS.user, N);
+      const alone = performance.now() - t;
+      await deleteAllAndWait(host, CONFIGMAP_REF, NS.user, USER_LABEL);
+      t = performance.now();
+      const [busy, propagation] = await Promise.all([
+        createPlainConfigMaps(host, NS.user, N).then(() => performance.now() - t),
+        createFederatedConfigMaps(host, NS.fed, N)
+          .then(() => waitForCopies(members, NS.fed, N))
+          .then(() => performance.now() - t),
+      ]);
+      add(F.user, busy / 1000, alone / 1000);
+      note(peer.name, 'bulk create next to the user writes (s)', propagation / 1000);
+      await deleteAllAndWait(host, CONFIGMAP_REF, NS.user, USER_LABEL);
+      // The last repeat keeps its N objects for the figures below.
+      if (r < REPEAT - 1) await deleteFederatedConfigMaps(host, members, NS.fed);
+    }
+
+    // ---- memory with the N objects cached
+    await memory(peer, F.rss, F.heap, add);
+
+    // ---- latency
+    const lat = await latency(kc);
+    add(F.p50, percentile(lat.fed, 50), percentile(lat.direct, 50));
+    add(F.p99, percentile(lat.fed, 99), percentile(lat.direct, 99));
+    note(peer.name, 'latency ms', lat);
+
+    // ---- steady state, background (peer stopped), then restart
+    await waitQuiet(peer, steadyWrites, 300_000);
+    const steady = await windowWrites(steadyWrites, WINDOW_MS);
+    await peer.stop();
+    const background = await windowWrites(steadyWrites, WINDOW_MS);
+    add(F.background, totalOf(background.host) + totalOf(background.members));
+    const restarted = performance.now();
+    const s0 = await steadyWrites.snapshot();
+    await peer.restart();
+    const steadyAt = waitQuiet(peer, steadyWrites, 300_000);
+    // A restart slower than the window stretches it: the writes of the whole start still count.
+    await sleep(WINDOW_MS - (performance.now() - restarted));
+    const afterRestart = between(s0, await steadyWrites.snapshot());
+    note(peer.name, 'restart window (s)', (performance.now() - restarted) / 1000);
+    const net = (w: ReturnType<typeof between>) =>
+      totalOf(w.host) + totalOf(w.members) - totalOf(background.host) - totalOf(background.members);
+    add(F.steady, net(steady));
+    add(F.restartWrites, net(afterRestart));
+    add(F.restartSteady, ((await steadyAt) - restarted) / 1000);
+    for (const [k, w] of Object.entries({ steady, background, afterRestart }))
+      note(peer.name, `${k} writes`, { host: describeWrites(w.host), members: describeWrites(w.members) });
+    await memory(peer, F.rssRestart, F.heapRestart, add);
+
+    // ---- dns (fedctl's own controller)
+    if (peer.dns) {
+      const d = await dns(testbed, kubeconfig);
+      add(F.dns, median(d.viaPeer) / 1000, median(d.byHand) / 1000);
+      note(peer.name, 'dns ms', d);
+    }
+    failed = false;
+  } finally {
+    if (failed) {
+      process.stderr.write(`\n--- ${peer.name} controller log (tail) ---\n${peer.logTail?.(80) ?? ''}\n`);
+      process.stderr.write(`\n--- testbed ---\n${await testbed.diagnostics()}\n`);
+    }
+    bulkWrites.close();
+    steadyWrites.close();
+    await peer.stop();
+    await testbed.down();
+    process.off('uncaughtException', onFatal);
+  }
+}
+
+/**
+ * Both orders of the limit for creates and updates, in their own namespaces, then their objects
+ * removed again (before the peer starts, so it never sees them). Writes per object are read from
+ * the API servers during the phased create.
+ */
+async function measureLimit(c: LimitClients, writes: Writes, warmUp: boolean) {
+  // A fresh testbed is still busy settling (controllers, OpenAPI for new CRDs): one untimed small
+  // round first, so the baseline is not measured on colder servers than the peer gets.
+  if (warmUp) {
+    const n = Math.min(N, 100);
+    await limitCreate(c, NS.phased, n, 'pipelined');
+    await limitUpdate(c, NS.phased, n, 1, 'pipelined');
+    await removeLimitObjects(c);
+  }
+  const w0 = await writes.snapshot();
+  const phasedCreate = await limitCreate(c, NS.phased, N, 'phased');
+  const w = between(w0, await writes.snapshot());
+  const pipelinedCreate = await limitCreate(c, NS.pipelined, N, 'pipelined');
+  const phasedUpdate = await limitUpdate(c, NS.phased, N, 1, 'phased');
+  const pipelinedUpdate = await limitUpdate(c, NS.pipelined, N, 1, 'pipelined');
+  await removeLimitObjects(c);
+  const create = fastest([phasedCreate, pipelinedCreate]);
+  const update = fastest([phasedUpdate, pipelinedUpdate]);
+  log(
+    `limit: create phased ${(phasedCreate.total / 1000).toFixed(2)} s, pipelined ${(pipelinedCreate.total / 1000).toFixed(2)} s → ${create.order}; ` +
+      `update phased ${(phasedUpdate.total / 1000).toFixed(2)} s, pipelined ${(pipelinedUpdate.total / 1000).toFixed(2)} s → ${update.order}`,
+  );
+  return {
+    create,
+    update,
+    runs: [phasedCreate, pipelinedCreate, phasedUpdate, pipelinedUpdate] satisfies LimitTiming[],
+    hostWritesPerObject: totalOf(w.host) / N,
+    memberWritesPerObject: totalOf(w.members) / N,
+  };
+}
+
+async function removeLimitObjects(c: LimitClients): Promise<void> {
+  for (const ns of [NS.phased, NS.pipelined]) {
+    await deleteAllAndWait(c.host, FEDERATED_CONFIGMAP_REF, ns);
+    for (const m of Object.values(c.members)) await deleteAllAndWait(m, CONFIGMAP_REF, ns, MANAGED);
+  }
+}
+
+async function memory(
+  peer: Peer,
+  rss: FigureSpec,
+  heap: FigureSpec,
+  add: (f: FigureSpec, v: number) => void,
+): Promise<void> {
+  const pid = peer.pid();
+  if (pid === undefined) throw new Error(`${peer.name}: no controller pid to read RSS from`);
+  add(rss, rssBytes(pid) / MiB);
+  const h = await peer.heapBytes?.();
+  if (h !== undefined) add(heap, h / MiB);
+}
+
+/** Writes counted by the API servers over `ms`. */
+async function windowWrites(writes: Writes, ms: number) {
+  const a = await writes.snapshot();
+  await sleep(ms);
+  return between(a, await writes.snapshot());
+}
+
+/**
+ * Resolves with the moment (performance.now()) the peer became steady: its queues empty (when it
+ * exposes them) and no write counted by the API servers for QUIET_MS after it.
+ */
+async function waitQuiet(peer: Peer, writes: Writes, timeoutMs: number): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  let total = -1;
+  let lastActivity = performance.now();
+  for (;;) {
+    const [h, m] = await writes.snapshot();
+    const now = performance.now();
+    const t = totalOf(h) + totalOf(m);
+    const depth = (await peer.queueDepth?.()) ?? 0;
+    if (t !== total || depth > 0) {
+      total = t;
+      lastActivity = now;
+    } else if (now - lastActivity >= QUIET_MS) return lastActivity;
+    if (now > deadline)
+      throw new Error(`${peer.name}: not steady after ${timeoutMs} ms (queue depth ${depth})`);
+    await sleep(1000);
+  }
+}
+
+const deploymentSpec = (name: string) => ({
+  replicas: 1,
+  selector: { matchLabels: { app: name } },
+  template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } },
+});
+
+/**
+ * One FederatedDeployment → present in every member, vs. a plain client writing the same Deployment
+ * to every member; both observed by the same polling reads.
+ */
+async function latency(kc: Record<string, KubeConfig>): Promise<{ fed: number[]; direct: number[] }> {
   const inEveryMember = (name: string, namespace: string) =>
     Promise.all(
       CLUSTERS.map((c) =>
-        waitFor(`${name} in ${c}`, () => tryGetResource(kc[c]!, DEPLOY, name, namespace), {
+        waitFor(`${name} in ${c}`, () => tryGetResource(kc[c]!, DEPLOYMENT_REF, name, namespace), {
           intervalMs: 5,
           timeoutMs: 60_000,
         }),
       ),
     );
-  const latencies: number[] = [];
-  const directLatencies: number[] = [];
+  const fed: number[] = [];
+  const direct: number[] = [];
   for (let i = 0; i < LATENCY_SAMPLES; i++) {
     let start = performance.now();
     await Promise.all(
       CLUSTERS.map((c) =>
-        createResource(kc[c]!, DEPLOY, {
+        createResource(kc[c]!, DEPLOYMENT_REF, {
           apiVersion: 'apps/v1',
           kind: 'Deployment',
-          metadata: { name: `lat-${i}`, namespace: 'bench-direct' },
-          spec: deployment(`lat-${i}`),
+          metadata: { name: `lat-${i}`, namespace: NS.direct },
+          spec: deploymentSpec(`lat-${i}`),
         } as KubernetesObject),
       ),
     );
-    await inEveryMember(`lat-${i}`, 'bench-direct');
-    directLatencies.push(performance.now() - start);
+    await inEveryMember(`lat-${i}`, NS.direct);
+    direct.push(performance.now() - start);
     start = performance.now();
-    await createResource(kc.cluster0!, FDEPLOY, {
+    await createResource(kc[HOST]!, FEDERATED_DEPLOYMENT_REF, {
       apiVersion: 'types.kubefed.io/v1beta1',
       kind: 'FederatedDeployment',
-      metadata: { name: `lat-${i}`, namespace: 'bench-fed' },
-      spec: { template: { spec: deployment(`lat-${i}`) }, placement: { clusterSelector: {} } },
+      metadata: { name: `lat-${i}`, namespace: NS.fed },
+      spec: { template: { spec: deploymentSpec(`lat-${i}`) }, placement: { clusterSelector: {} } },
     } as KubernetesObject);
-    await inEveryMember(`lat-${i}`, 'bench-fed');
-    latencies.push(performance.now() - start);
+    await inEveryMember(`lat-${i}`, NS.fed);
+    fed.push(performance.now() - start);
   }
-  const pct = (xs: number[]) =>
-    `p50 ${percentile(xs, 50).toFixed(0)} ms, p99 ${percentile(xs, 99).toFixed(0)} ms`;
-  report(
-    `latency: FederatedDeployment created → in every member (${LATENCY_SAMPLES} samples)`,
-    pct(latencies),
-  );
-  report(
-    'latency: plain client writes the Deployment to all three → seen in every member',
-    pct(directLatencies),
-  );
-  report(
-    'latency ratio at p50 (fedctl / direct)',
-    `${(percentile(latencies, 50) / percentile(directLatencies, 50)).toFixed(2)}x`,
-  );
+  return { fed, direct };
+}
 
-  // ---- steady state
-  const port = await waitFor(
-    'metrics address',
-    () => controller.tail(100000).match(/serving \/healthz[^\n]*127\.0\.0\.1:(\d+)/)?.[1],
-  );
-  const writes = async () =>
-    (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())
-      .split('\n')
-      .filter((l) => l.startsWith('fedctl_member_writes_total'))
-      .reduce((s, l) => s + Number(l.split(' ').pop()), 0);
-  await waitFor(
-    'the controller to go quiet',
-    async () => {
-      const a = await writes();
-      await new Promise((r) => setTimeout(r, 5000));
-      return a === (await writes());
-    },
-    { timeoutMs: 300_000 },
-  );
-  const before = await writes();
-  const allMemberWrites = new MemberWrites(kubeconfig, CLUSTERS); // every federated resource kind
-  const steadyBefore = await Promise.all([allMemberWrites.snapshot(), hostWrites.snapshot()]);
-  await new Promise((r) => setTimeout(r, STEADY_MS));
-  const steadyAfter = await Promise.all([allMemberWrites.snapshot(), hostWrites.snapshot()]);
-  report(
-    `writes in ${STEADY_MS / 1000} s of steady state (resync every 20 s, ${N + LATENCY_SAMPLES + 1} federated objects): fedctl's counter / member API servers / host API server`,
-    `${(await writes()) - before} / ${totalOf(writesBetween(steadyBefore[0], steadyAfter[0]))} / ${totalOf(writesBetween(steadyBefore[1], steadyAfter[1]))}`,
-  );
-  for (const w of [memberWrites, allMemberWrites, hostWrites]) w.close();
-  const rss = readFileSync(`/proc/${controller.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)?.[1];
-  report(
-    `controller RSS with ${N + LATENCY_SAMPLES + 1} federated and ${3 * (N + LATENCY_SAMPLES + 1)} member objects cached`,
-    `${(Number(rss) / 1024).toFixed(0)} MiB`,
-  );
-  const heapUsed = (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).match(
-    /^nodejs_heap_used_bytes (\S+)/m,
-  )?.[1];
-  report('controller V8 heap in use (same moment)', `${(Number(heapUsed) / 2 ** 20).toFixed(0)} MiB`);
-
-  // ---- DNS: record → name resolves from every other cluster, vs. the same block written by hand
+/** ServiceDNSRecord → name resolves from every other cluster, vs. the same forward block written by hand. */
+async function dns(tb: E2ETestbed, kubeconfig: string): Promise<{ viaPeer: number[]; byHand: number[] }> {
+  const host = clusterApi(kubeconfig, HOST).api;
   const dnsOf = (c: string) => tb.status.clusters.find((x) => x.name === c)!.dns;
   const c1 = clusterApi(kubeconfig, 'cluster1').api;
   await apply(host, {
@@ -311,46 +531,39 @@ try {
         ?.status?.podIP,
   );
   const name = 'p.peer.dnsbench.svc.cluster1.local';
-  const resolvedEverywhere = () =>
+  const others = ['cluster0', 'cluster2'];
+  const resolved = (want: boolean) =>
     Promise.all(
-      ['cluster0', 'cluster2'].map((c) =>
-        waitFor(`${name} from ${c}`, async () => (await resolveA(dnsOf(c), name)).length > 0, {
-          intervalMs: 50,
-          timeoutMs: 120_000,
-        }),
-      ),
-    );
-  const gone = () =>
-    Promise.all(
-      ['cluster0', 'cluster2'].map((c) =>
-        waitFor(`${name} gone from ${c}`, async () => (await resolveA(dnsOf(c), name)).length === 0, {
-          intervalMs: 100,
-          timeoutMs: 120_000,
-        }),
+      others.map((c) =>
+        waitFor(
+          `${name} ${want ? 'resolving' : 'gone'} from ${c}`,
+          async () => (await resolveA(dnsOf(c), name)).length > 0 === want,
+          { intervalMs: want ? 50 : 100, timeoutMs: 120_000 },
+        ),
       ),
     );
   await apply(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'dnsbench' } });
-  const viaFedctl: number[] = [];
+  const viaPeer: number[] = [];
   const byHand: number[] = [];
   for (let i = 0; i < 3; i++) {
-    t = performance.now();
+    const t = performance.now();
     await apply(host, {
       apiVersion: 'multiclusterdns.kubefed.io/v1alpha1',
       kind: 'ServiceDNSRecord',
       metadata: { name: 'peer', namespace: 'dnsbench' },
       spec: { domainRef: 'fed' },
     } as KubernetesObject);
-    await resolvedEverywhere();
-    viaFedctl.push(performance.now() - t);
+    await resolved(true);
+    viaPeer.push(performance.now() - t);
     await remove(host, 'multiclusterdns.kubefed.io/v1alpha1', 'ServiceDNSRecord', 'peer', 'dnsbench');
-    await gone();
+    await resolved(false);
   }
-  // Baseline: write the block fedctl would write, straight into both ConfigMaps.
+  // Baseline: the block the controller would write, straight into both Corefiles.
   for (let i = 0; i < 3; i++) {
     const originals: Record<string, string> = {};
-    t = performance.now();
+    const t = performance.now();
     await Promise.all(
-      ['cluster0', 'cluster2'].map(async (c) => {
+      others.map(async (c) => {
         const api = clusterApi(kubeconfig, c).api;
         const cm = (await read(api, 'v1', 'ConfigMap', 'coredns', 'kube-system')) as KubernetesObject & {
           data: { Corefile: string };
@@ -364,27 +577,31 @@ try {
         });
       }),
     );
-    await resolvedEverywhere();
+    await resolved(true);
     byHand.push(performance.now() - t);
-    for (const c of ['cluster0', 'cluster2']) {
+    for (const c of others) {
       const api = clusterApi(kubeconfig, c).api;
       await mergePatch(api, (await read(api, 'v1', 'ConfigMap', 'coredns', 'kube-system'))!, {
         data: { Corefile: originals[c] },
       });
     }
-    await gone();
+    await resolved(false);
   }
-  const med = (xs: number[]) => percentile(xs, 50);
-  report(
-    'dns: ServiceDNSRecord → resolves from both other clusters (median of 3)',
-    `${(med(viaFedctl) / 1000).toFixed(2)} s`,
-  );
-  report('dns: same block written by hand → resolves (median of 3)', `${(med(byHand) / 1000).toFixed(2)} s`);
-  report('dns ratio (fedctl / by hand)', `${(med(viaFedctl) / med(byHand)).toFixed(2)}x`);
-} finally {
-  await controller.stop();
-  await tb.down();
+  return { viaPeer, byHand };
 }
 
-const width = Math.max(...results.map(([k]) => k.length));
-process.stdout.write(`${results.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n`);
+// Each peer on its own fresh testbed, one after the other (never side by side on 2 cores).
+const peers: Peer[] = [fedctlPeer({ args: ['--resync', '20'] })];
+const started = performance.now();
+for (const p of peers) await benchPeer(p);
+const names = peers.map((p) => p.name);
+process.stdout.write(
+  `make bench: ${N} objects, ${REPEAT} repeat(s), concurrency ${CONCURRENCY}, ${CLUSTERS.length} clusters, ` +
+    `${((performance.now() - started) / 60_000).toFixed(1)} min, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}\n\n`,
+);
+process.stdout.write(formatTable(tableRows(Object.values(F), results, names)));
+process.stdout.write(
+  `\nBENCH_JSON ${JSON.stringify({ objects: N, repeat: REPEAT, concurrency: CONCURRENCY, figures: results, extra })}\n`,
+);
