@@ -2,12 +2,15 @@
 // implementation (KubeFed's controller-manager) is an adapter of a few lines around its launcher.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { CRD_REF, ensureObject, waitEstablished } from '../src/kube/apply.ts';
+import { loadKubeConfig } from '../src/kube/clients.ts';
 import { FEDERATED_CONFIGMAP_REF } from '../src/kube/refs.ts';
 import { listResource } from '../src/kube/resources.ts';
 import { waitControllerReady } from '../testbed/harness/controllers.ts';
 import { ControllerProcess, fedctlOk } from '../testbed/harness/fedctl.ts';
 import { apply, clusterApi, readManifests } from '../testbed/harness/kube.ts';
 import { waitFor } from '../testbed/harness/wait.ts';
+import { chartCrds, type KubeFedPeer, kubeFedDir, startKubeFed } from './kubefed/peer.ts';
 import { sampleValue } from './workloads.ts';
 
 /** What a peer gets from the fresh testbed it runs on. */
@@ -134,4 +137,55 @@ export function fedctlPeer(opts: { args?: string[] } = {}): Peer {
     },
     logTail: (lines) => controller?.tail(lines) ?? '(no controller started)',
   };
+}
+
+/**
+ * KubeFed v0.10's controller-manager (built from its Go module by bench/kubefed/build.sh), run out of
+ * cluster on the same kind of fresh testbed. Its CRDs are the chart's, written as raw JSON.
+ */
+export function kubefedPeer(): Peer {
+  let handle: KubeFedPeer | undefined;
+  let running = false;
+  return {
+    name: 'kubefed',
+    async installCrds(tb) {
+      const kc = loadKubeConfig({ kubeconfig: tb.kubeconfig, context: tb.hostContext });
+      const crds = chartCrds(await kubeFedDir());
+      for (const crd of crds) await ensureObject(kc, CRD_REF, crd);
+      for (const crd of crds) await waitEstablished(kc, crd.metadata!.name!, 60_000);
+    },
+    async start(tb) {
+      handle = await startKubeFed({
+        kubeconfig: tb.kubeconfig,
+        hostContext: tb.hostContext,
+        clusters: tb.clusters,
+        workDir: tb.workDir,
+      });
+      running = true;
+    },
+    async stop() {
+      if (running) await handle?.stop();
+      running = false;
+    },
+    async restart() {
+      if (!handle) throw new Error('kubefed peer: start() first');
+      await handle.restart();
+      running = true;
+    },
+    pid: () => (running ? handle?.pid : undefined),
+    logTail: (lines) => handle?.logTail(lines) ?? '',
+  };
+}
+
+/** The peers `BENCH_PEERS` names (default fedctl), in that order. */
+export function peersFromEnv(env = process.env.BENCH_PEERS ?? 'fedctl', fedctlArgs: string[] = []): Peer[] {
+  return env
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean)
+    .map((name) => {
+      if (name === 'fedctl') return fedctlPeer({ args: fedctlArgs });
+      if (name === 'kubefed') return kubefedPeer();
+      throw new Error(`BENCH_PEERS: unknown peer "${name}" (fedctl, kubefed)`);
+    });
 }

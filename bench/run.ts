@@ -46,7 +46,7 @@ import { type E2ETestbed, startTestbed } from '../testbed/harness/testbed.ts';
 import { sleep, waitFor } from '../testbed/harness/wait.ts';
 import { resolveA } from '../testbed/index.ts';
 import { fastest, type LimitClients, type LimitTiming, limitCreate, limitUpdate } from './limit.ts';
-import { type BenchTestbed, fedctlPeer, installFedctlCrds, type Peer } from './peer.ts';
+import { type BenchTestbed, installFedctlCrds, type Peer, peersFromEnv } from './peer.ts';
 import { median, percentile } from './stats.ts';
 import { type FigureSpec, formatTable, type Results, record, tableRows } from './table.ts';
 import {
@@ -591,7 +591,7 @@ async function dns(tb: E2ETestbed, kubeconfig: string): Promise<{ viaPeer: numbe
 }
 
 // Each peer on its own fresh testbed, one after the other (never side by side on 2 cores).
-const peers: Peer[] = [fedctlPeer({ args: ['--resync', '20'] })];
+const peers: Peer[] = peersFromEnv(process.env.BENCH_PEERS, ['--resync', '20']);
 const started = performance.now();
 for (const p of peers) await benchPeer(p);
 const names = peers.map((p) => p.name);
