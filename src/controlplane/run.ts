@@ -9,7 +9,7 @@ import { ClusterRegistry, KUBEFEDCLUSTER_REF } from '../clusters/registry.ts';
 import { apiDnsWriter, DnsController, dnsHostInformers } from '../dns/controller.ts';
 import { useDnsCaches } from '../dns/inputs.ts';
 import { ensureObject, retryTransient } from '../kube/apply.ts';
-import type { ClusterClients } from '../kube/clients.ts';
+import { type ClusterClients, withOwnConnections } from '../kube/clients.ts';
 import { SupervisedInformer } from '../kube/informer.ts';
 import { campaign } from '../kube/leader.ts';
 import type { Logger } from '../kube/logger.ts';
@@ -301,7 +301,7 @@ export async function electLeader(
   );
   const identity = `${hostname()}_${process.pid}_${randomBytes(3).toString('hex')}`;
   const election = campaign({
-    kc: host.kc,
+    kc: withOwnConnections(host.kc),
     namespace,
     name: 'fedctl-controller',
     identity,

@@ -155,3 +155,18 @@ export function endpointOf(kc: KubeConfig): { server: string; caData?: string; s
   if (!cluster) throw new Error(`kubeconfig context "${kc.getCurrentContext()}" has no cluster`);
   return { server: cluster.server, caData: cluster.caData, skipTLSVerify: cluster.skipTLSVerify };
 }
+
+/**
+ * The same cluster and identity on a connection pool of its own: the leader lease's renewals must
+ * never queue behind the controllers' bulk writes on a shared connection.
+ */
+export function withOwnConnections(kc: KubeConfig): KubeConfig {
+  const copy = new PooledKubeConfig();
+  copy.loadFromOptions({
+    clusters: kc.clusters,
+    users: kc.users,
+    contexts: kc.contexts,
+    currentContext: kc.getCurrentContext(),
+  });
+  return copy;
+}
