@@ -13,7 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../src/kube/clients.ts';
-import { createResource, listResource, type ResourceRef, tryGetResource } from '../src/kube/resources.ts';
+import {
+  CONFIGMAP_REF,
+  DEPLOYMENT_REF,
+  FEDERATED_CONFIGMAP_REF,
+  FEDERATED_DEPLOYMENT_REF,
+} from '../src/kube/refs.ts';
+import { createResource, listResource, tryGetResource } from '../src/kube/resources.ts';
 import { ControllerProcess, fedctlOk } from '../testbed/harness/fedctl.ts';
 import { apply, clusterApi, mergePatch, read, remove } from '../testbed/harness/kube.ts';
 import { MemberWrites, totalOf, writesBetween } from '../testbed/harness/metrics.ts';
@@ -27,34 +33,6 @@ const CONCURRENCY = 24; // the controller's 8 workers each write to 3 clusters a
 const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 40);
 const STEADY_MS = 60_000;
 const CLUSTERS = ['cluster0', 'cluster1', 'cluster2'];
-const DEPLOY: ResourceRef = {
-  group: 'apps',
-  version: 'v1',
-  kind: 'Deployment',
-  plural: 'deployments',
-  namespaced: true,
-};
-const FDEPLOY: ResourceRef = {
-  group: 'types.kubefed.io',
-  version: 'v1beta1',
-  kind: 'FederatedDeployment',
-  plural: 'federateddeployments',
-  namespaced: true,
-};
-const CM: ResourceRef = {
-  group: '',
-  version: 'v1',
-  kind: 'ConfigMap',
-  plural: 'configmaps',
-  namespaced: true,
-};
-const FCM: ResourceRef = {
-  group: 'types.kubefed.io',
-  version: 'v1beta1',
-  kind: 'FederatedConfigMap',
-  plural: 'federatedconfigmaps',
-  namespaced: true,
-};
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 const results: Array<[string, string]> = [];
 const report = (name: string, value: string) => {
@@ -108,7 +86,7 @@ try {
   const jobs = CLUSTERS.flatMap((c) => Array.from({ length: N }, (_, i) => ({ c, i })));
   let t = performance.now();
   await pool(jobs, CONCURRENCY, ({ c, i }) =>
-    createResource(kc[c]!, CM, {
+    createResource(kc[c]!, CONFIGMAP_REF, {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: `cm-${i}`, namespace: 'bench-direct' },
@@ -134,7 +112,7 @@ try {
       read(clusterApi(kubeconfig, c).api, 'v1', 'Namespace', 'bench-fed'),
     );
   const matching = async (c: string) => {
-    const { items } = await listResource(kc[c]!, CM, {
+    const { items } = await listResource(kc[c]!, CONFIGMAP_REF, {
       namespace: 'bench-fed',
       labelSelector: 'kubefed.io/managed=true',
     });
@@ -154,7 +132,7 @@ try {
     Array.from({ length: N }, (_, i) => i),
     CONCURRENCY,
     (i) =>
-      createResource(kc.cluster0!, FCM, {
+      createResource(kc.cluster0!, FEDERATED_CONFIGMAP_REF, {
         apiVersion: 'types.kubefed.io/v1beta1',
         kind: 'FederatedConfigMap',
         metadata: { name: `cm-${i}`, namespace: 'bench-fed' },
@@ -191,7 +169,7 @@ try {
   const inEveryMember = (name: string, namespace: string) =>
     Promise.all(
       CLUSTERS.map((c) =>
-        waitFor(`${name} in ${c}`, () => tryGetResource(kc[c]!, DEPLOY, name, namespace), {
+        waitFor(`${name} in ${c}`, () => tryGetResource(kc[c]!, DEPLOYMENT_REF, name, namespace), {
           intervalMs: 5,
           timeoutMs: 60_000,
         }),
@@ -203,7 +181,7 @@ try {
     let start = performance.now();
     await Promise.all(
       CLUSTERS.map((c) =>
-        createResource(kc[c]!, DEPLOY, {
+        createResource(kc[c]!, DEPLOYMENT_REF, {
           apiVersion: 'apps/v1',
           kind: 'Deployment',
           metadata: { name: `lat-${i}`, namespace: 'bench-direct' },
@@ -214,7 +192,7 @@ try {
     await inEveryMember(`lat-${i}`, 'bench-direct');
     directLatencies.push(performance.now() - start);
     start = performance.now();
-    await createResource(kc.cluster0!, FDEPLOY, {
+    await createResource(kc.cluster0!, FEDERATED_DEPLOYMENT_REF, {
       apiVersion: 'types.kubefed.io/v1beta1',
       kind: 'FederatedDeployment',
       metadata: { name: `lat-${i}`, namespace: 'bench-fed' },

@@ -13,7 +13,7 @@ import { CORE_GROUP, CORE_VERSION } from '../src/api/constants.ts';
 import type { KubeFedCluster } from '../src/api/types.ts';
 import { HealthProber } from '../src/clusters/health.ts';
 import { type JoinResult, joinCluster } from '../src/clusters/join.ts';
-import { ClusterRegistry, KUBEFEDCLUSTER_REF } from '../src/clusters/registry.ts';
+import { ClusterRegistry } from '../src/clusters/registry.ts';
 import { unjoinCluster } from '../src/clusters/unjoin.ts';
 import {
   type ClusterClients,
@@ -22,6 +22,7 @@ import {
   loadKubeConfig,
 } from '../src/kube/clients.ts';
 import { isNotFound } from '../src/kube/errors.ts';
+import { KUBEFEDCLUSTER_REF } from '../src/kube/refs.ts';
 import { patchStatus } from '../src/kube/resources.ts';
 import { memoryLogger } from '../src/testing/logger.ts';
 import { fedctl, fedctlOk } from '../testbed/harness/fedctl.ts';

@@ -6,9 +6,6 @@ import type { Logger } from '../kube/logger.ts';
 import { KUBEFEDCLUSTER_REF, SECRET_REF } from '../kube/refs.ts';
 import { listResource } from '../kube/resources.ts';
 
-// Owned by kube/refs.ts; re-exported for the callers that import it from here.
-export { KUBEFEDCLUSTER_REF };
-
 /** A joined member cluster as the host controller sees it. */
 export interface Member {
   name: string;

@@ -3,13 +3,8 @@ import { needsUpdate } from '../propagation/equality.ts';
 import { exponentialDelay, sleep } from './backoff.ts';
 import { errorMessage, isAlreadyExists, isConflict, isNotFound, isPermanent } from './errors.ts';
 import type { Logger } from './logger.ts';
-import {
-  createResource,
-  getResource,
-  type ResourceRef,
-  replaceResource,
-  tryGetResource,
-} from './resources.ts';
+import { CRD_REF, type ResourceRef } from './refs.ts';
+import { createResource, getResource, replaceResource, tryGetResource } from './resources.ts';
 
 export type EnsureOutcome = 'created' | 'updated' | 'unchanged';
 
@@ -114,14 +109,6 @@ export async function retryTransient<T>(
     }
   }
 }
-
-export const CRD_REF: ResourceRef = {
-  group: 'apiextensions.k8s.io',
-  version: 'v1',
-  plural: 'customresourcedefinitions',
-  kind: 'CustomResourceDefinition',
-  namespaced: false,
-};
 
 /**
  * Waits until the CRD `name` is Established (its kinds are served). Whoever created it — this

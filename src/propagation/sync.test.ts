@@ -2,6 +2,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { MANAGED_LABEL, SYNC_FINALIZER } from '../api/constants.ts';
 import type { KubeObject } from '../api/types.ts';
+import { objectKey } from '../kube/refs.ts';
 import { memberObject } from './desired.ts';
 import {
   type FederatedObject,
@@ -14,7 +15,7 @@ import {
 // Seed member caches, call the reconciler once, assert the exact writes it made.
 
 type Store = Map<string, KubernetesObject>;
-const keyOf = (name: string, ns?: string) => (ns ? `${ns}/${name}` : name);
+const keyOf = (name: string, namespace?: string) => objectKey({ metadata: { name, namespace } });
 
 interface Fixture {
   members: Record<
