@@ -100,7 +100,7 @@ export class TypeManager {
     const fed = ns.federatedObject(namespace, namespace);
     if (!fed || fed.metadata?.deletionTimestamp) return { known: true };
     try {
-      return { known: true, clusters: selectClusters(fed.spec?.placement as never, this.#deps.members()) };
+      return { known: true, clusters: selectClusters(fed.spec?.placement, this.#deps.members()) };
     } catch {
       // A bad placement is reported on the FederatedNamespace; its contents wait until it is fixed.
       return { known: false };

@@ -191,7 +191,7 @@ const memberCopy = (
   fed: FederatedObject = fedDeployment(),
   change: (o: KubeObject) => void = () => undefined,
 ): KubernetesObject => {
-  const o = memberObject({ fed: fed as never, target: TARGET }) as KubeObject;
+  const o = memberObject({ fed, target: TARGET }) as KubeObject;
   o.metadata = { ...o.metadata, resourceVersion: '7', uid: 'member-uid', generation: 1 };
   const spec = o.spec as {
     progressDeadlineSeconds?: number;
