@@ -1,4 +1,5 @@
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import { ClusterConfigReason, ConditionType, isConditionTrue, type Problem } from '../api/conditions.ts';
 import type { KubeFedCluster } from '../api/types.ts';
 import { type ClusterClients, clientsFor, kubeConfigForEndpoint } from '../kube/clients.ts';
 import { SupervisedInformer } from '../kube/informer.ts';
@@ -14,7 +15,7 @@ export interface Member {
   /** Clients authenticated with the member's token; absent when the configuration is malformed. */
   clients?: ClusterClients;
   /** Why no clients could be built (secret missing, no token, bad endpoint). */
-  configError?: { reason: string; message: string };
+  configError?: Problem<ClusterConfigReason>;
 }
 
 /**
@@ -109,7 +110,7 @@ export class ClusterRegistry {
 }
 
 type Built =
-  | { error: { reason: string; message: string } }
+  | { error: Problem<ClusterConfigReason> }
   | { fingerprint: string; credentials: Parameters<typeof kubeConfigForEndpoint>[0] };
 
 /** Pure: the credentials for a member from its KubeFedCluster and token Secret, or why not. */
@@ -121,7 +122,10 @@ export function buildClients(
   const spec = cluster.spec;
   if (!spec?.apiEndpoint)
     return {
-      error: { reason: 'MissingAPIEndpoint', message: `KubeFedCluster ${name} has no spec.apiEndpoint` },
+      error: {
+        reason: ClusterConfigReason.MissingAPIEndpoint,
+        message: `KubeFedCluster ${name} has no spec.apiEndpoint`,
+      },
     };
   try {
     const url = new URL(spec.apiEndpoint);
@@ -130,7 +134,7 @@ export function buildClients(
   } catch (e) {
     return {
       error: {
-        reason: 'InvalidAPIEndpoint',
+        reason: ClusterConfigReason.InvalidAPIEndpoint,
         message: `KubeFedCluster ${name}: spec.apiEndpoint "${spec.apiEndpoint}" is not a URL (${(e as Error).message})`,
       },
     };
@@ -138,18 +142,24 @@ export function buildClients(
   const secretName = spec.secretRef?.name;
   if (!secretName)
     return {
-      error: { reason: 'MissingSecretRef', message: `KubeFedCluster ${name} has no spec.secretRef.name` },
+      error: {
+        reason: ClusterConfigReason.MissingSecretRef,
+        message: `KubeFedCluster ${name} has no spec.secretRef.name`,
+      },
     };
   const s = secret(secretName);
   if (!s)
     return {
-      error: { reason: 'SecretNotFound', message: `secret ${secretName} for cluster ${name} not found` },
+      error: {
+        reason: ClusterConfigReason.SecretNotFound,
+        message: `secret ${secretName} for cluster ${name} not found`,
+      },
     };
   const tokenB64 = s.data?.token;
   if (!tokenB64)
     return {
       error: {
-        reason: 'TokenNotFound',
+        reason: ClusterConfigReason.TokenNotFound,
         message: `secret ${secretName} for cluster ${name} has no "token" key`,
       },
     };
@@ -158,7 +168,7 @@ export function buildClients(
   if (caData && !Buffer.from(caData, 'base64').toString('utf8').includes('BEGIN CERTIFICATE')) {
     return {
       error: {
-        reason: 'InvalidCABundle',
+        reason: ClusterConfigReason.InvalidCABundle,
         message: `KubeFedCluster ${name}: spec.caBundle is not a base64 PEM certificate bundle`,
       },
     };
@@ -211,7 +221,7 @@ export async function loadMembers(
         cluster,
         (s) => secrets.items.find((x) => x.metadata?.name === s) as V1Secret | undefined,
       );
-      const ready = (cluster.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+      const ready = isConditionTrue(cluster.status?.conditions, ConditionType.Ready);
       const base = { ...memberBase(cluster), ready };
       return 'error' in built
         ? { ...base, configError: built.error }

@@ -1,4 +1,5 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { CRD_ESTABLISHED } from '../api/conditions.ts';
 import { needsUpdate } from '../propagation/equality.ts';
 import { exponentialDelay, sleep } from './backoff.ts';
 import { errorMessage, isAlreadyExists, isConflict, isNotFound, isPermanent } from './errors.ts';
@@ -120,7 +121,7 @@ export async function waitEstablished(kc: KubeConfig, name: string, timeoutMs = 
     const crd = (await getResource(kc, CRD_REF, name)) as {
       status?: { conditions?: Array<{ type: string; status: string }> };
     };
-    if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return;
+    if (crd.status?.conditions?.some((c) => c.type === CRD_ESTABLISHED && c.status === 'True')) return;
     if (Date.now() > deadline) throw new Error(`CRD ${name} not Established after ${timeoutMs} ms`);
     await sleep(200);
   }
