@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +21,7 @@ import {
   loadKubeConfig,
 } from '../src/kube/clients.ts';
 import { isNotFound } from '../src/kube/errors.ts';
+import { run } from '../src/kube/exec.ts';
 import { KUBEFEDCLUSTER_REF } from '../src/kube/refs.ts';
 import { patchStatus } from '../src/kube/resources.ts';
 import { memoryLogger } from '../src/testing/logger.ts';
@@ -209,23 +209,17 @@ describe('fedctl join', () => {
     expect((await kfc('cluster1'))?.metadata.resourceVersion).toBe(before);
   });
 
-  it('runs through the package bin, as `npx fedctl` does', () => {
-    const out = execFileSync(
-      process.execPath,
-      [
-        join(import.meta.dirname, '..', 'bin', 'fedctl.js'),
-        'version',
-        '--kubeconfig',
-        kubeconfig,
-        '--host-cluster-context',
-        'cluster0',
-        '-o',
-        'json',
-      ],
-      {
-        encoding: 'utf8',
-      },
-    );
+  it('runs through the package bin, as `npx fedctl` does', async () => {
+    const { stdout: out } = await run(process.execPath, [
+      join(import.meta.dirname, '..', 'bin', 'fedctl.js'),
+      'version',
+      '--kubeconfig',
+      kubeconfig,
+      '--host-cluster-context',
+      'cluster0',
+      '-o',
+      'json',
+    ]);
     expect(JSON.parse(out)).toMatchObject({
       fedctl: expect.any(String),
       host: { context: 'cluster0', kubernetesVersion: 'v1.36.3' },
