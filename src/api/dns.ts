@@ -29,7 +29,6 @@ export interface ObjectMeta {
   ownerReferences?: unknown[];
 }
 
-
 /** core/v1 LoadBalancerIngress, as stored in a Service's `status.loadBalancer.ingress[]`. */
 export interface LoadBalancerIngress {
   ip?: string;
