@@ -2,9 +2,9 @@
 // implementation (KubeFed's controller-manager) is an adapter of a few lines around its launcher.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CRD_REF, ensureObject, waitEstablished } from '../src/kube/apply.ts';
+import { ensureObject, waitEstablished } from '../src/kube/apply.ts';
 import { loadKubeConfig } from '../src/kube/clients.ts';
-import { FEDERATED_CONFIGMAP_REF } from '../src/kube/refs.ts';
+import { CRD_REF, FEDERATED_CONFIGMAP_REF } from '../src/kube/refs.ts';
 import { listResource } from '../src/kube/resources.ts';
 import { waitControllerReady } from '../testbed/harness/controllers.ts';
 import { ControllerProcess, fedctlOk } from '../testbed/harness/fedctl.ts';

@@ -9,7 +9,8 @@
 //   steady state        status writes and member writes in 60 s after the rollout (must be 0)
 import { Watch } from '@kubernetes/client-node';
 import type { FederatedStatus } from '../src/api/types.ts';
-import { listResource, type ResourceRef } from '../src/kube/resources.ts';
+import { FEDERATED_DEPLOYMENT_REF } from '../src/kube/refs.ts';
+import { listResource } from '../src/kube/resources.ts';
 import { fedctlOk } from '../testbed/harness/fedctl.ts';
 import { startFederation } from '../testbed/harness/federation.ts';
 import { apply, clusterApi } from '../testbed/harness/kube.ts';
@@ -20,13 +21,6 @@ const N = Number(process.env.BENCH_OBJECTS ?? 100);
 const NS = 'bench-status';
 const TYPES = 'types.kubefed.io/v1beta1';
 const CLUSTERS = ['cluster0', 'cluster1', 'cluster2'];
-const FDEPLOY: ResourceRef = {
-  group: 'types.kubefed.io',
-  version: 'v1beta1',
-  kind: 'FederatedDeployment',
-  plural: 'federateddeployments',
-  namespaced: true,
-};
 const log = (m: string) => process.stderr.write(`[bench:status] ${m}\n`);
 
 const fedDeployment = (i: number, image: string) => ({
@@ -61,9 +55,13 @@ try {
   const hostKc = clusterApi(kubeconfig, 'cluster0').kc;
   const allReady = async (image: string) => {
     const items = (
-      await listResource<{ metadata?: object; status?: FederatedStatus } & never>(hostKc, FDEPLOY, {
-        namespace: NS,
-      })
+      await listResource<{ metadata?: object; status?: FederatedStatus } & never>(
+        hostKc,
+        FEDERATED_DEPLOYMENT_REF,
+        {
+          namespace: NS,
+        },
+      )
     ).items as Array<{
       spec?: { template?: { spec?: { template?: { spec?: { containers?: Array<{ image?: string }> } } } } };
       metadata?: { generation?: number };

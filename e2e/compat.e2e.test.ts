@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
-import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../src/kube/exec.ts';
 import { ControllerProcess } from '../testbed/harness/fedctl.ts';
 import { apply, clusterApi, read } from '../testbed/harness/kube.ts';
 import { type E2ETestbed, startTestbed } from '../testbed/harness/testbed.ts';
@@ -36,13 +36,13 @@ async function kubefedctlScript(lines: string[]) {
       '',
     ].join('\n'),
   );
-  const r = await execa('bash', [script], {
-    reject: false,
+  const r = await run('bash', [script], {
+    allowFailure: true,
     cwd: work,
     env: { FEDCTL_NODE: process.execPath, FEDCTL_CLI: cli, KUBECONFIG: kubeconfig, FEDCTL_LOG: 'text' },
-    timeout: 300_000,
+    timeoutMs: 300_000,
   });
-  return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+  return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr };
 }
 
 beforeAll(async () => {

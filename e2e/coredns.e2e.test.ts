@@ -1,10 +1,8 @@
 // The Corefile check and the records/forward blocks against a real CoreDNS process on loopback (no
 // clusters). Here rather than in the unit suite so unit tests need no Go build.
-import { execFileSync } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DNSEndpoint } from '../src/api/dns.ts';
 import {
@@ -18,20 +16,19 @@ import { renderSection, SECTION_BEGIN, SECTION_END, spliceSection } from '../src
 import { federationZones } from '../src/dns/federation-zone.ts';
 import { serviceDnsEndpoints } from '../src/dns/records.ts';
 import { KUBEADM } from '../src/testing/corefiles.ts';
+import { binaryDir } from '../testbed/binaries.ts';
 
 /** The coredns binary: $FEDCTL_COREDNS, else the one the testbed builds; undefined when neither exists. */
-function findCoreDns(): string | undefined {
+async function findCoreDns(): Promise<string | undefined> {
   if (process.env.FEDCTL_COREDNS) return corednsBinary();
   try {
-    const script = fileURLToPath(new URL('../testbed/build-binaries.sh', import.meta.url));
-    const dir = execFileSync('bash', [script, '--print-dir'], { encoding: 'utf8' }).trim();
-    const bin = join(dir, 'coredns');
+    const bin = join(await binaryDir(), 'coredns');
     return existsSync(bin) ? bin : undefined;
   } catch {
     return undefined;
   }
 }
-const binary = findCoreDns();
+const binary = await findCoreDns();
 // `make e2e` builds the testbed binaries first: a missing coredns is a failure here, never a skip.
 if (!binary) throw new Error('no coredns binary: run `bash testbed/build-binaries.sh` or set FEDCTL_COREDNS');
 

@@ -5,6 +5,7 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isNotFound } from '../src/kube/errors.ts';
 import { SupervisedInformer } from '../src/kube/informer.ts';
+import type { ResourceRef } from '../src/kube/refs.ts';
 import {
   createResource,
   deleteResource,
@@ -13,7 +14,6 @@ import {
   listResource,
   patchResource,
   patchStatus,
-  type ResourceRef,
   replaceResource,
 } from '../src/kube/resources.ts';
 import { memoryLogger } from '../src/testing/logger.ts';

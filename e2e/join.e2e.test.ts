@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +12,7 @@ import { CORE_GROUP, CORE_VERSION } from '../src/api/constants.ts';
 import type { KubeFedCluster } from '../src/api/types.ts';
 import { HealthProber } from '../src/clusters/health.ts';
 import { type JoinResult, joinCluster } from '../src/clusters/join.ts';
-import { ClusterRegistry, KUBEFEDCLUSTER_REF } from '../src/clusters/registry.ts';
+import { ClusterRegistry } from '../src/clusters/registry.ts';
 import { unjoinCluster } from '../src/clusters/unjoin.ts';
 import {
   type ClusterClients,
@@ -22,6 +21,8 @@ import {
   loadKubeConfig,
 } from '../src/kube/clients.ts';
 import { isNotFound } from '../src/kube/errors.ts';
+import { run } from '../src/kube/exec.ts';
+import { KUBEFEDCLUSTER_REF } from '../src/kube/refs.ts';
 import { patchStatus } from '../src/kube/resources.ts';
 import { memoryLogger } from '../src/testing/logger.ts';
 import { fedctl, fedctlOk } from '../testbed/harness/fedctl.ts';
@@ -208,23 +209,17 @@ describe('fedctl join', () => {
     expect((await kfc('cluster1'))?.metadata.resourceVersion).toBe(before);
   });
 
-  it('runs through the package bin, as `npx fedctl` does', () => {
-    const out = execFileSync(
-      process.execPath,
-      [
-        join(import.meta.dirname, '..', 'bin', 'fedctl.js'),
-        'version',
-        '--kubeconfig',
-        kubeconfig,
-        '--host-cluster-context',
-        'cluster0',
-        '-o',
-        'json',
-      ],
-      {
-        encoding: 'utf8',
-      },
-    );
+  it('runs through the package bin, as `npx fedctl` does', async () => {
+    const { stdout: out } = await run(process.execPath, [
+      join(import.meta.dirname, '..', 'bin', 'fedctl.js'),
+      'version',
+      '--kubeconfig',
+      kubeconfig,
+      '--host-cluster-context',
+      'cluster0',
+      '-o',
+      'json',
+    ]);
     expect(JSON.parse(out)).toMatchObject({
       fedctl: expect.any(String),
       host: { context: 'cluster0', kubernetesVersion: 'v1.36.3' },

@@ -1,7 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { run } from './exec.ts';
+import { stdoutOf } from '../src/kube/exec.ts';
 
 // Where the Go-built control-plane binaries live, building them on first use with
 // build-binaries.sh (which pins the versions and owns the cache layout).
@@ -46,7 +46,7 @@ export function missingBinaries(b: Binaries): string[] {
 
 /** The cache directory the build script uses (without building). */
 export async function binaryDir(): Promise<string> {
-  const out = await run('bash', [BUILD_SCRIPT, '--print-dir']);
+  const out = await stdoutOf('bash', [BUILD_SCRIPT, '--print-dir']);
   const dir = out.trim().split('\n').pop() ?? '';
   if (!dir.startsWith('/'))
     throw new Error(`${BUILD_SCRIPT} --print-dir printed "${out.trim()}", not a directory`);
@@ -64,7 +64,7 @@ export async function ensureBinaries(log: (line: string) => void = () => {}): Pr
   log(
     `building testbed binaries (missing: ${missing.map((m) => m.split('/').pop()).join(', ')}); a cold build takes 15-30 min`,
   );
-  await run('bash', [BUILD_SCRIPT], { streamStderr: true, timeout: 3 * 60 * 60_000 });
+  await stdoutOf('bash', [BUILD_SCRIPT], { streamStderr: true, timeoutMs: 3 * 60 * 60_000 });
   const still = missingBinaries(b);
   if (still.length > 0)
     throw new Error(`build-binaries.sh finished but these are still missing: ${still.join(', ')}`);

@@ -1,8 +1,7 @@
 // `make demo`: three local clusters, the controller running, every cluster joined, the KubeFed
 // walkthrough propagated, and what each cluster got printed. `make down` (this file's `down`) stops
 // the controller by its recorded pid and then the testbed.
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KubernetesObject } from '@kubernetes/client-node';
@@ -10,7 +9,7 @@ import { fedctlOk } from './harness/fedctl.ts';
 import { apply, clusterApi, read, readManifests } from './harness/kube.ts';
 import { waitFor } from './harness/wait.ts';
 import * as testbed from './index.ts';
-import { isRunning, processStartTicks } from './processes.ts';
+import { type ProcessRecord, startProcess, stopProcess } from './processes.ts';
 import { defaultStateDir } from './state.ts';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -26,14 +25,8 @@ type Deployment = KubernetesObject & {
 
 async function stopController(): Promise<void> {
   if (!existsSync(pidFile)) return;
-  const rec = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number; startTicks: number | null };
-  if (isRunning(rec)) {
-    process.kill(rec.pid, 'SIGTERM');
-    await waitFor('the controller to stop', () => !isRunning(rec), { timeoutMs: 15_000 }).catch(() =>
-      process.kill(rec.pid, 'SIGKILL'),
-    );
-    say(`stopped controller (pid ${rec.pid})`);
-  }
+  const rec = JSON.parse(readFileSync(pidFile, 'utf8')) as ProcessRecord;
+  if (await stopProcess(rec, 15_000)) say(`stopped controller (pid ${rec.pid})`);
   rmSync(pidFile, { force: true });
 }
 
@@ -41,10 +34,10 @@ async function up(): Promise<void> {
   const status = await testbed.up({ clusters: 3 });
   const kubeconfig = status.kubeconfig;
   await stopController();
-  const out = openSync(logFile, 'a');
-  const child = spawn(
-    process.execPath,
-    [
+  const rec = startProcess({
+    name: 'controller',
+    cmd: process.execPath,
+    args: [
       join(repo, 'src/cli/index.ts'),
       '--kubeconfig',
       kubeconfig,
@@ -54,19 +47,11 @@ async function up(): Promise<void> {
       '--metrics-port',
       '0',
     ],
-    {
-      cwd: repo,
-      detached: true,
-      stdio: ['ignore', out, out],
-    },
-  );
-  closeSync(out);
-  child.unref();
-  writeFileSync(
-    pidFile,
-    JSON.stringify({ pid: child.pid, startTicks: processStartTicks(child.pid ?? 0) ?? null }),
-  );
-  say(`controller running (pid ${child.pid}, log ${logFile})`);
+    log: logFile,
+    cwd: repo,
+  });
+  writeFileSync(pidFile, JSON.stringify(rec));
+  say(`controller running (pid ${rec.pid}, log ${logFile})`);
 
   const host = clusterApi(kubeconfig, 'cluster0').api;
   await waitFor(

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { CROSS_CLUSTER_DNS_LABEL } from '../src/api/constants.ts';
-import { run } from './exec.ts';
+import { stdoutOf } from '../src/kube/exec.ts';
 import {
   type Command,
   dnsIngressStatus,
@@ -24,12 +24,13 @@ import type { ClusterRecord, TestbedState } from './state.ts';
 // Runs the kind provider: everything it decides comes from the pure functions in kind.ts.
 // Needs Docker and the kind CLI; not exercised on machines without them.
 
-const exec = (c: Command, timeout = 10 * 60_000) => run(c.file, c.args, { timeout, streamStderr: true });
+const exec = (c: Command, timeout = 10 * 60_000) =>
+  stdoutOf(c.file, c.args, { timeoutMs: timeout, streamStderr: true });
 
 export async function upKind(state: TestbedState, log: Log, opts: { image?: string } = {}): Promise<void> {
   const dir = join(state.stateDir, 'kind');
   await mkdir(dir, { recursive: true });
-  const existing = new Set(parseKindClusters(await run('kind', kindGetClustersCommand().args)));
+  const existing = new Set(parseKindClusters(await stdoutOf('kind', kindGetClustersCommand().args)));
   const plans = planClusters(state.options.clusters, state.options.clusterDomain);
   // Refuse before creating anything, so a cleanup never deletes a kind cluster we did not make.
   const clash = plans.filter((p) => existing.has(p.name)).map((p) => p.name);
@@ -105,7 +106,7 @@ export async function upKind(state: TestbedState, log: Log, opts: { image?: stri
 export async function downKind(state: TestbedState, log: Log): Promise<void> {
   let existing: Set<string>;
   try {
-    existing = new Set(parseKindClusters(await run('kind', kindGetClustersCommand().args)));
+    existing = new Set(parseKindClusters(await stdoutOf('kind', kindGetClustersCommand().args)));
   } catch (e) {
     log(`kind not usable (${(e as Error).message.split('\n')[0]}); skipping cluster deletion`);
     return;

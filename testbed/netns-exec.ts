@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import { isIPv4 } from 'node:net';
-import { run } from './exec.ts';
+import { startChild, stdoutOf } from '../src/kube/exec.ts';
 
 // Tiny TCP listener and client that run inside a node's network namespace (`ip netns exec`), so
 // suites can prove that traffic between node and pod addresses really flows — without any packet
@@ -40,7 +39,7 @@ function checkAddr(host: string): void {
 }
 
 /** Starts a TCP listener on host:port inside `netns` that answers every connection with `reply`. */
-export function listenInNetns(
+export async function listenInNetns(
   netns: string,
   host: string,
   port: number,
@@ -48,7 +47,7 @@ export function listenInNetns(
   lifetimeMs = 60_000,
 ): Promise<NetnsListener> {
   checkAddr(host);
-  const child = spawn(
+  const child = await startChild(
     'ip',
     [
       'netns',
@@ -67,18 +66,14 @@ export function listenInNetns(
       child.kill();
       reject(new Error(`listener in ${netns} on ${host}:${port} did not start: ${err}`));
     }, 10_000);
-    child.stderr.on('data', (d: Buffer) => {
+    child.stderr?.on('data', (d: Buffer) => {
       err += d.toString();
-    });
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(new Error(`ip netns exec failed (is iproute2 installed?): ${e.message}`));
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`listener in ${netns} on ${host}:${port} exited (${code}): ${err.trim()}`));
     });
-    child.stdout.on('data', (d: Buffer) => {
+    child.stdout?.on('data', (d: Buffer) => {
       if (!d.toString().includes('listening')) return;
       clearTimeout(timer);
       child.removeAllListeners('exit');
@@ -95,12 +90,10 @@ export async function connectFromNetns(
   timeoutMs = 3000,
 ): Promise<string> {
   checkAddr(host);
-  const out = await run(
+  const out = await stdoutOf(
     'ip',
     ['netns', 'exec', netns, process.execPath, '-e', CLIENT, JSON.stringify([host, port, timeoutMs])],
-    {
-      timeout: timeoutMs + 10_000,
-    },
+    { timeoutMs: timeoutMs + 10_000 },
   );
   return out.trim();
 }

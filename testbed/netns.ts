@@ -1,4 +1,4 @@
-import { ip } from './exec.ts';
+import { stdoutOf } from '../src/kube/exec.ts';
 
 // Network namespaces that make node addresses and pod routes real without touching the root
 // namespace: one "fabric" namespace per testbed holds a bridge; every node namespace hangs off it
@@ -43,13 +43,13 @@ export function newTestbedId(used: ReadonlySet<number>, random: () => number = M
 export const idByteOf = (id: string): number => Number.parseInt(id.slice(0, 2), 16);
 
 export async function listNetns(): Promise<string[]> {
-  return parseNetnsList(await ip(['netns', 'list']));
+  return parseNetnsList(await stdoutOf('ip', ['netns', 'list']));
 }
 
 /** Fails with a clear message when network namespaces cannot be used here. */
 export async function checkNetnsSupport(): Promise<void> {
   try {
-    await ip(['netns', 'list']);
+    await stdoutOf('ip', ['netns', 'list']);
   } catch (e) {
     throw new Error(
       `network namespaces are not available (${(e as Error).message.split('\n')[0]}); the local testbed needs ` +
@@ -62,12 +62,12 @@ export async function checkNetnsSupport(): Promise<void> {
 }
 
 async function ipIn(ns: string, args: string[]): Promise<string> {
-  return ip(['-n', ns, ...args]);
+  return stdoutOf('ip', ['-n', ns, ...args]);
 }
 
 /** Creates the fabric namespace with an address-less bridge. `onCreated` records it immediately. */
 export async function createFabric(name: string, onCreated: (ns: string) => Promise<void>): Promise<void> {
-  await ip(['netns', 'add', name]);
+  await stdoutOf('ip', ['netns', 'add', name]);
   await onCreated(name);
   await ipIn(name, ['link', 'set', 'lo', 'up']);
   await ipIn(name, ['link', 'add', BRIDGE, 'type', 'bridge']);
@@ -87,7 +87,7 @@ export async function createNodeNetns(
   spec: NodeNetnsSpec,
   onCreated: (ns: string) => Promise<void>,
 ): Promise<void> {
-  await ip(['netns', 'add', spec.netns]);
+  await stdoutOf('ip', ['netns', 'add', spec.netns]);
   await onCreated(spec.netns);
   await ipIn(spec.netns, ['link', 'set', 'lo', 'up']);
   await ipIn(spec.fabric, [
@@ -121,7 +121,7 @@ export async function addPodRoute(netns: string, podCIDR: string, via: string): 
 /** Deletes a namespace (its veth pair goes with it); a missing one is fine. */
 export async function deleteNetns(name: string): Promise<void> {
   try {
-    await ip(['netns', 'del', name]);
+    await stdoutOf('ip', ['netns', 'del', name]);
   } catch (e) {
     if (!/No such file|not found|Cannot remove/i.test((e as Error).message)) throw e;
   }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openssl } from './exec.ts';
+import { stdoutOf } from '../src/kube/exec.ts';
 
 // Certificates for one testbed, made with the openssl CLI: one CA that signs every API server's
 // serving certificate and the admin client certificate, plus a service-account key pair per cluster.
@@ -29,7 +29,7 @@ export interface ServiceAccountKeys {
 }
 
 const newKey = (path: string) =>
-  openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', path]);
+  stdoutOf('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', path]);
 
 /** Subject alternative names for an API server reachable as 127.0.0.1/localhost and in-cluster. */
 export function apiServerSans(domain: string, serviceIP: string): string[] {
@@ -56,9 +56,9 @@ async function signed(
   const cert = `${base}.crt`;
   const extFile = `${base}.ext`;
   await newKey(key);
-  await openssl(['req', '-new', '-key', key, '-subj', subject, '-out', csr]);
+  await stdoutOf('openssl', ['req', '-new', '-key', key, '-subj', subject, '-out', csr]);
   await writeFile(extFile, ext);
-  await openssl([
+  await stdoutOf('openssl', [
     'x509',
     '-req',
     '-in',
@@ -93,7 +93,7 @@ export async function ensurePki(dir: string): Promise<TestbedPki> {
   };
   if (!existsSync(pki.caCert)) {
     await newKey(pki.caKey);
-    await openssl([
+    await stdoutOf('openssl', [
       'req',
       '-x509',
       '-new',
@@ -158,7 +158,7 @@ export async function ensureServiceAccountKeys(pki: TestbedPki, name: string): P
   const publicKey = join(pki.dir, `${name}-sa.pub`);
   if (!existsSync(publicKey)) {
     await newKey(privateKey);
-    await openssl(['pkey', '-in', privateKey, '-pubout', '-out', publicKey]);
+    await stdoutOf('openssl', ['pkey', '-in', privateKey, '-pubout', '-out', publicKey]);
   }
   return { privateKey, publicKey };
 }

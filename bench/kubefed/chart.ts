@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { FTC_REF } from '../../src/controlplane/type-manager.ts';
+import { FTC_REF } from '../../src/kube/refs.ts';
 import type { ResourceRef } from '../../src/kube/resources.ts';
 
 // What KubeFed v0.10.0's Helm chart would create on the host, as data. Pure.

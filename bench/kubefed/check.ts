@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { CRD_REF, ensureObject } from '../../src/kube/apply.ts';
+import { ensureObject } from '../../src/kube/apply.ts';
 import { loadKubeConfig } from '../../src/kube/clients.ts';
-import { CONFIGMAP_REF, FEDERATED_DEPLOYMENT_REF, NAMESPACE_REF } from '../../src/kube/refs.ts';
+import { CONFIGMAP_REF, CRD_REF, FEDERATED_DEPLOYMENT_REF, NAMESPACE_REF } from '../../src/kube/refs.ts';
 import {
   createResource,
   deleteResource,

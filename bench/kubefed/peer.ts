@@ -7,11 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { FTC_REF } from '../../src/controlplane/type-manager.ts';
-import { CRD_REF, ensureObject, waitEstablished } from '../../src/kube/apply.ts';
+import { ensureObject, waitEstablished } from '../../src/kube/apply.ts';
 import { loadKubeConfig } from '../../src/kube/clients.ts';
-import { NAMESPACE_REF } from '../../src/kube/refs.ts';
-import { run } from '../../testbed/exec.ts';
+import { stdoutOf } from '../../src/kube/exec.ts';
+import { CRD_REF, FTC_REF, NAMESPACE_REF } from '../../src/kube/refs.ts';
 import { clusterApi, read, readManifests } from '../../testbed/harness/kube.ts';
 import { waitFor } from '../../testbed/harness/wait.ts';
 import { type Kubeconfig, renderKubeconfig, singleContext } from '../../testbed/kubeconfig.ts';
@@ -51,7 +50,7 @@ export interface KubeFedPeer {
 /** Builds KubeFed if needed (minutes when cold) and returns the folder with its binaries and chart files. */
 export async function kubeFedDir(log: (m: string) => void = () => {}): Promise<string> {
   log('building or reusing KubeFed v0.10.0 (bench/kubefed/build.sh)');
-  const out = await run('bash', [BUILD_SCRIPT], { streamStderr: true, timeout: 60 * 60_000 });
+  const out = await stdoutOf('bash', [BUILD_SCRIPT], { streamStderr: true, timeoutMs: 60 * 60_000 });
   const dir = out.trim().split('\n').pop() ?? '';
   if (!dir.startsWith('/')) throw new Error(`${BUILD_SCRIPT} printed "${out.trim()}", not a directory`);
   return dir;
@@ -134,7 +133,7 @@ export async function startKubeFed(o: KubeFedOptions): Promise<KubeFedPeer> {
 
     for (const c of o.clusters) {
       log(`kubefedctl join ${c}`);
-      await run(
+      await stdoutOf(
         join(dir, 'kubefedctl'),
         [
           'join',
@@ -144,7 +143,7 @@ export async function startKubeFed(o: KubeFedOptions): Promise<KubeFedPeer> {
           `--kubefed-namespace=${KUBEFED_NAMESPACE}`,
           `--kubeconfig=${o.kubeconfig}`,
         ],
-        { timeout: 120_000 },
+        { timeoutMs: 120_000 },
       );
     }
     await Promise.all(o.clusters.map((c) => waitClusterReady(host, c)));

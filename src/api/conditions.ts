@@ -107,6 +107,20 @@ export const ClusterReason = Object.freeze({
 } as const);
 export type ClusterReason = (typeof ClusterReason)[keyof typeof ClusterReason];
 
+/** fedctl addition: why a KubeFedCluster's ConfigMalformed condition is True (no client can be built). */
+export const ClusterConfigReason = Object.freeze({
+  MissingAPIEndpoint: 'MissingAPIEndpoint',
+  InvalidAPIEndpoint: 'InvalidAPIEndpoint',
+  MissingSecretRef: 'MissingSecretRef',
+  SecretNotFound: 'SecretNotFound',
+  TokenNotFound: 'TokenNotFound',
+  InvalidCABundle: 'InvalidCABundle',
+} as const);
+export type ClusterConfigReason = (typeof ClusterConfigReason)[keyof typeof ClusterConfigReason];
+
+/** Kubernetes' condition on a CustomResourceDefinition: its kinds are served. */
+export const CRD_ESTABLISHED = 'Established';
+
 /** fedctl addition: reasons on a ReplicaSchedulingPreference's `Scheduled` condition. */
 export const SchedulingReason = Object.freeze({
   Scheduled: 'Scheduled',

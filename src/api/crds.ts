@@ -53,7 +53,7 @@ export interface CustomResourceDefinition {
 const CATEGORY = 'kubefed';
 const FEDERATED_CATEGORY = 'federated';
 
-interface CrdInput {
+export interface CrdInput {
   group: string;
   version: string;
   kind: string;
@@ -61,12 +61,16 @@ interface CrdInput {
   scope: ResourceScope;
   schema: JSONSchemaProps;
   shortNames?: string[];
+  /** Default `kubefed`; empty for none (KubeFed's DNS CRDs had no categories). */
   categories?: string[];
+  /** Serve the status subresource (default true). */
   status?: boolean;
   printerColumns?: PrinterColumn[];
 }
 
-function crd(input: CrdInput): CustomResourceDefinition {
+/** The one CRD builder: every fedctl CRD (core, DNS, Federated<Kind>) is made here. */
+export function customResourceDefinition(input: CrdInput): CustomResourceDefinition {
+  const categories = input.categories ?? [CATEGORY];
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -79,7 +83,7 @@ function crd(input: CrdInput): CustomResourceDefinition {
         plural: input.plural,
         singular: input.kind.toLowerCase(),
         ...(input.shortNames ? { shortNames: input.shortNames } : {}),
-        categories: input.categories ?? [CATEGORY],
+        ...(categories.length > 0 ? { categories } : {}),
       },
       scope: input.scope,
       versions: [
@@ -96,10 +100,14 @@ function crd(input: CrdInput): CustomResourceDefinition {
   };
 }
 
-const age: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
+export const AGE_COLUMN: PrinterColumn = {
+  name: 'Age',
+  type: 'date',
+  jsonPath: '.metadata.creationTimestamp',
+};
 
 export function kubeFedClusterCrd(): CustomResourceDefinition {
-  return crd({
+  return customResourceDefinition({
     group: CORE_GROUP,
     version: CORE_VERSION,
     kind: 'KubeFedCluster',
@@ -129,7 +137,7 @@ export function kubeFedClusterCrd(): CustomResourceDefinition {
 }
 
 export function kubeFedConfigCrd(): CustomResourceDefinition {
-  return crd({
+  return customResourceDefinition({
     group: CORE_GROUP,
     version: CORE_VERSION,
     kind: 'KubeFedConfig',
@@ -138,12 +146,12 @@ export function kubeFedConfigCrd(): CustomResourceDefinition {
     schema: kubeFedConfigSchema(),
     // KubeFedConfig has no status (as in KubeFed).
     status: false,
-    printerColumns: [{ name: 'Scope', type: 'string', jsonPath: '.spec.scope' }, age],
+    printerColumns: [{ name: 'Scope', type: 'string', jsonPath: '.spec.scope' }, AGE_COLUMN],
   });
 }
 
 export function federatedTypeConfigCrd(): CustomResourceDefinition {
-  return crd({
+  return customResourceDefinition({
     group: CORE_GROUP,
     version: CORE_VERSION,
     kind: 'FederatedTypeConfig',
@@ -155,13 +163,13 @@ export function federatedTypeConfigCrd(): CustomResourceDefinition {
       { name: 'Federated-Kind', type: 'string', jsonPath: '.spec.federatedType.kind' },
       { name: 'Propagation', type: 'string', jsonPath: '.spec.propagation' },
       { name: 'Controller', type: 'string', jsonPath: '.status.propagationController' },
-      age,
+      AGE_COLUMN,
     ],
   });
 }
 
 export function replicaSchedulingPreferenceCrd(): CustomResourceDefinition {
-  return crd({
+  return customResourceDefinition({
     group: SCHEDULING_GROUP,
     version: SCHEDULING_VERSION,
     kind: 'ReplicaSchedulingPreference',
@@ -173,7 +181,7 @@ export function replicaSchedulingPreferenceCrd(): CustomResourceDefinition {
       { name: 'Target-Kind', type: 'string', jsonPath: '.spec.targetKind' },
       { name: 'Total', type: 'integer', jsonPath: '.spec.totalReplicas' },
       { name: 'Scheduled', type: 'string', jsonPath: ".status.conditions[?(@.type=='Scheduled')].status" },
-      age,
+      AGE_COLUMN,
     ],
   });
 }
@@ -190,7 +198,7 @@ export function federatedCrd(
 ): CustomResourceDefinition {
   const t = toTargetType(target);
   const fed = federatedTypeFor(t);
-  return crd({
+  return customResourceDefinition({
     group: fed.group ?? '',
     version: fed.version,
     kind: fed.kind,
@@ -224,7 +232,7 @@ export function federatedCrd(
         type: 'string',
         jsonPath: ".status.conditions[?(@.type=='Propagation')].reason",
       },
-      age,
+      AGE_COLUMN,
     ],
   });
 }

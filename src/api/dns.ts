@@ -4,6 +4,14 @@
 // `status.observedGeneration`, so existing manifests apply unchanged.
 
 import { apiVersionOf, DNS_GROUP, DNS_VERSION } from './constants.ts';
+import {
+  AGE_COLUMN,
+  type CustomResourceDefinition,
+  customResourceDefinition,
+  type PrinterColumn,
+} from './crds.ts';
+import type { JSONSchemaProps } from './schema.ts';
+import type { Condition } from './types.ts';
 
 export const DNS_API_VERSION = apiVersionOf(DNS_GROUP, DNS_VERSION);
 
@@ -19,15 +27,6 @@ export interface ObjectMeta {
   generation?: number;
   uid?: string;
   ownerReferences?: unknown[];
-}
-
-export interface Condition {
-  type: string;
-  status: 'True' | 'False' | 'Unknown';
-  reason?: string;
-  message?: string;
-  lastTransitionTime?: string;
-  observedGeneration?: number;
 }
 
 /** core/v1 LoadBalancerIngress, as stored in a Service's `status.loadBalancer.ingress[]`. */
@@ -231,61 +230,40 @@ const loadBalancer: Schema = {
 interface CrdNames {
   kind: string;
   plural: string;
-  singular: string;
-  shortNames?: string[];
 }
 
 function crd(
   names: CrdNames,
   description: string,
   schema: Schema,
-  options: { status: boolean; columns: Schema[] },
-) {
-  const version: Schema = {
-    name: DNS_VERSION,
-    served: true,
-    storage: true,
+  options: { status: boolean; columns: PrinterColumn[] },
+): CustomResourceDefinition {
+  return customResourceDefinition({
+    group: DNS_GROUP,
+    version: DNS_VERSION,
+    kind: names.kind,
+    plural: names.plural,
+    scope: 'Namespaced',
     schema: {
-      openAPIV3Schema: {
-        type: 'object',
-        description,
-        properties: {
-          apiVersion: { type: 'string' },
-          kind: { type: 'string' },
-          metadata: { type: 'object' },
-          ...schema,
-        },
-        ...(names.kind === 'Domain' ? { required: ['domain'] } : {}),
+      type: 'object',
+      description,
+      properties: {
+        apiVersion: { type: 'string' },
+        kind: { type: 'string' },
+        metadata: { type: 'object' },
+        ...schema,
       },
-    },
-    additionalPrinterColumns: [
-      ...options.columns,
-      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
-    ],
-  };
-  if (options.status) version.subresources = { status: {} };
-  return {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `${names.plural}.${DNS_GROUP}` },
-    spec: {
-      group: DNS_GROUP,
-      names: {
-        kind: names.kind,
-        listKind: `${names.kind}List`,
-        plural: names.plural,
-        singular: names.singular,
-        ...(names.shortNames ? { shortNames: names.shortNames } : {}),
-      },
-      scope: 'Namespaced',
-      versions: [version],
-    },
-  };
+      ...(names.kind === 'Domain' ? { required: ['domain'] } : {}),
+    } as JSONSchemaProps,
+    categories: [],
+    status: options.status,
+    printerColumns: [...options.columns, AGE_COLUMN],
+  });
 }
 
-export function domainCrd(): object {
+export function domainCrd(): CustomResourceDefinition {
   return crd(
-    { kind: 'Domain', plural: 'domains', singular: 'domain' },
+    { kind: 'Domain', plural: 'domains' },
     'Domain is the DNS zone of a federation. ServiceDNSRecords name it in spec.domainRef.',
     {
       domain: dnsName('DNS zone associated with the federation, e.g. example.com.', 'domain'),
@@ -304,9 +282,9 @@ export function domainCrd(): object {
   );
 }
 
-export function serviceDnsRecordCrd(): object {
+export function serviceDnsRecordCrd(): CustomResourceDefinition {
   return crd(
-    { kind: 'ServiceDNSRecord', plural: 'servicednsrecords', singular: 'servicednsrecord' },
+    { kind: 'ServiceDNSRecord', plural: 'servicednsrecords' },
     'ServiceDNSRecord asks for DNS records of the Service with the same name and namespace in every member cluster: ' +
       '<service>.<namespace>.<domainRef>.svc.<domain> (global), ...svc.<region>.<domain> and ...svc.<zone>.<region>.<domain>.',
     {
@@ -362,9 +340,9 @@ export function serviceDnsRecordCrd(): object {
   );
 }
 
-export function ingressDnsRecordCrd(): object {
+export function ingressDnsRecordCrd(): CustomResourceDefinition {
   return crd(
-    { kind: 'IngressDNSRecord', plural: 'ingressdnsrecords', singular: 'ingressdnsrecord' },
+    { kind: 'IngressDNSRecord', plural: 'ingressdnsrecords' },
     'IngressDNSRecord asks for A records of the given hosts, pointing at the ingress load balancers of every member cluster.',
     {
       spec: {
@@ -407,9 +385,9 @@ export function ingressDnsRecordCrd(): object {
   );
 }
 
-export function dnsEndpointCrd(): object {
+export function dnsEndpointCrd(): CustomResourceDefinition {
   return crd(
-    { kind: 'DNSEndpoint', plural: 'dnsendpoints', singular: 'dnsendpoint' },
+    { kind: 'DNSEndpoint', plural: 'dnsendpoints' },
     'DNSEndpoint holds DNS record sets computed from a ServiceDNSRecord (service-<name>) or IngressDNSRecord (ingress-<name>).',
     {
       spec: {
@@ -454,7 +432,7 @@ export function dnsEndpointCrd(): object {
 }
 
 /** The four multiclusterdns.kubefed.io CRDs, in a stable order. */
-export function dnsCustomResourceDefinitions(): object[] {
+export function dnsCustomResourceDefinitions(): CustomResourceDefinition[] {
   return [dnsEndpointCrd(), domainCrd(), ingressDnsRecordCrd(), serviceDnsRecordCrd()];
 }
 

@@ -21,6 +21,17 @@ export interface TargetType {
   scalable?: boolean;
 }
 
+/**
+ * A target type as its member objects carry it: the apiVersion and kind stamped on every copy, and
+ * whether copies live in a namespace.
+ */
+export interface MemberTarget {
+  /** `<group>/<version>`, or `<version>` for the core group. */
+  apiVersion: string;
+  kind: string;
+  namespaced: boolean;
+}
+
 /** The types `kubefedctl enable` enabled by default in KubeFed v0.10's Helm chart, all at v1. */
 export const DEFAULT_TARGET_TYPES: readonly TargetType[] = Object.freeze([
   { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', scope: 'Cluster' },

@@ -2,6 +2,8 @@
 // Field names and optionality follow KubeFed v0.10 so that existing manifests round-trip unchanged.
 // Only shapes live here; behaviour lives in src/propagation, src/scheduling and src/clusters.
 
+import type { KubernetesObject } from '@kubernetes/client-node';
+
 /** A JSON value as it travels over the wire. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -297,6 +299,18 @@ export interface FederatedObject<Template = KubeObject> extends KubeObject {
   metadata: ObjectMeta;
   spec: FederatedSpec<Template>;
   status?: FederatedStatus;
+}
+
+/**
+ * A federated object as read from a host cache (client-node's metadata type): spec and status may be
+ * missing or malformed, since nothing but the CRD schema stood between the user and the cache.
+ */
+export type CachedFederatedObject = KubernetesObject & { spec?: FederatedSpec; status?: FederatedStatus };
+
+/** What building a member copy reads of a federated object, either shape. */
+export interface FederatedSource {
+  metadata?: Pick<ObjectMeta, 'name' | 'namespace' | 'uid'>;
+  spec?: FederatedSpec;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // `fedctl unjoin`: flags to UnjoinOptions; the work is in src/clusters/unjoin.ts.
 import type { Command } from 'commander';
+import { DnsReason } from '../api/conditions.ts';
 import { unjoinCluster } from '../clusters/unjoin.ts';
 import { writeCorefileSection } from '../dns/writer.ts';
 import type { ClusterClients } from '../kube/clients.ts';
@@ -90,13 +91,17 @@ Examples:
         // The controller no longer reaches this cluster, so its Corefile section goes now. Removing
         // the section only gives back the operator's own Corefile, so no CoreDNS check is needed.
         const dns = await writeCorefileSection(member, '', { check: async () => ({ ok: true }) }).catch(
-          (e: unknown) => ({ outcome: 'refused' as const, reason: 'WriteFailed', message: errorMessage(e) }),
+          (e: unknown) => ({
+            outcome: 'refused' as const,
+            reason: DnsReason.WriteFailed,
+            message: errorMessage(e),
+          }),
         );
         if (dns.outcome === 'updated')
           log.info(
             `removed fedctl's section from ${name}'s Corefile (previous one kept in kube-system/coredns-fedctl-backup)`,
           );
-        if (dns.outcome === 'refused' && dns.reason !== 'CoreDNSConfigNotFound')
+        if (dns.outcome === 'refused' && dns.reason !== DnsReason.CoreDNSConfigNotFound)
           log.warn(`could not remove fedctl's Corefile section in ${name}: ${dns.message}`);
       }
       log.info(

@@ -2,12 +2,7 @@
 // a verdict that flips only after `failureThreshold` consecutive failures (or `successThreshold`
 // successes), and Ready/Offline conditions on the KubeFedCluster. Unlike KubeFed, which rewrote status
 // on every probe, status is written only when what it says changes.
-import {
-  HttpMethod,
-  IsomorphicFetchHttpLibrary,
-  type KubeConfig,
-  RequestContext,
-} from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import {
   ClusterMessage,
   ClusterReason,
@@ -18,6 +13,7 @@ import {
 } from '../api/conditions.ts';
 import type { ClusterCondition, KubeFedClusterStatus } from '../api/types.ts';
 import type { ClusterClients } from '../kube/clients.ts';
+import { kubeFetch } from '../kube/resources.ts';
 
 export interface ProbeResult {
   /** /healthz answered 200 "ok". */
@@ -30,29 +26,27 @@ export interface ProbeResult {
   error?: string;
 }
 
-const httpLibrary = new IsomorphicFetchHttpLibrary();
-
-/** GET `path` on the cluster with its kubeconfig's credentials and TLS settings (client-node's raw request). */
+/**
+ * GET `path` with the cluster's credentials, judging no status. The probe's one deadline covers both
+ * requests, so kubeFetch gets the signal and no timeout of its own.
+ */
 async function rawGet(
   kc: KubeConfig,
   path: string,
   signal: AbortSignal,
 ): Promise<{ status: number; body: string }> {
-  const server = kc.getCurrentCluster()?.server;
-  if (!server) throw new Error('kubeconfig has no current cluster');
-  const ctx = new RequestContext(`${server.replace(/\/+$/, '')}${path}`, HttpMethod.GET);
-  ctx.setSignal(signal);
-  await kc.applySecurityAuthentication(ctx);
-  const res = await httpLibrary.send(ctx).toPromise();
-  return { status: res.httpStatusCode, body: await res.body.text() };
+  const res = await kubeFetch(kc, { method: 'GET', path, signal, timeoutMs: 0, accept: '*/*' });
+  return { status: res.status, body: await res.text() };
 }
 
-/** One line for a network-level failure: undici hides the useful part in `cause`. */
+/**
+ * One line for a network-level failure: the innermost cause (undici's "connect ECONNREFUSED …"),
+ * since the condition message already says which cluster and the wrappers only add the URL.
+ */
 function networkError(e: unknown, timeoutMs: number): string {
-  const err = e as { name?: string; message?: string; cause?: { message?: string; code?: string } };
+  let err = e as { name?: string; message?: string; cause?: unknown } | undefined;
   if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
-  const cause = err?.cause?.message;
-  if (cause) return cause;
+  while (err?.cause && typeof err.cause === 'object') err = err.cause as typeof err;
   return err?.message ?? String(e);
 }
 

@@ -16,6 +16,7 @@ import type {
   V1RoleBinding,
   V1Secret,
 } from '@kubernetes/client-node';
+import { CRD_ESTABLISHED } from '../api/conditions.ts';
 import { CORE_GROUP, CORE_VERSION, DEFAULT_KUBEFED_NAMESPACE } from '../api/constants.ts';
 import { coreCustomResourceDefinitions } from '../api/crds.ts';
 import type { FederatedTypeConfig, KubeFedCluster, KubeFedClusterSpec } from '../api/types.ts';
@@ -23,11 +24,7 @@ import { KUBEFEDCONFIG_NAME } from '../controlplane/install.ts';
 import type { ClusterClients } from '../kube/clients.ts';
 import { endpointOf } from '../kube/clients.ts';
 import { apiStatus, errorMessage, isAlreadyExists, isNotFound } from '../kube/errors.ts';
-
-/**
- * One line for an API or network error. Network failures reach us as "fetch failed" with the reason
- * (ECONNREFUSED, certificate errors) only in `cause`: fold the cause chain in.
- */
+import { FTC_REF, KUBEFEDCONFIG_REF } from '../kube/refs.ts';
 
 export const KUBEFEDCLUSTER_PLURAL = 'kubefedclusters';
 export const KUBEFEDCLUSTER_KIND = 'KubeFedCluster';
@@ -494,7 +491,7 @@ export async function ensureCoreCrds(
       })) as {
         status?: { conditions?: Array<{ type: string; status: string }> };
       };
-      if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
+      if (crd.status?.conditions?.some((c) => c.type === CRD_ESTABLISHED && c.status === 'True')) break;
       if (Date.now() > deadline) {
         throw new JoinError(
           `CRD ${metadata.name} in host cluster ${hostLabel} not Established after ${timeoutMs / 1000}s`,
@@ -554,11 +551,6 @@ export async function joinCluster(opts: JoinOptions): Promise<JoinResult> {
       'debug',
     );
   };
-  /** Runs a write unless --dry-run; the outcome is reported either way. */
-  const write = async (fn: () => Promise<unknown>) => {
-    if (!dryRun) await fn();
-  };
-
   // Preflight on the host first, so a refused join leaves the member untouched.
   if (opts.installCrds !== false && !dryRun) {
     for (const name of await ensureCoreCrds(host, hostClusterName))
@@ -618,99 +610,52 @@ export async function joinCluster(opts: JoinOptions): Promise<JoinResult> {
       );
   }
 
-  // Member side.
-  record(
-    'member',
-    'Namespace',
-    ns,
-    await ensureNamespace(member, clusterName, ns, tokenTimeoutMs, true, dryRun),
-  );
+  const runSteps = async (steps: readonly EnsureStep[]) => {
+    for (const s of steps) record(s.side, s.kind, s.name, await s.ensure(), s.namespace);
+  };
 
-  const saOutcome = await step(
-    inMember,
-    `ensuring ServiceAccount ${ns}/${names.serviceAccount}`,
-    async () => {
-      const sa = await readOrUndefined(() =>
-        member.core.readNamespacedServiceAccount({ name: names.serviceAccount, namespace: ns }),
-      );
-      if (!sa) {
-        await write(() =>
-          member.core.createNamespacedServiceAccount({
-            namespace: ns,
-            // The control plane uses the token from outside; no pod should mount it.
-            body: {
-              metadata: { name: names.serviceAccount, namespace: ns },
-              automountServiceAccountToken: false,
-            },
-          }),
-        );
-        return 'created' as const;
-      }
-      if (sa.automountServiceAccountToken === false) return 'unchanged' as const;
-      await write(() =>
-        member.core.replaceNamespacedServiceAccount({
-          name: names.serviceAccount,
-          namespace: ns,
-          body: { ...sa, automountServiceAccountToken: false },
-        }),
-      );
-      return 'updated' as const;
+  // Member side: what the host's credentials for this member are made of.
+  await runSteps([
+    {
+      side: 'member',
+      kind: 'Namespace',
+      name: ns,
+      ensure: () => ensureNamespace(member, clusterName, ns, tokenTimeoutMs, true, dryRun),
     },
-  );
-  record('member', 'ServiceAccount', names.serviceAccount, saOutcome, ns);
-
-  const tokenOutcome = await step(inMember, `ensuring token Secret ${ns}/${names.tokenSecret}`, () =>
-    ensureTokenSecret(member, ns, names, dryRun),
-  );
-  record('member', 'Secret', names.tokenSecret, tokenOutcome, ns);
-
-  for (const o of rbac) {
-    const outcome = await step(inMember, `ensuring ${o.kind} ${o.name}`, () => ensureRbac(member, o, dryRun));
-    record('member', o.kind, o.name, outcome, o.namespace);
-  }
+    {
+      side: 'member',
+      kind: 'ServiceAccount',
+      name: names.serviceAccount,
+      namespace: ns,
+      ensure: () =>
+        step(inMember, `ensuring ServiceAccount ${ns}/${names.serviceAccount}`, () =>
+          ensureServiceAccount(member, ns, names.serviceAccount, dryRun),
+        ),
+    },
+    {
+      side: 'member',
+      kind: 'Secret',
+      name: names.tokenSecret,
+      namespace: ns,
+      ensure: () =>
+        step(inMember, `ensuring token Secret ${ns}/${names.tokenSecret}`, () =>
+          ensureTokenSecret(member, ns, names, dryRun),
+        ),
+    },
+    ...rbac.map(
+      (o): EnsureStep => ({
+        side: 'member',
+        kind: o.kind,
+        name: o.name,
+        namespace: o.namespace,
+        ensure: () => step(inMember, `ensuring ${o.kind} ${o.name}`, () => ensureRbac(member, o, dryRun)),
+      }),
+    ),
+  ]);
 
   const token = dryRun
     ? await readToken(member, clusterName, ns, names.tokenSecret)
     : await waitForToken(member, clusterName, ns, names.tokenSecret, tokenTimeoutMs, log);
-
-  // Host side.
-  record(
-    'host',
-    'Namespace',
-    ns,
-    await ensureNamespace(host, hostClusterName, ns, tokenTimeoutMs, false, dryRun),
-  );
-
-  // Keep the Secret an existing KubeFedCluster points at (e.g. one kubefedctl generated) unless
-  // --secret-name names another, else use the deterministic name.
-  const secretOutcome = await step(inHost, `ensuring Secret ${ns}/${secretName}`, async () => {
-    const cur = await readOrUndefined(() =>
-      host.core.readNamespacedSecret({ name: secretName, namespace: ns }),
-    );
-    // Dry run before the token controller filled the token: say what will happen, compare nothing.
-    if (!token) return cur ? ('updated' as const) : ('created' as const);
-    const secretData: Record<string, string> = { [TOKEN_KEY]: token.token };
-    if (token.ca) secretData[CA_KEY] = token.ca;
-    if (!cur) {
-      await write(() =>
-        host.core.createNamespacedSecret({
-          namespace: ns,
-          body: { metadata: { name: secretName, namespace: ns }, type: 'Opaque', data: secretData },
-        }),
-      );
-      return 'created' as const;
-    }
-    if (sameData(cur.data, secretData)) return 'unchanged' as const;
-    await write(() =>
-      host.core.replaceNamespacedSecret({
-        name: secretName,
-        namespace: ns,
-        body: { ...cur, data: secretData },
-      }),
-    );
-    return 'updated' as const;
-  });
-  record('host', 'Secret', secretName, secretOutcome, ns);
 
   const spec = kubeFedClusterSpec({
     access,
@@ -723,41 +668,36 @@ export async function joinCluster(opts: JoinOptions): Promise<JoinResult> {
     [RBAC_MODE_LABEL]: rbacMode,
     ...(opts.memberContext ? { [JOIN_CONTEXT_ANNOTATION]: opts.memberContext } : {}),
   };
-  const kfcOutcome = await step(inHost, `ensuring KubeFedCluster ${ns}/${clusterName}`, async () => {
-    const target = { group: CORE_GROUP, version: CORE_VERSION, namespace: ns, plural: KUBEFEDCLUSTER_PLURAL };
-    const cur = await readKubeFedCluster(host, ns, clusterName);
-    if (!cur) {
-      await write(() =>
-        host.custom.createNamespacedCustomObject({
-          ...target,
-          body: {
-            apiVersion: `${CORE_GROUP}/${CORE_VERSION}`,
-            kind: KUBEFEDCLUSTER_KIND,
-            metadata: { name: clusterName, namespace: ns, annotations },
-            spec,
-          },
-        }),
-      );
-      return 'created' as const;
-    }
-    const curAnnotations = cur.metadata?.annotations ?? {};
-    const sameAnnotations = Object.entries(annotations).every(([k, v]) => curAnnotations[k] === v);
-    if (sameSpec(cur.spec, spec) && sameAnnotations) return 'unchanged' as const;
-    // Replace the whole spec (as kubefedctl does); status is a subresource and stays.
-    await write(() =>
-      host.custom.replaceNamespacedCustomObject({
-        ...target,
-        name: clusterName,
-        body: {
-          ...cur,
-          metadata: { ...cur.metadata, annotations: { ...curAnnotations, ...annotations } },
-          spec,
-        },
-      }),
-    );
-    return 'updated' as const;
-  });
-  record('host', KUBEFEDCLUSTER_KIND, clusterName, kfcOutcome, ns);
+
+  // Host side: the member's credentials and its KubeFedCluster.
+  await runSteps([
+    {
+      side: 'host',
+      kind: 'Namespace',
+      name: ns,
+      ensure: () => ensureNamespace(host, hostClusterName, ns, tokenTimeoutMs, false, dryRun),
+    },
+    {
+      side: 'host',
+      kind: 'Secret',
+      name: secretName,
+      namespace: ns,
+      ensure: () =>
+        step(inHost, `ensuring Secret ${ns}/${secretName}`, () =>
+          ensureHostSecret(host, ns, secretName, token, dryRun),
+        ),
+    },
+    {
+      side: 'host',
+      kind: KUBEFEDCLUSTER_KIND,
+      name: clusterName,
+      namespace: ns,
+      ensure: () =>
+        step(inHost, `ensuring KubeFedCluster ${ns}/${clusterName}`, () =>
+          ensureKubeFedCluster(host, ns, clusterName, { spec, annotations }, dryRun),
+        ),
+    },
+  ]);
 
   return {
     clusterName,
@@ -771,6 +711,122 @@ export async function joinCluster(opts: JoinOptions): Promise<JoinResult> {
     spec,
     objects,
   };
+}
+
+/** One idempotent step of a join: the object it ensures, and how. */
+interface EnsureStep {
+  side: Side;
+  kind: string;
+  name: string;
+  namespace?: string;
+  ensure: () => Promise<Outcome>;
+}
+
+/** Runs a write unless it is a dry run; the outcome is reported either way. */
+const writeUnless = async (dryRun: boolean, fn: () => Promise<unknown>) => {
+  if (!dryRun) await fn();
+};
+
+/** The member ServiceAccount whose token the host uses from outside, so no pod should mount it. */
+async function ensureServiceAccount(
+  member: ClusterClients,
+  ns: string,
+  name: string,
+  dryRun: boolean,
+): Promise<Outcome> {
+  const sa = await readOrUndefined(() => member.core.readNamespacedServiceAccount({ name, namespace: ns }));
+  if (!sa) {
+    await writeUnless(dryRun, () =>
+      member.core.createNamespacedServiceAccount({
+        namespace: ns,
+        body: { metadata: { name, namespace: ns }, automountServiceAccountToken: false },
+      }),
+    );
+    return 'created';
+  }
+  if (sa.automountServiceAccountToken === false) return 'unchanged';
+  await writeUnless(dryRun, () =>
+    member.core.replaceNamespacedServiceAccount({
+      name,
+      namespace: ns,
+      body: { ...sa, automountServiceAccountToken: false },
+    }),
+  );
+  return 'updated';
+}
+
+/**
+ * The host Secret holding the member's token (and CA). An existing KubeFedCluster's Secret (e.g. one
+ * kubefedctl generated) is kept unless --secret-name names another; the caller picks `name`.
+ */
+async function ensureHostSecret(
+  host: ClusterClients,
+  ns: string,
+  name: string,
+  token: { token: string; ca?: string } | undefined,
+  dryRun: boolean,
+): Promise<Outcome> {
+  const cur = await readOrUndefined(() => host.core.readNamespacedSecret({ name, namespace: ns }));
+  // Dry run before the token controller filled the token: say what will happen, compare nothing.
+  if (!token) return cur ? 'updated' : 'created';
+  const secretData: Record<string, string> = { [TOKEN_KEY]: token.token };
+  if (token.ca) secretData[CA_KEY] = token.ca;
+  if (!cur) {
+    await writeUnless(dryRun, () =>
+      host.core.createNamespacedSecret({
+        namespace: ns,
+        body: { metadata: { name, namespace: ns }, type: 'Opaque', data: secretData },
+      }),
+    );
+    return 'created';
+  }
+  if (sameData(cur.data, secretData)) return 'unchanged';
+  await writeUnless(dryRun, () =>
+    host.core.replaceNamespacedSecret({ name, namespace: ns, body: { ...cur, data: secretData } }),
+  );
+  return 'updated';
+}
+
+/** The member's KubeFedCluster: spec replaced whole (as kubefedctl does), join's annotations merged. */
+async function ensureKubeFedCluster(
+  host: ClusterClients,
+  ns: string,
+  name: string,
+  want: { spec: KubeFedClusterSpec; annotations: Record<string, string> },
+  dryRun: boolean,
+): Promise<Outcome> {
+  const target = { group: CORE_GROUP, version: CORE_VERSION, namespace: ns, plural: KUBEFEDCLUSTER_PLURAL };
+  const cur = await readKubeFedCluster(host, ns, name);
+  if (!cur) {
+    await writeUnless(dryRun, () =>
+      host.custom.createNamespacedCustomObject({
+        ...target,
+        body: {
+          apiVersion: `${CORE_GROUP}/${CORE_VERSION}`,
+          kind: KUBEFEDCLUSTER_KIND,
+          metadata: { name, namespace: ns, annotations: want.annotations },
+          spec: want.spec,
+        },
+      }),
+    );
+    return 'created';
+  }
+  const curAnnotations = cur.metadata?.annotations ?? {};
+  const sameAnnotations = Object.entries(want.annotations).every(([k, v]) => curAnnotations[k] === v);
+  if (sameSpec(cur.spec, want.spec) && sameAnnotations) return 'unchanged';
+  // Status is a subresource and stays.
+  await writeUnless(dryRun, () =>
+    host.custom.replaceNamespacedCustomObject({
+      ...target,
+      name,
+      body: {
+        ...cur,
+        metadata: { ...cur.metadata, annotations: { ...curAnnotations, ...want.annotations } },
+        spec: want.spec,
+      },
+    }),
+  );
+  return 'updated';
 }
 
 /** The typed RBAC calls for one kind, so join and unjoin treat the four kinds alike. */
@@ -868,7 +924,7 @@ export async function readScope(host: ClusterClients, ns: string): Promise<Scope
       group: CORE_GROUP,
       version: CORE_VERSION,
       namespace: ns,
-      plural: 'kubefedconfigs',
+      plural: KUBEFEDCONFIG_REF.plural,
       name: KUBEFEDCONFIG_NAME,
     }),
   )) as { spec?: { scope?: string } } | undefined;
@@ -882,7 +938,7 @@ export async function enabledTypes(host: ClusterClients, ns: string): Promise<Ty
       group: CORE_GROUP,
       version: CORE_VERSION,
       namespace: ns,
-      plural: 'federatedtypeconfigs',
+      plural: FTC_REF.plural,
     }),
   )) as { items?: FederatedTypeConfig[] } | undefined;
   return (list?.items ?? [])

@@ -1,13 +1,11 @@
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import { ClusterConfigReason, ConditionType, isConditionTrue, type Problem } from '../api/conditions.ts';
 import type { KubeFedCluster } from '../api/types.ts';
 import { type ClusterClients, clientsFor, kubeConfigForEndpoint } from '../kube/clients.ts';
 import { SupervisedInformer } from '../kube/informer.ts';
 import type { Logger } from '../kube/logger.ts';
 import { KUBEFEDCLUSTER_REF, SECRET_REF } from '../kube/refs.ts';
 import { listResource } from '../kube/resources.ts';
-
-// Owned by kube/refs.ts; re-exported for the callers that import it from here.
-export { KUBEFEDCLUSTER_REF };
 
 /** A joined member cluster as the host controller sees it. */
 export interface Member {
@@ -17,7 +15,7 @@ export interface Member {
   /** Clients authenticated with the member's token; absent when the configuration is malformed. */
   clients?: ClusterClients;
   /** Why no clients could be built (secret missing, no token, bad endpoint). */
-  configError?: { reason: string; message: string };
+  configError?: Problem<ClusterConfigReason>;
 }
 
 /**
@@ -116,7 +114,7 @@ export class ClusterRegistry {
 }
 
 type Built =
-  | { error: { reason: string; message: string } }
+  | { error: Problem<ClusterConfigReason> }
   | { fingerprint: string; credentials: Parameters<typeof kubeConfigForEndpoint>[0] };
 
 /** Pure: the credentials for a member from its KubeFedCluster and token Secret, or why not. */
@@ -128,7 +126,10 @@ export function buildClients(
   const spec = cluster.spec;
   if (!spec?.apiEndpoint)
     return {
-      error: { reason: 'MissingAPIEndpoint', message: `KubeFedCluster ${name} has no spec.apiEndpoint` },
+      error: {
+        reason: ClusterConfigReason.MissingAPIEndpoint,
+        message: `KubeFedCluster ${name} has no spec.apiEndpoint`,
+      },
     };
   try {
     const url = new URL(spec.apiEndpoint);
@@ -137,7 +138,7 @@ export function buildClients(
   } catch (e) {
     return {
       error: {
-        reason: 'InvalidAPIEndpoint',
+        reason: ClusterConfigReason.InvalidAPIEndpoint,
         message: `KubeFedCluster ${name}: spec.apiEndpoint "${spec.apiEndpoint}" is not a URL (${(e as Error).message})`,
       },
     };
@@ -145,18 +146,24 @@ export function buildClients(
   const secretName = spec.secretRef?.name;
   if (!secretName)
     return {
-      error: { reason: 'MissingSecretRef', message: `KubeFedCluster ${name} has no spec.secretRef.name` },
+      error: {
+        reason: ClusterConfigReason.MissingSecretRef,
+        message: `KubeFedCluster ${name} has no spec.secretRef.name`,
+      },
     };
   const s = secret(secretName);
   if (!s)
     return {
-      error: { reason: 'SecretNotFound', message: `secret ${secretName} for cluster ${name} not found` },
+      error: {
+        reason: ClusterConfigReason.SecretNotFound,
+        message: `secret ${secretName} for cluster ${name} not found`,
+      },
     };
   const tokenB64 = s.data?.token;
   if (!tokenB64)
     return {
       error: {
-        reason: 'TokenNotFound',
+        reason: ClusterConfigReason.TokenNotFound,
         message: `secret ${secretName} for cluster ${name} has no "token" key`,
       },
     };
@@ -165,7 +172,7 @@ export function buildClients(
   if (caData && !Buffer.from(caData, 'base64').toString('utf8').includes('BEGIN CERTIFICATE')) {
     return {
       error: {
-        reason: 'InvalidCABundle',
+        reason: ClusterConfigReason.InvalidCABundle,
         message: `KubeFedCluster ${name}: spec.caBundle is not a base64 PEM certificate bundle`,
       },
     };
@@ -218,7 +225,7 @@ export async function loadMembers(
         cluster,
         (s) => secrets.items.find((x) => x.metadata?.name === s) as V1Secret | undefined,
       );
-      const ready = (cluster.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+      const ready = isConditionTrue(cluster.status?.conditions, ConditionType.Ready);
       const base = { ...memberBase(cluster), ready };
       return 'error' in built
         ? { ...base, configError: built.error }

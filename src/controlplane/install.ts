@@ -5,7 +5,6 @@ import { dnsCustomResourceDefinitions } from '../api/dns.ts';
 import { KUBEFED_CONFIG_DEFAULTS } from '../api/schema.ts';
 import { defaultTypeConfigs } from '../api/type-configs.ts';
 import {
-  CRD_REF,
   createIfAbsent,
   type EnsureOutcome,
   ensureObject,
@@ -14,11 +13,8 @@ import {
 } from '../kube/apply.ts';
 import type { ClusterClients } from '../kube/clients.ts';
 import type { Logger } from '../kube/logger.ts';
-import { CONFIGMAP_REF, NAMESPACE_REF } from '../kube/refs.ts';
-import { type ResourceRef, tryGetResource } from '../kube/resources.ts';
-import { FTC_REF } from './type-manager.ts';
-
-const KUBEFEDCONFIG_REF: ResourceRef = { ...FTC_REF, plural: 'kubefedconfigs', kind: 'KubeFedConfig' };
+import { CONFIGMAP_REF, CRD_REF, FTC_REF, KUBEFEDCONFIG_REF, NAMESPACE_REF } from '../kube/refs.ts';
+import { tryGetResource } from '../kube/resources.ts';
 
 /**
  * The record of which default FederatedTypeConfigs fedctl has installed: a ConfigMap in the

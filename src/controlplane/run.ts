@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { CORE_GROUP, CORE_VERSION } from '../api/constants.ts';
 import type { KubeFedConfig, KubeFedConfigSpec } from '../api/types.ts';
 import { HealthProber, type HealthSettings } from '../clusters/health.ts';
 import { MemberCache } from '../clusters/member-cache.ts';
-import { ClusterRegistry, KUBEFEDCLUSTER_REF } from '../clusters/registry.ts';
+import { ClusterRegistry } from '../clusters/registry.ts';
 import { apiDnsWriter, DnsController, dnsHostInformers } from '../dns/controller.ts';
 import { useDnsCaches } from '../dns/inputs.ts';
 import { ensureObject, retryTransient } from '../kube/apply.ts';
@@ -14,8 +13,8 @@ import { SupervisedInformer } from '../kube/informer.ts';
 import { campaign } from '../kube/leader.ts';
 import type { Logger } from '../kube/logger.ts';
 import { Registry } from '../kube/metrics.ts';
-import { NAMESPACE_REF } from '../kube/refs.ts';
-import { patchStatus, type ResourceRef, tryGetResource } from '../kube/resources.ts';
+import { KUBEFEDCLUSTER_REF, KUBEFEDCONFIG_REF, NAMESPACE_REF } from '../kube/refs.ts';
+import { patchStatus, tryGetResource } from '../kube/resources.ts';
 import {
   apiSchedulingWriter,
   SchedulingController,
@@ -24,14 +23,6 @@ import {
 } from '../scheduling/controller.ts';
 import { installControlPlane, KUBEFEDCONFIG_NAME } from './install.ts';
 import { TypeManager } from './type-manager.ts';
-
-const KUBEFEDCONFIG_REF: ResourceRef = {
-  group: CORE_GROUP,
-  version: CORE_VERSION,
-  plural: 'kubefedconfigs',
-  kind: 'KubeFedConfig',
-  namespaced: true,
-};
 
 export interface ControlPlaneOptions {
   host: ClusterClients;

@@ -1,20 +1,12 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { CORE_GROUP, CORE_VERSION } from '../api/constants.ts';
 import type { FederatedTypeConfig } from '../api/types.ts';
 import { SupervisedInformer } from '../kube/informer.ts';
-import { patchStatus, type ResourceRef } from '../kube/resources.ts';
+import { FTC_REF } from '../kube/refs.ts';
+import { patchStatus } from '../kube/resources.ts';
 import { FederatedTypeController, type TypeControllerDeps } from '../propagation/controller.ts';
 import { selectClusters } from '../propagation/placement.ts';
 import type { NamespacePlacement } from '../propagation/sync.ts';
 import { typeConfigStatus, typeConfigStatusDiffers } from './ftc-status.ts';
-
-export const FTC_REF: ResourceRef = {
-  group: CORE_GROUP,
-  version: CORE_VERSION,
-  plural: 'federatedtypeconfigs',
-  kind: 'FederatedTypeConfig',
-  namespaced: true,
-};
 
 /**
  * KubeFed's limited scope (KubeFedConfig scope Namespaced): the control-plane namespace is federated
@@ -105,7 +97,7 @@ export class TypeManager {
     const fed = ns.federatedObject(namespace, namespace);
     if (!fed || fed.metadata?.deletionTimestamp) return { known: true };
     try {
-      return { known: true, clusters: selectClusters(fed.spec?.placement as never, this.#deps.members()) };
+      return { known: true, clusters: selectClusters(fed.spec?.placement, this.#deps.members()) };
     } catch {
       // A bad placement is reported on the FederatedNamespace; its contents wait until it is fixed.
       return { known: false };

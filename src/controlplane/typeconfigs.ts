@@ -4,20 +4,19 @@ import { federatedCrd } from '../api/crds.ts';
 import type { JSONSchemaProps } from '../api/schema.ts';
 import { federatedTypeFor, type TargetType, toTargetType, typeConfigFor } from '../api/type-configs.ts';
 import type { FederatedTypeConfig } from '../api/types.ts';
-import { CRD_REF, type EnsureOutcome, ensureObject, waitEstablished } from '../kube/apply.ts';
+import { type EnsureOutcome, ensureObject, waitEstablished } from '../kube/apply.ts';
 import type { ClusterClients } from '../kube/clients.ts';
 import { isNotFound } from '../kube/errors.ts';
+import { CRD_REF, FTC_REF, type ResourceRef } from '../kube/refs.ts';
 import {
   deleteResource,
   discoverResource,
   getResource,
   listResource,
-  type ResourceRef,
   tryGetResource,
 } from '../kube/resources.ts';
 import { refsOf } from '../propagation/controller.ts';
 import { needsUpdate } from '../propagation/equality.ts';
-import { FTC_REF } from './type-manager.ts';
 
 /** A type name as users type it: `deployments.apps`, `deployments`, `Deployment`, `deployment.apps`. */
 export function parseTypeName(input: string): { name: string; group?: string } {

@@ -16,13 +16,13 @@
  * accept but get wrong (blocks on a different port or bind address than the main server).
  */
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommandNotFoundError } from '../kube/exec.ts';
+import { CommandNotFoundError, startChild } from '../kube/exec.ts';
 import { DEFAULT_DNS_PORT, parseServerBlocks } from './corefile.ts';
 
 export type CheckResult = { ok: true } | { ok: false; error: string; unavailable?: boolean };
@@ -129,13 +129,7 @@ export async function startCoreDns(corefile: string, opts: CheckOptions = {}): P
   let output = '';
   const cleanup = () => rm(dir, { recursive: true, force: true });
   try {
-    child = await new Promise<ChildProcess>((resolve, reject) => {
-      const c = spawn(binary, ['-conf', conf], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-      c.once('error', (e: NodeJS.ErrnoException) =>
-        reject(e.code === 'ENOENT' ? new CommandNotFoundError(binary) : e),
-      );
-      c.once('spawn', () => resolve(c));
-    });
+    child = await startChild(binary, ['-conf', conf], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     await cleanup();
     throw e;

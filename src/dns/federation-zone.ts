@@ -26,6 +26,7 @@
 
 import { isIP } from 'node:net';
 import { DEFAULT_RECORD_TTL, type DNSEndpoint, type Domain, type Endpoint } from '../api/dns.ts';
+import { objectKey } from '../kube/refs.ts';
 import {
   CorefileValueError,
   checkIp,
@@ -206,9 +207,7 @@ export function federationZones(
 
   const merged = new Map<string, Candidate>();
   for (const obj of dnsEndpoints) {
-    const source = obj.metadata.namespace
-      ? `${obj.metadata.namespace}/${obj.metadata.name}`
-      : obj.metadata.name;
+    const source = objectKey(obj);
     for (const e of obj.spec?.endpoints ?? []) {
       const c = candidateOf(e, source, zoneOf, skipped);
       if (!c) continue;

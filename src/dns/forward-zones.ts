@@ -19,7 +19,7 @@
  * block (FederationZoneClash). A cluster without DNS addresses cannot be forwarded to (NoDnsAddress).
  */
 
-import type { DnsReason } from '../api/conditions.ts';
+import { DnsReason } from '../api/conditions.ts';
 import type { ForwardZone } from './corefile.ts';
 import { CorefileValueError, checkZone, parseUpstream } from './validate.ts';
 
@@ -146,7 +146,7 @@ export function forwardZonesFor(
     const add = (zone: string, target: Checked) => {
       if (federation.has(zone)) {
         report(
-          'FederationZoneClash',
+          DnsReason.FederationZoneClash,
           zone,
           [target.name],
           source.name,
@@ -156,7 +156,7 @@ export function forwardZonesFor(
       }
       if (target.dnsServers.length === 0) {
         report(
-          'NoDnsAddress',
+          DnsReason.NoDnsAddress,
           zone,
           [target.name],
           source.name,
@@ -191,7 +191,7 @@ export function forwardZonesFor(
           .map((g) => g.name);
         if (hosts.length > 1) {
           report(
-            'AmbiguousNamespace',
+            DnsReason.AmbiguousNamespace,
             zone,
             hosts,
             source.name,
@@ -204,7 +204,7 @@ export function forwardZonesFor(
           source.namespaces.has(ns) || needed!.some((n) => n.cluster === source.name && n.namespace === ns);
         if (domain === source.domain && local) {
           report(
-            'ShadowsLocalNamespace',
+            DnsReason.ShadowsLocalNamespace,
             zone,
             hosts,
             source.name,

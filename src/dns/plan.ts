@@ -1,6 +1,7 @@
 import { DnsReason, type Problem } from '../api/conditions.ts';
 import type { DNSEndpoint, Domain } from '../api/dns.ts';
 import { errorMessage } from '../kube/errors.ts';
+import { splitKey } from '../kube/refs.ts';
 import { federationZones } from './federation-zone.ts';
 import { type DnsCluster, forwardZonesFor, type NeededNamespace } from './forward-zones.ts';
 import type { SectionSpec } from './writer.ts';
@@ -45,7 +46,7 @@ export function planCorefiles(input: CorefilePlanInput): CorefilePlan {
   const needed: NeededNamespace[] = [];
   const recordsByCluster = new Map<string, string[]>();
   for (const [key, where] of input.serviceClusters) {
-    const namespace = key.split('/')[0] ?? '';
+    const namespace = splitKey(key)[0] ?? '';
     for (const cluster of where) {
       if (!known.has(cluster)) continue;
       if (!invalid.has(cluster)) needed.push({ cluster, namespace });

@@ -18,7 +18,7 @@
  */
 
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import type { DnsReason } from '../api/conditions.ts';
+import { DnsReason } from '../api/conditions.ts';
 import { FIELD_MANAGER } from '../api/constants.ts';
 import { errorMessage, isConflict, isNotFound } from '../kube/errors.ts';
 import type { CheckResult } from './coredns-check.ts';
@@ -172,15 +172,18 @@ export async function writeCorefileSection(
     const main = await readConfigMap(clients, COREDNS_CONFIGMAP);
     const cmName = `ConfigMap ${COREDNS_NAMESPACE}/${COREDNS_CONFIGMAP}`;
     if (!main)
-      return refused('CoreDNSConfigNotFound', `${cmName} not found in ${where}: is CoreDNS deployed?`);
+      return refused(
+        DnsReason.CoreDNSConfigNotFound,
+        `${cmName} not found in ${where}: is CoreDNS deployed?`,
+      );
     const corefile = main.data?.[COREFILE_KEY];
     if (corefile === undefined)
-      return refused('CoreDNSConfigNotFound', `${cmName} in ${where} has no key ${COREFILE_KEY}`);
+      return refused(DnsReason.CoreDNSConfigNotFound, `${cmName} in ${where} has no key ${COREFILE_KEY}`);
     let parsed: ParsedCorefile;
     try {
       parsed = parseServerBlocks(corefile);
     } catch (e) {
-      return refused('CorefileUnparseable', `${where}: ${(e as Error).message}`);
+      return refused(DnsReason.CorefileUnparseable, `${where}: ${(e as Error).message}`);
     }
     const target = await chooseTarget(clients, main, corefile, parsed);
     const server = mainServer(corefile, parsed);
@@ -196,7 +199,8 @@ export async function writeCorefileSection(
       else if (typeof section === 'function') text = section(current);
       else text = sectionFor(section.zones, { records: section.records })(current);
     } catch (e) {
-      const reason = e instanceof CorefileValueError ? 'InvalidSection' : 'CorefileUnparseable';
+      const reason =
+        e instanceof CorefileValueError ? DnsReason.InvalidSection : DnsReason.CorefileUnparseable;
       return refused(reason, `${where}: ${(e as Error).message}`);
     }
     const previous = target.configMap.data?.[target.key];
@@ -204,18 +208,18 @@ export async function writeCorefileSection(
     try {
       candidate = spliceSection(previous ?? '', text);
     } catch (e) {
-      return refused('CorefileUnparseable', `${where}: ${(e as Error).message}`);
+      return refused(DnsReason.CorefileUnparseable, `${where}: ${(e as Error).message}`);
     }
     if (candidate === (previous ?? '')) return { outcome: 'unchanged', target: current.target };
 
     const effective = target.key === COREFILE_KEY ? candidate : joinFiles(target.context, candidate);
     const problems = sectionProblems(effective);
-    if (problems.length > 0) return refused('SectionConflict', `${where}: ${problems.join('; ')}`);
+    if (problems.length > 0) return refused(DnsReason.SectionConflict, `${where}: ${problems.join('; ')}`);
     const checked = await opts.check(effective);
     if (!checked.ok) {
       return checked.unavailable
-        ? refused('CheckUnavailable', `${where}: CoreDNS check could not run: ${checked.error}`)
-        : refused('CheckFailed', `${where}: CoreDNS check failed: ${checked.error}`);
+        ? refused(DnsReason.CheckUnavailable, `${where}: CoreDNS check could not run: ${checked.error}`)
+        : refused(DnsReason.CheckFailed, `${where}: CoreDNS check failed: ${checked.error}`);
     }
 
     const backup = await saveBackup(clients, target, previous ?? '', (opts.now ?? (() => new Date()))());

@@ -1,15 +1,11 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { CRD_ESTABLISHED } from '../api/conditions.ts';
 import { needsUpdate } from '../propagation/equality.ts';
 import { exponentialDelay, sleep } from './backoff.ts';
 import { errorMessage, isAlreadyExists, isConflict, isNotFound, isPermanent } from './errors.ts';
 import type { Logger } from './logger.ts';
-import {
-  createResource,
-  getResource,
-  type ResourceRef,
-  replaceResource,
-  tryGetResource,
-} from './resources.ts';
+import { CRD_REF, type ResourceRef } from './refs.ts';
+import { createResource, getResource, replaceResource, tryGetResource } from './resources.ts';
 
 export type EnsureOutcome = 'created' | 'updated' | 'unchanged';
 
@@ -115,14 +111,6 @@ export async function retryTransient<T>(
   }
 }
 
-export const CRD_REF: ResourceRef = {
-  group: 'apiextensions.k8s.io',
-  version: 'v1',
-  plural: 'customresourcedefinitions',
-  kind: 'CustomResourceDefinition',
-  namespaced: false,
-};
-
 /**
  * Waits until the CRD `name` is Established (its kinds are served). Whoever created it — this
  * process or another installer racing it — objects of its kinds can be written only after that.
@@ -133,7 +121,7 @@ export async function waitEstablished(kc: KubeConfig, name: string, timeoutMs = 
     const crd = (await getResource(kc, CRD_REF, name)) as {
       status?: { conditions?: Array<{ type: string; status: string }> };
     };
-    if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return;
+    if (crd.status?.conditions?.some((c) => c.type === CRD_ESTABLISHED && c.status === 'True')) return;
     if (Date.now() > deadline) throw new Error(`CRD ${name} not Established after ${timeoutMs} ms`);
     await sleep(200);
   }

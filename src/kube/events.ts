@@ -7,15 +7,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { errorMessage, isNotFound } from './errors.ts';
 import type { Logger } from './logger.ts';
-import { createResource, patchResource, type ResourceRef } from './resources.ts';
-
-export const EVENT_REF: ResourceRef = {
-  group: '',
-  version: 'v1',
-  kind: 'Event',
-  plural: 'events',
-  namespaced: true,
-};
+import { EVENT_REF } from './refs.ts';
+import { createResource, patchResource } from './resources.ts';
 
 export interface EventSubject {
   apiVersion?: string;

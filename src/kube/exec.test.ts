@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fakeRunner } from '../testing/exec.ts';
-import { CommandError, CommandNotFoundError, formatCommand, run } from './exec.ts';
+import { CommandError, CommandNotFoundError, formatCommand, run, startChild, stdoutOf } from './exec.ts';
 
 describe('run', () => {
   it('returns stdout, stderr and the exit code of a successful command', async () => {
@@ -22,6 +22,12 @@ describe('run', () => {
     );
     await expect(run('/opt/nowhere/coredns', [])).rejects.toBeInstanceOf(CommandNotFoundError);
     await expect(run('/opt/nowhere/coredns', [])).rejects.toThrow('is coredns installed?');
+  });
+
+  it('names where to get the tools whose absence is common', () => {
+    expect(new CommandNotFoundError('/usr/sbin/ip').message).toBe(
+      '/usr/sbin/ip not found: is iproute2 installed? (apt-get install iproute2)',
+    );
   });
 
   it('throws with the command line, exit code and stderr tail on a non-zero exit', async () => {
@@ -50,6 +56,33 @@ describe('run', () => {
     const p = run('sleep', ['5'], { signal: ac.signal });
     setTimeout(() => ac.abort(), 50);
     await expect(p).rejects.toThrow(/sleep 5 was cancelled/);
+  });
+});
+
+describe('stdoutOf', () => {
+  it('returns stdout of a command that succeeds and throws on a non-zero exit', async () => {
+    expect(await stdoutOf('sh', ['-c', 'echo out; echo err >&2'])).toBe('out\n');
+    await expect(stdoutOf('sh', ['-c', 'exit 2'])).rejects.toThrow("sh -c 'exit 2' exited with code 2");
+  });
+});
+
+describe('startChild', () => {
+  it('resolves with the running child', async () => {
+    const child = await startChild('sh', ['-c', 'echo ready'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = await new Promise<string>((resolve) => {
+      let text = '';
+      child.stdout?.on('data', (d: Buffer) => {
+        text += d.toString();
+      });
+      child.once('close', () => resolve(text));
+    });
+    expect(out).toBe('ready\n');
+  });
+
+  it('rejects with "is X installed?" when the binary is missing', async () => {
+    await expect(startChild('/opt/nowhere/coredns', [])).rejects.toThrow(
+      '/opt/nowhere/coredns not found: is coredns installed?',
+    );
   });
 });
 

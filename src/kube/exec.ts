@@ -1,5 +1,7 @@
-// One narrow door for child processes (ip, openssl, coredns, docker, kind, …). Callers take a
-// CommandRunner so their tests can pass a fake and assert on the exact command lines.
+// One narrow door for child processes (ip, openssl, coredns, docker, kind, go, …), product and
+// testbed alike. Callers take a CommandRunner so their tests can pass a fake and assert on the exact
+// command lines; long-running children (servers) start through startChild.
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import { execa } from 'execa';
 
@@ -15,6 +17,8 @@ export interface RunOptions {
   allowFailure?: boolean;
   /** Kills the child (SIGTERM) when aborted. */
   signal?: AbortSignal;
+  /** Show the child's stderr on ours as it runs (long builds) instead of collecting it. */
+  streamStderr?: boolean;
 }
 
 export interface RunResult {
@@ -44,11 +48,21 @@ export class CommandError extends Error {
   }
 }
 
+/** Where to get the tools whose absence is common, for the "not found" message. */
+const INSTALL_HINTS: Record<string, string> = {
+  openssl: 'is openssl installed? (apt-get install openssl)',
+  ip: 'is iproute2 installed? (apt-get install iproute2)',
+  kind: 'is kind installed? (https://kind.sigs.k8s.io, needs Docker)',
+  docker: 'is Docker installed and running?',
+  go: 'is the Go toolchain installed?',
+};
+
 /** The binary is not on PATH (or the path given does not exist). */
 export class CommandNotFoundError extends Error {
   readonly cmd: string;
   constructor(cmd: string) {
-    super(`${cmd} not found: is ${basename(cmd)} installed?`);
+    const name = basename(cmd);
+    super(`${cmd} not found: ${INSTALL_HINTS[name] ?? `is ${name} installed?`}`);
     this.name = 'CommandNotFoundError';
     this.cmd = cmd;
   }
@@ -76,6 +90,7 @@ export const run: CommandRunner = async (cmd, args, opts = {}) => {
       extendEnv: true,
       input: opts.input,
       stdin: opts.input === undefined ? 'ignore' : 'pipe',
+      stderr: opts.streamStderr ? 'inherit' : 'pipe',
       timeout: timeout > 0 ? timeout : undefined,
       cancelSignal: opts.signal,
       reject: false,
@@ -101,3 +116,25 @@ export const run: CommandRunner = async (cmd, args, opts = {}) => {
   if (opts.allowFailure) return result;
   throw new CommandError(cmd, args, `exited with code ${exitCode}`, result);
 };
+
+/** The stdout of a command that must succeed (a non-zero exit throws CommandError). */
+export const stdoutOf = async (cmd: string, args: readonly string[], opts?: RunOptions): Promise<string> =>
+  (await run(cmd, args, { ...opts, allowFailure: false })).stdout;
+
+/**
+ * Starts a long-running child and resolves once it runs; a missing binary rejects with
+ * CommandNotFoundError instead of surfacing later as an 'error' event nobody awaits.
+ */
+export function startChild(
+  cmd: string,
+  args: readonly string[],
+  opts: SpawnOptions = {},
+): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, [...args], opts);
+    child.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'ENOENT' ? new CommandNotFoundError(cmd) : e),
+    );
+    child.once('spawn', () => resolve(child));
+  });
+}

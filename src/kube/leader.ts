@@ -1,26 +1,12 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { errorMessage, isAlreadyExists, isConflict, isNotFound } from './errors.ts';
 import type { Logger } from './logger.ts';
-import {
-  collectionPath,
-  getResource,
-  kubeRequest,
-  objectPath,
-  type ResourceRef,
-  replaceResource,
-} from './resources.ts';
+import { LEASE_REF } from './refs.ts';
+import { collectionPath, getResource, kubeRequest, objectPath, replaceResource } from './resources.ts';
 
 // Leader election on a coordination.k8s.io Lease, as KubeFed's controller manager did (durations from
 // KubeFedConfig.spec.leaderElect). Only the leader runs controllers; one that cannot renew in time
 // stops them, so two never write at once, and campaigns again.
-
-export const LEASE_REF: ResourceRef = {
-  group: 'coordination.k8s.io',
-  version: 'v1',
-  kind: 'Lease',
-  plural: 'leases',
-  namespaced: true,
-};
 
 export interface Lease extends KubernetesObject {
   spec?: {

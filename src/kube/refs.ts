@@ -1,6 +1,5 @@
 // Where kinds live on the API server, and the keys objects are queued and cached under: one module,
 // so a ref or a key format has one owner.
-import type { KubernetesObject } from '@kubernetes/client-node';
 import {
   CORE_GROUP,
   CORE_VERSION,
@@ -23,7 +22,7 @@ export interface ResourceRef {
 }
 
 /** The cache/queue key of an object: `namespace/name`, or `name` for cluster-scoped objects. */
-export function objectKey(obj: KubernetesObject): string {
+export function objectKey(obj: { metadata?: { name?: string; namespace?: string } }): string {
   const ns = obj.metadata?.namespace;
   const name = obj.metadata?.name ?? '';
   return ns ? `${ns}/${name}` : name;
@@ -49,8 +48,21 @@ export const INGRESS_REF = ref('networking.k8s.io', 'v1', 'Ingress', 'ingresses'
 export const DEPLOYMENT_REF = ref('apps', 'v1', 'Deployment', 'deployments');
 export const REPLICASET_REF = ref('apps', 'v1', 'ReplicaSet', 'replicasets');
 
+// Kinds the control plane itself writes in the host: its CRDs, leader Lease and Events.
+export const CRD_REF = ref(
+  'apiextensions.k8s.io',
+  'v1',
+  'CustomResourceDefinition',
+  'customresourcedefinitions',
+  false,
+);
+export const LEASE_REF = ref('coordination.k8s.io', 'v1', 'Lease', 'leases');
+export const EVENT_REF = ref('', 'v1', 'Event', 'events');
+
 // fedctl's (KubeFed's) kinds in the host.
 export const KUBEFEDCLUSTER_REF = ref(CORE_GROUP, CORE_VERSION, 'KubeFedCluster', 'kubefedclusters');
+export const KUBEFEDCONFIG_REF = ref(CORE_GROUP, CORE_VERSION, 'KubeFedConfig', 'kubefedconfigs');
+export const FTC_REF = ref(CORE_GROUP, CORE_VERSION, 'FederatedTypeConfig', 'federatedtypeconfigs');
 export const SERVICE_DNS_RECORD_REF = ref(DNS_GROUP, DNS_VERSION, 'ServiceDNSRecord', 'servicednsrecords');
 export const INGRESS_DNS_RECORD_REF = ref(DNS_GROUP, DNS_VERSION, 'IngressDNSRecord', 'ingressdnsrecords');
 export const DOMAIN_REF = ref(DNS_GROUP, DNS_VERSION, 'Domain', 'domains');
@@ -67,15 +79,15 @@ export const FEDERATED_DEPLOYMENT_REF = ref(
   'FederatedDeployment',
   'federateddeployments',
 );
-export const FEDERATED_REPLICASET_REF = ref(
-  TYPES_GROUP,
-  TYPES_VERSION,
-  'FederatedReplicaSet',
-  'federatedreplicasets',
-);
 export const FEDERATED_CONFIGMAP_REF = ref(
   TYPES_GROUP,
   TYPES_VERSION,
   'FederatedConfigMap',
   'federatedconfigmaps',
+);
+export const FEDERATED_REPLICASET_REF = ref(
+  TYPES_GROUP,
+  TYPES_VERSION,
+  'FederatedReplicaSet',
+  'federatedreplicasets',
 );

@@ -12,17 +12,10 @@ import {
   TEMPLATE_HASH_ANNOTATION,
 } from '../api/constants.ts';
 import { sortKeys } from '../api/json.ts';
-import type { FederatedObject, KubeObject, ObjectMeta } from '../api/types.ts';
+import type { MemberTarget } from '../api/type-configs.ts';
+import type { FederatedSource, KubeObject, ObjectMeta } from '../api/types.ts';
 import { applyOverrides } from './overrides.ts';
 import { FEDCTL_ANNOTATIONS, type RetentionOptions, retainFields } from './retention.ts';
-
-/** The target type as the sync controller knows it from the FederatedTypeConfig. */
-export interface DesiredTarget {
-  /** `<group>/<version>`, or `<version>` for the core group. */
-  apiVersion: string;
-  kind: string;
-  namespaced: boolean;
-}
 
 /**
  * Template metadata that cannot be carried over: identity and server-owned fields belong to each
@@ -54,7 +47,7 @@ const HASH_FORMAT = 1;
  * `metadata.labels` and `metadata.annotations` always exist, so an override can `add` below them
  * even when the template has none (KubeFed got the same from the member's retained annotations).
  */
-export function baseObject(fed: FederatedObject, target: DesiredTarget): KubeObject {
+export function baseObject(fed: FederatedSource, target: MemberTarget): KubeObject {
   const template = (isObject(fed.spec?.template) ? structuredClone(fed.spec.template) : {}) as KubeObject;
   const { status: _status, ...body } = template;
   const metadata: ObjectMeta = { ...(isObject(body.metadata) ? body.metadata : {}) };
@@ -76,8 +69,8 @@ export function baseObject(fed: FederatedObject, target: DesiredTarget): KubeObj
 }
 
 export interface MemberObjectInput {
-  fed: FederatedObject;
-  target: DesiredTarget;
+  fed: FederatedSource;
+  target: MemberTarget;
   /** This cluster's overrides. */
   ops?: readonly Operation[];
   cluster?: string;
@@ -112,8 +105,8 @@ export function memberObject(input: MemberObjectInput): KubeObject {
  * what the user declared for that cluster. Throws OverrideError when an override does not apply.
  */
 export function desiredObject(
-  fed: FederatedObject,
-  target: DesiredTarget,
+  fed: FederatedSource,
+  target: MemberTarget,
   ops: readonly Operation[] = [],
   cluster?: string,
 ): KubeObject {
@@ -153,7 +146,7 @@ export function trackedAnnotationKeys(base: KubeObject, ops: readonly Operation[
   return [...keys].filter((k) => k !== '').sort();
 }
 
-function reassert(obj: KubeObject, fed: FederatedObject, target: DesiredTarget): KubeObject {
+function reassert(obj: KubeObject, fed: FederatedSource, target: MemberTarget): KubeObject {
   const meta: ObjectMeta = isObject(obj.metadata) ? { ...obj.metadata } : {};
   delete meta.generateName;
   delete meta.namespace;
@@ -171,11 +164,11 @@ function reassert(obj: KubeObject, fed: FederatedObject, target: DesiredTarget):
   };
 }
 
-function identity(fed: FederatedObject, target: DesiredTarget): ObjectMeta {
+function identity(fed: FederatedSource, target: MemberTarget): ObjectMeta {
   const name = fed.metadata?.name;
   if (!name) throw new Error('federated object has no metadata.name');
   if (!target.namespaced) return { name };
-  const namespace = fed.metadata.namespace;
+  const namespace = fed.metadata?.namespace;
   if (!namespace) {
     throw new Error(`federated object ${name} has no namespace, but its target ${target.kind} is namespaced`);
   }

@@ -2,6 +2,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { MANAGED_LABEL, SYNC_FINALIZER } from '../api/constants.ts';
 import type { KubeObject } from '../api/types.ts';
+import { objectKey } from '../kube/refs.ts';
 import { memberObject } from './desired.ts';
 import {
   type FederatedObject,
@@ -14,7 +15,7 @@ import {
 // Seed member caches, call the reconciler once, assert the exact writes it made.
 
 type Store = Map<string, KubernetesObject>;
-const keyOf = (name: string, ns?: string) => (ns ? `${ns}/${name}` : name);
+const keyOf = (name: string, namespace?: string) => objectKey({ metadata: { name, namespace } });
 
 interface Fixture {
   members: Record<
@@ -190,7 +191,7 @@ const memberCopy = (
   fed: FederatedObject = fedDeployment(),
   change: (o: KubeObject) => void = () => undefined,
 ): KubernetesObject => {
-  const o = memberObject({ fed: fed as never, target: TARGET }) as KubeObject;
+  const o = memberObject({ fed, target: TARGET }) as KubeObject;
   o.metadata = { ...o.metadata, resourceVersion: '7', uid: 'member-uid', generation: 1 };
   const spec = o.spec as {
     progressDeadlineSeconds?: number;

@@ -12,7 +12,8 @@ import {
   SYNC_FINALIZER,
   SYSTEM_NAMESPACES,
 } from '../api/constants.ts';
-import type { ClusterPropagationStatus, KubeObject } from '../api/types.ts';
+import type { MemberTarget } from '../api/type-configs.ts';
+import type { CachedFederatedObject, ClusterPropagationStatus, KubeObject } from '../api/types.ts';
 import { errorMessage, isAlreadyExists, isNotFound } from '../kube/errors.ts';
 import type { DeleteOptions } from '../kube/resources.ts';
 import { memberObject } from './desired.ts';
@@ -45,21 +46,7 @@ import { workloadState } from './workload.ts';
 // so unit tests seed the views and assert the exact list of writes.
 
 /** A federated object as read from the host cache (treat as read-only). */
-export interface FederatedObject extends KubernetesObject {
-  spec?: {
-    template?: Record<string, unknown>;
-    placement?: unknown;
-    overrides?: unknown;
-    retainReplicas?: boolean;
-  };
-  status?: PropagationStatus;
-}
-
-export interface TargetType {
-  apiVersion: string;
-  kind: string;
-  namespaced: boolean;
-}
+export type FederatedObject = CachedFederatedObject;
 
 /** What the reconciler knows about one member cluster. */
 export interface MemberView {
@@ -97,7 +84,7 @@ export type NamespacePlacement =
   | { known: true; clusters?: string[] };
 
 export interface SyncContext {
-  target: TargetType;
+  target: MemberTarget;
   members: MemberView[];
   memberWriter: MemberWriter;
   hostWriter: HostWriter;
@@ -448,7 +435,7 @@ function computePlacement(fed: FederatedObject, run: Run): PlacementResult {
   const unknown: PlacementResult = { of: () => 'unknown', unknown: true };
   let placed: string[];
   try {
-    placed = selectClusters(fed.spec?.placement as never, ctx.members);
+    placed = selectClusters(fed.spec?.placement, ctx.members);
   } catch (e) {
     return {
       ...unknown,
@@ -558,7 +545,7 @@ async function applyToMember(m: MemberView, ops: Operation[], run: Run): Promise
   const fed = run.fed!;
   const build = (member?: KubernetesObject) =>
     memberObject({
-      fed: fed as never,
+      fed,
       target: ctx.target,
       ops,
       cluster: m.name,

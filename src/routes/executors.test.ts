@@ -221,7 +221,7 @@ describe('executeRoutes', () => {
       throw new CommandNotFoundError(cmd);
     });
     await expect(executeRoutes(plan, { via: 'docker', runner })).rejects.toThrow(
-      'docker not found: is docker installed?',
+      'docker not found: is Docker installed and running?',
     );
   });
 });

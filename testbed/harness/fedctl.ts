@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import { run } from '../../src/kube/exec.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const cli = fileURLToPath(new URL('../../src/cli/index.ts', import.meta.url));
@@ -17,13 +17,12 @@ export async function fedctl(
   args: string[],
   opts: { kubeconfig: string; env?: Record<string, string> },
 ): Promise<CliResult> {
-  const r = await execa(process.execPath, [cli, '--kubeconfig', opts.kubeconfig, ...args], {
+  return run(process.execPath, [cli, '--kubeconfig', opts.kubeconfig, ...args], {
     cwd: repo,
-    reject: false,
+    allowFailure: true,
     env: { FEDCTL_LOG: 'text', ...opts.env },
-    timeout: 120_000,
+    timeoutMs: 120_000,
   });
-  return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? -1 };
 }
 
 /** Like fedctl() but throws with the command's stderr when it fails. */
