@@ -5,7 +5,7 @@
 //
 //   node bench/dns-requests.ts            (about 6 minutes on a 2-core machine)
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { kubeFetch } from '../src/kube/resources.ts';
+import { kubeFetch } from '../src/kube/transport.ts';
 import { startFederation } from '../testbed/harness/federation.ts';
 import { apply, clusterApi, read } from '../testbed/harness/kube.ts';
 import { waitFor } from '../testbed/harness/wait.ts';

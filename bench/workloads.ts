@@ -5,15 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { type KubeConfig, type KubernetesObject, Watch } from '@kubernetes/client-node';
 import { isAlreadyExists } from '../src/kube/errors.ts';
-import { CONFIGMAP_REF, FEDERATED_CONFIGMAP_REF, NAMESPACE_REF } from '../src/kube/refs.ts';
-import {
-  collectionPath,
-  createResource,
-  kubeRequest,
-  listResource,
-  patchResource,
-  type ResourceRef,
-} from '../src/kube/resources.ts';
+import { CONFIGMAP_REF, FEDERATED_CONFIGMAP_REF, NAMESPACE_REF, type ResourceRef } from '../src/kube/refs.ts';
+import { collectionPath, createResource, listResource, patchResource } from '../src/kube/resources.ts';
+import { kubeRequest } from '../src/kube/transport.ts';
 import type { WriteFilter } from '../testbed/harness/metrics.ts';
 import { sleep, waitFor } from '../testbed/harness/wait.ts';
 import { pool } from './stats.ts';

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { discoverResource } from '../src/kube/discovery.ts';
 import { isNotFound } from '../src/kube/errors.ts';
 import { SupervisedInformer } from '../src/kube/informer.ts';
 import type { ResourceRef } from '../src/kube/refs.ts';
 import {
   createResource,
   deleteResource,
-  discoverResource,
   getResource,
   listResource,
   patchResource,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { kubeRequest } from '../src/kube/resources.ts';
+import { kubeRequest } from '../src/kube/transport.ts';
 import { ControllerProcess, fedctlOk } from '../testbed/harness/fedctl.ts';
 import { apply, clusterApi, mergePatch, read, remove } from '../testbed/harness/kube.ts';
 import { type E2ETestbed, startTestbed } from '../testbed/harness/testbed.ts';

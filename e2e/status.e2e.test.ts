@@ -1,7 +1,7 @@
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FederatedStatus } from '../src/api/types.ts';
-import { kubeFetch } from '../src/kube/resources.ts';
+import { kubeFetch } from '../src/kube/transport.ts';
 import { fedctlOk } from '../testbed/harness/fedctl.ts';
 import { type Federation, startFederation } from '../testbed/harness/federation.ts';
 import { apply, clusterApi, read } from '../testbed/harness/kube.ts';

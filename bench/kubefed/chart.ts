@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { ResourceRef } from '../../src/kube/refs.ts';
 import { FTC_REF } from '../../src/kube/refs.ts';
-import type { ResourceRef } from '../../src/kube/resources.ts';
 
 // What KubeFed v0.10.0's Helm chart would create on the host, as data. Pure.
 

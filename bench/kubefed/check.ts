@@ -10,14 +10,19 @@ import { isDeepStrictEqual } from 'node:util';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { ensureObject } from '../../src/kube/apply.ts';
 import { loadKubeConfig } from '../../src/kube/clients.ts';
-import { CONFIGMAP_REF, CRD_REF, FEDERATED_DEPLOYMENT_REF, NAMESPACE_REF } from '../../src/kube/refs.ts';
+import {
+  CONFIGMAP_REF,
+  CRD_REF,
+  FEDERATED_DEPLOYMENT_REF,
+  NAMESPACE_REF,
+  type ResourceRef,
+} from '../../src/kube/refs.ts';
 import {
   createResource,
   deleteResource,
   getResource,
   listResource,
   patchResource,
-  type ResourceRef,
 } from '../../src/kube/resources.ts';
 import { apply, clusterApi, read } from '../../testbed/harness/kube.ts';
 import { describeWrites, MemberWrites, writesBetween } from '../../testbed/harness/metrics.ts';

@@ -6,8 +6,8 @@ import { errorMessage } from '../kube/errors.ts';
 import type { Election } from '../kube/leader.ts';
 import { loggerFromEnv } from '../kube/logger.ts';
 import { Registry } from '../kube/metrics.ts';
-import { configureRequestLimits } from '../kube/resources.ts';
 import { startHttpServer } from '../kube/server.ts';
+import { configureRequestLimits } from '../kube/transport.ts';
 import { type CliContext, globalOptions, hostClients, UserError, usageError } from './options.ts';
 
 export function register(program: Command, ctx: CliContext): void {

@@ -13,7 +13,7 @@ import {
 } from '../api/conditions.ts';
 import type { ClusterCondition, KubeFedClusterStatus } from '../api/types.ts';
 import type { ClusterClients } from '../kube/clients.ts';
-import { kubeFetch } from '../kube/resources.ts';
+import { kubeFetch } from '../kube/transport.ts';
 
 export interface ProbeResult {
   /** /healthz answered 200 "ok". */

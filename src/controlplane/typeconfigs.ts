@@ -6,15 +6,10 @@ import { federatedTypeFor, type TargetType, toTargetType, typeConfigFor } from '
 import type { FederatedTypeConfig } from '../api/types.ts';
 import { type EnsureOutcome, ensureObject, waitEstablished } from '../kube/apply.ts';
 import type { ClusterClients } from '../kube/clients.ts';
+import { discoverResource } from '../kube/discovery.ts';
 import { isNotFound } from '../kube/errors.ts';
 import { CRD_REF, FTC_REF, type ResourceRef } from '../kube/refs.ts';
-import {
-  deleteResource,
-  discoverResource,
-  getResource,
-  listResource,
-  tryGetResource,
-} from '../kube/resources.ts';
+import { deleteResource, getResource, listResource, tryGetResource } from '../kube/resources.ts';
 import { refsOf } from '../propagation/controller.ts';
 import { needsUpdate } from '../propagation/equality.ts';
 

@@ -8,14 +8,14 @@ import {
   clone,
   freezeDeep,
   type ListWatchSource,
-  openWatch,
   SupervisedInformer,
   type SupervisedInformerOptions,
   type WatchEvent,
   type WatchHandle,
 } from './informer.ts';
+import { openWatch } from './list-watch.ts';
 import { Registry } from './metrics.ts';
-import type { ResourceRef } from './resources.ts';
+import type { ResourceRef } from './refs.ts';
 
 const DEPLOYMENTS: ResourceRef = {
   group: 'apps',

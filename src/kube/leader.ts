@@ -2,7 +2,8 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { errorMessage, isAlreadyExists, isConflict, isNotFound } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { LEASE_REF } from './refs.ts';
-import { collectionPath, getResource, kubeRequest, objectPath, replaceResource } from './resources.ts';
+import { collectionPath, getResource, objectPath, replaceResource } from './resources.ts';
+import { kubeRequest } from './transport.ts';
 
 // Leader election on a coordination.k8s.io Lease, as KubeFed's controller manager did (durations from
 // KubeFedConfig.spec.leaderElect). Only the leader runs controllers; one that cannot renew in time

@@ -2,29 +2,24 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiException, KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type ApiResourceList, discoverResource, matchResource } from './discovery.ts';
 import { apiStatus, errorMessage, isAlreadyExists, isConflict, isNotFound } from './errors.ts';
 import { NO_LIMITS } from './rate-limit.ts';
+import { objectKey, type ResourceRef, splitKey } from './refs.ts';
 import {
-  type ApiResourceList,
   apiVersionOf,
   collectionPath,
-  configureRequestLimits,
   createResource,
   deleteResource,
-  discoverResource,
   getResource,
-  KubeApiError,
   listResource,
-  matchResource,
-  objectKey,
   objectPath,
   patchResource,
   patchStatus,
-  type ResourceRef,
   replaceResource,
-  splitKey,
   tryGetResource,
 } from './resources.ts';
+import { configureRequestLimits, KubeApiError } from './transport.ts';
 
 const DEPLOYMENTS: ResourceRef = {
   group: 'apps',

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeConfigForEndpoint } from './clients.ts';
 import { run } from './exec.ts';
-import { kubeFetch } from './resources.ts';
 import { parseCertificates, type RelaxedTlsCheck, verifyServerChain } from './tls.ts';
+import { kubeFetch } from './transport.ts';
 
 // Certificates made here with the openssl CLI (`openssl ca` sets past and future validity windows),
 // served by a real TLS server on 127.0.0.1, and fetched through the same client path member

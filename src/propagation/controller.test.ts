@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { federatedKeyFor, refsOf, resyncSpreadMs, splitKey } from './controller.ts';
+import { federatedKeyFor, refsOf, resyncSpreadMs } from './controller.ts';
 
 const ref = (kind: string, namespaced: boolean) => ({
   group: '',
@@ -30,13 +30,6 @@ describe('federatedKeyFor', () => {
         metadata: { name: 'r' },
       }),
     ).toBe('r');
-  });
-});
-
-describe('splitKey', () => {
-  it('splits namespace/name and leaves a bare name cluster-scoped', () => {
-    expect(splitKey('n/c')).toEqual(['n', 'c']);
-    expect(splitKey('r')).toEqual([undefined, 'r']);
   });
 });
 

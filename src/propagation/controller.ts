@@ -8,14 +8,13 @@ import { EventRecorder, eventWriterFor } from '../kube/events.ts';
 import { SupervisedInformer } from '../kube/informer.ts';
 import type { Logger } from '../kube/logger.ts';
 import type { Registry } from '../kube/metrics.ts';
-import { NAMESPACE_REF } from '../kube/refs.ts';
+import { NAMESPACE_REF, objectKey, type ResourceRef, splitKey } from '../kube/refs.ts';
 import {
   createResource,
   deleteResource,
   getResource,
   patchResource,
   patchStatus,
-  type ResourceRef,
   replaceResource,
   tryGetResource,
 } from '../kube/resources.ts';
@@ -143,7 +142,7 @@ export class FederatedTypeController {
       log: this.#log,
       metrics: deps.metrics,
       workers: deps.workers ?? 8,
-      keys: () => this.#hostInformer.list().map(keyOf),
+      keys: () => this.#hostInformer.list().map(objectKey),
       // A resync re-delivers every cached object unchanged (same resourceVersion). Enqueued at once, a
       // thousand of them would make a real change wait behind them; spread over a window they yield.
       resyncSpreadMs: resyncSpreadMs(deps.resyncMs),
@@ -158,7 +157,7 @@ export class FederatedTypeController {
         return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : undefined;
       },
     });
-    this.#runner.watch(this.#hostInformer, keyOf);
+    this.#runner.watch(this.#hostInformer, objectKey);
     this.#copies = deps.memberCache.use(target, {
       ...(deps.watchNamespace && target.namespaced ? { namespace: deps.watchNamespace } : {}),
       labelSelector: `${MANAGED_LABEL}=true`,
@@ -188,7 +187,7 @@ export class FederatedTypeController {
   }
 
   enqueueAll(filter?: (obj: FederatedObject) => boolean): void {
-    for (const obj of this.#hostInformer.list()) if (!filter || filter(obj)) this.enqueue(keyOf(obj));
+    for (const obj of this.#hostInformer.list()) if (!filter || filter(obj)) this.enqueue(objectKey(obj));
   }
 
   queueLength(): number {
@@ -357,15 +356,5 @@ export function resyncSpreadMs(resyncMs = 300_000): number {
 export function federatedKeyFor(target: ResourceRef, federated: ResourceRef, obj: KubernetesObject): string {
   const name = obj.metadata?.name ?? '';
   if (!target.namespaced && federated.namespaced) return `${name}/${name}`;
-  return keyOf(obj);
-}
-
-export function keyOf(obj: KubernetesObject): string {
-  const ns = obj.metadata?.namespace;
-  return ns ? `${ns}/${obj.metadata?.name}` : (obj.metadata?.name ?? '');
-}
-
-export function splitKey(key: string): [string | undefined, string] {
-  const i = key.indexOf('/');
-  return i < 0 ? [undefined, key] : [key.slice(0, i), key.slice(i + 1)];
+  return objectKey(obj);
 }

@@ -1,6 +1,7 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { discoverResource } from '../../src/kube/discovery.ts';
 import { isAlreadyExists } from '../../src/kube/errors.ts';
-import { createResource, discoverResource } from '../../src/kube/resources.ts';
+import { createResource } from '../../src/kube/resources.ts';
 
 /**
  * Has a real API server validate every object with a server-side dry run and strict field
