@@ -199,12 +199,12 @@ async function startParts(
     scheduling?.clustersChanged();
   });
   started.push(() => types?.stop());
+  // Watch the members before the type controllers start; what each reader declares with use() (now
+  // or later) is started in every watched member: one informer per (cluster, resource).
   memberCache.sync(registry.members(), (n) => prober.isReady(n));
   await types.start();
-  // Controllers declare what they read in members; the cache watches each (cluster, resource) once.
   const dnsCaches = useDnsCaches(memberCache);
   const workloads = useWorkloadCaches(memberCache);
-  memberCache.sync(registry.members(), (n) => prober.isReady(n));
   await Promise.all([dnsHost.start(), schedulingHost.start()]);
   dns = new DnsController({
     namespace,

@@ -25,7 +25,7 @@ import { kubeListWatchSource } from './list-watch.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { Registry } from './metrics.ts';
 import { objectKey, type ResourceRef } from './refs.ts';
-import { apiVersionOf, collectionPath, describeRef, listResource } from './resources.ts';
+import { apiVersionOf, describeRef } from './resources.ts';
 
 export type InformerEvent = 'add' | 'update' | 'delete';
 /** `old` is the cached object before an update; undefined for add and delete. */

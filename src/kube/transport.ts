@@ -180,12 +180,6 @@ export async function kubeFetch(kc: KubeConfig, req: KubeRequest): Promise<KubeR
   }
   if (t.limiter && req.query?.watch === undefined) await t.limiter.take();
   const { signal, done } = deadline(req);
-  if (!t.dispatcher) {
-    done();
-    throw new Error(
-      `${req.method} ${t.origin}${req.path} (cluster "${contextName(kc)}"): no connection pool`,
-    );
-  }
   try {
     const res = await t.dispatcher.request({
       origin: t.origin,
