@@ -114,10 +114,16 @@ async function startParts(
   const metrics = new Registry();
   const rss = metrics.gauge('process_resident_memory_bytes', 'Resident memory of the controller process');
   const heap = metrics.gauge('nodejs_heap_used_bytes', 'V8 heap in use');
+  // Where resident memory goes beyond live objects: V8's reserved heap, and memory outside it
+  // (Buffers, TLS, HTTP parsers).
+  const heapTotal = metrics.gauge('nodejs_heap_total_bytes', 'V8 heap reserved');
+  const external = metrics.gauge('nodejs_external_memory_bytes', 'Memory held by V8 objects outside the heap');
   metrics.onCollect(() => {
     const m = process.memoryUsage();
     rss.set({}, m.rss);
     heap.set({}, m.heapUsed);
+    heapTotal.set({}, m.heapTotal);
+    external.set({}, m.external);
   });
   const config = new SupervisedInformer<KubeFedConfig & KubernetesObject>({
     name: `${host.name}/kubefedconfigs`,
