@@ -4,7 +4,10 @@
 // template patch, one member update per cluster and one status write. Two honest orders:
 //   phased     every host write, then every member write, then every status write
 //   pipelined  per object host → each member in turn → status, CONCURRENCY objects at a time
-// Both keep at most CONCURRENCY requests in flight; the faster is the limit.
+// Both keep at most CONCURRENCY requests in flight; the faster is the limit. A run ends when its
+// writes are answered and, given an observer, when that observer has seen every copy: the peer's
+// runs end when the bench's own watch of the members sees the copies, so the limit pays the same
+// watch (its API server and client CPU) instead of stopping its clock at the last answer.
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { CONFIGMAP_REF, FEDERATED_CONFIGMAP_REF } from '../src/kube/refs.ts';
 import { createResource, patchResource, patchStatus } from '../src/kube/resources.ts';
@@ -81,22 +84,35 @@ export interface LimitTiming {
   order: LimitOrder;
   total: number;
   phases?: { host: number; members: number; status: number };
+  /** CPU seconds per role over the run (bench/cpu.ts), when measured. */
+  cpu?: Record<string, number>;
 }
+
+/** Waits until the members hold every copy the run writes (started before the first write). */
+export type Observer = () => Promise<void>;
 
 async function run(
   w: ObjectWrites,
   clusters: readonly string[],
   n: number,
   order: LimitOrder,
+  observe?: Observer,
 ): Promise<LimitTiming> {
   const t0 = performance.now();
+  const observed = observe?.();
+  // Surfaced below; a rejection must not go unhandled while the writes run.
+  observed?.catch(() => undefined);
+  const end = async () => {
+    await observed;
+    return performance.now() - t0;
+  };
   if (order === 'pipelined') {
     await forEachObject(n, CONCURRENCY, async (i) => {
       await w.host(i);
       for (const c of clusters) await w.member(c, i);
       await w.status(i);
     });
-    return { order, total: performance.now() - t0 };
+    return { order, total: await end() };
   }
   await forEachObject(n, CONCURRENCY, (i) => w.host(i));
   const t1 = performance.now();
@@ -108,7 +124,7 @@ async function run(
   const t2 = performance.now();
   await forEachObject(n, CONCURRENCY, (i) => w.status(i));
   const t3 = performance.now();
-  return { order, total: t3 - t0, phases: { host: t1 - t0, members: t2 - t1, status: t3 - t2 } };
+  return { order, total: await end(), phases: { host: t1 - t0, members: t2 - t1, status: t3 - t2 } };
 }
 
 /** The limit for `n` new federated objects in `namespace` (which must exist in every cluster). */
@@ -117,8 +133,9 @@ export function limitCreate(
   namespace: string,
   n: number,
   order: LimitOrder,
+  observe?: Observer,
 ): Promise<LimitTiming> {
-  return run(createWrites(c, namespace), Object.keys(c.members), n, order);
+  return run(createWrites(c, namespace), Object.keys(c.members), n, order, observe);
 }
 
 /** The limit for editing the template of the `n` objects limitCreate made, to generation `gen`. */
@@ -128,8 +145,9 @@ export function limitUpdate(
   n: number,
   gen: number,
   order: LimitOrder,
+  observe?: Observer,
 ): Promise<LimitTiming> {
-  return run(updateWrites(c, namespace, gen), Object.keys(c.members), n, order);
+  return run(updateWrites(c, namespace, gen), Object.keys(c.members), n, order, observe);
 }
 
 /** The faster of several runs of the same writes: the limit is the fastest honest plain client. */

@@ -45,6 +45,7 @@ import {
 import { type E2ETestbed, startTestbed } from '../testbed/harness/testbed.ts';
 import { sleep, waitFor } from '../testbed/harness/wait.ts';
 import { resolveA } from '../testbed/index.ts';
+import { type CpuRole, cpuPhase } from './cpu.ts';
 import { fastest, type LimitClients, type LimitTiming, limitCreate, limitUpdate } from './limit.ts';
 import { type BenchTestbed, installFedctlCrds, type Peer, peersFromEnv } from './peer.ts';
 import { median, percentile } from './stats.ts';
@@ -60,6 +61,7 @@ import {
   HOST_WRITE_FILTER,
   MANAGED,
   MEMBER_WRITE_FILTER,
+  peakRssBytes,
   rssBytes,
   USER_LABEL,
   waitForCopies,
@@ -67,7 +69,8 @@ import {
 
 const N = Number(process.env.BENCH_OBJECTS ?? 1000);
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 1);
-const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 40);
+// 100: with fewer, "p99" is the single slowest sample.
+const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 100);
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_S ?? 60) * 1000;
 const QUIET_MS = 5000;
 const HOST = 'cluster0';
@@ -94,6 +97,26 @@ const F = {
     decimals: 2,
     goal: { kind: 'ratio', max: 1.15 },
   },
+  cpuCreate: {
+    name: 'CPU of every process during bulk create, core-seconds (baseline: limit)',
+    unit: 's',
+    decimals: 1,
+  },
+  serverCpuCreate: {
+    name: 'of which API servers and etcd (baseline: limit)',
+    unit: 's',
+    decimals: 1,
+  },
+  controllerCpuCreate: {
+    name: 'of which the controller, per federated object',
+    unit: 'ms',
+    decimals: 2,
+  },
+  controllerCpuUpdate: {
+    name: 'controller CPU per template edit during bulk update',
+    unit: 'ms',
+    decimals: 2,
+  },
   hostWrites: { name: 'host writes per object during bulk create (API server)', unit: '', decimals: 2 },
   memberWrites: { name: 'member writes per object during bulk create (API servers)', unit: '', decimals: 2 },
   user: {
@@ -101,6 +124,11 @@ const F = {
     unit: 's',
     decimals: 2,
     goal: { kind: 'ratio', max: 1.1 },
+  },
+  userShare: {
+    name: `the same, baseline: next to the same ${N} FederatedConfigMap creates with the peer stopped`,
+    unit: 's',
+    decimals: 2,
   },
   p50: {
     name: `latency p50, FederatedDeployment → every member (baseline: plain client), ${LATENCY_SAMPLES} samples`,
@@ -138,6 +166,17 @@ const F = {
     goal: { kind: 'max', max: 120 },
   },
   heap: { name: `controller V8 heap after the ${N} objects`, unit: 'MiB', decimals: 0 },
+  rssPeak: {
+    name: 'controller peak RSS over the bulk workloads (VmHWM)',
+    unit: 'MiB',
+    decimals: 0,
+  },
+  rssSteady: {
+    name: `controller RSS after ${WINDOW_MS / 1000} s of steady state`,
+    unit: 'MiB',
+    decimals: 0,
+    goal: { kind: 'max', max: 120 },
+  },
   rssRestart: {
     name: 'controller RSS after the restart',
     unit: 'MiB',
@@ -236,6 +275,20 @@ async function benchPeer(peer: Peer): Promise<void> {
       `${peer.name}: ${f.name}: ${value.toFixed(f.decimals)}${baseline === undefined ? '' : ` (baseline ${baseline.toFixed(f.decimals)})`}`,
     );
   };
+  /** CPU of a peer's phase next to its limit's: the whole testbed, servers, the controller per object. */
+  const addCpu = (
+    phase: Record<CpuRole | 'total', number>,
+    baseline: Record<string, number> | undefined,
+    all: FigureSpec,
+    servers: FigureSpec,
+    controller: FigureSpec,
+  ) => {
+    const server = (c: Record<string, number>) => (c['kube-apiserver'] ?? 0) + (c.etcd ?? 0);
+    add(all, phase.total, baseline?.total);
+    add(servers, server(phase), baseline && server(baseline));
+    add(controller, (phase.controller / N) * 1000);
+  };
+  let peakRss = 0;
   let failed = true;
   try {
     await (peer.installCrds ?? installFedctlCrds)(tb);
@@ -270,10 +323,14 @@ async function benchPeer(peer: Peer): Promise<void> {
 
       // ---- bulk create and update
       const before = await bulkWrites.snapshot();
+      let cpu = cpuPhase(peer.pid);
       let t = performance.now();
       await createFederatedConfigMaps(host, NS.fed, N);
       await waitForCopies(members, NS.fed, N);
       add(F.create, (performance.now() - t) / 1000, limit.create.total / 1000);
+      const createCpu = cpu();
+      addCpu(createCpu, limit.create.cpu, F.cpuCreate, F.serverCpuCreate, F.controllerCpuCreate);
+      note(peer.name, 'bulk create cpu (s)', createCpu);
       await sleep(QUIET_MS); // let the last status writes land before counting
       const during = between(before, await bulkWrites.snapshot());
       add(F.hostWrites, totalOf(during.host) / N, limit.hostWritesPerObject);
@@ -283,17 +340,33 @@ async function benchPeer(peer: Peer): Promise<void> {
         members: describeWrites(during.members),
       });
 
+      cpu = cpuPhase(peer.pid);
       t = performance.now();
       await editFederatedConfigMaps(host, NS.fed, N, 1);
       await waitForCopies(members, NS.fed, N, 1);
       add(F.update, (performance.now() - t) / 1000, limit.update.total / 1000);
+      const updateCpu = cpu();
+      add(F.controllerCpuUpdate, (updateCpu.controller / N) * 1000);
+      note(peer.name, 'bulk update cpu (s)', { peer: updateCpu, limit: limit.update.cpu });
       await deleteFederatedConfigMaps(host, members, NS.fed);
 
-      // ---- the user's own host writes, peer idle, then while it propagates a bulk create
+      // ---- the user's own host writes: peer idle; next to the same FederatedConfigMap creates with
+      // the peer stopped (what the creates cost the user whichever federation runs); and while the
+      // peer propagates them
       t = performance.now();
       await createPlainConfigMaps(host, NS.user, N);
       const alone = performance.now() - t;
       await deleteAllAndWait(host, CONFIGMAP_REF, NS.user, USER_LABEL);
+      peakRss = Math.max(peakRss, peer.pid() === undefined ? 0 : peakRssBytes(peer.pid()!));
+      await peer.stop();
+      t = performance.now();
+      const [shared] = await Promise.all([
+        createPlainConfigMaps(host, NS.user, N).then(() => performance.now() - t),
+        createFederatedConfigMaps(host, NS.phased, N),
+      ]);
+      await deleteAllAndWait(host, CONFIGMAP_REF, NS.user, USER_LABEL);
+      await deleteAllAndWait(host, FEDERATED_CONFIGMAP_REF, NS.phased);
+      await peer.restart();
       t = performance.now();
       const [busy, propagation] = await Promise.all([
         createPlainConfigMaps(host, NS.user, N).then(() => performance.now() - t),
@@ -302,6 +375,7 @@ async function benchPeer(peer: Peer): Promise<void> {
           .then(() => performance.now() - t),
       ]);
       add(F.user, busy / 1000, alone / 1000);
+      add(F.userShare, busy / 1000, shared / 1000);
       note(peer.name, 'bulk create next to the user writes (s)', propagation / 1000);
       await deleteAllAndWait(host, CONFIGMAP_REF, NS.user, USER_LABEL);
       // The last repeat keeps its N objects for the figures below.
@@ -310,6 +384,7 @@ async function benchPeer(peer: Peer): Promise<void> {
 
     // ---- memory with the N objects cached
     await memory(peer, F.rss, F.heap, add);
+    add(F.rssPeak, Math.max(peakRss, peakRssBytes(peer.pid()!)) / MiB);
 
     // ---- latency
     const lat = await latency(kc);
@@ -318,8 +393,10 @@ async function benchPeer(peer: Peer): Promise<void> {
     note(peer.name, 'latency ms', lat);
 
     // ---- steady state, background (peer stopped), then restart
-    await waitQuiet(peer, steadyWrites, 300_000);
+    if ((await waitQuiet(peer, steadyWrites, 120_000)) === undefined)
+      note(peer.name, 'never steady', 'writes kept coming for 120 s; the steady window counts them');
     const steady = await windowWrites(steadyWrites, WINDOW_MS);
+    add(F.rssSteady, rssBytes(peer.pid()!) / MiB);
     await peer.stop();
     const background = await windowWrites(steadyWrites, WINDOW_MS);
     add(F.background, totalOf(background.host) + totalOf(background.members));
@@ -327,6 +404,7 @@ async function benchPeer(peer: Peer): Promise<void> {
     const s0 = await steadyWrites.snapshot();
     await peer.restart();
     const steadyAt = waitQuiet(peer, steadyWrites, 300_000);
+    steadyAt.catch(() => undefined);
     // A restart slower than the window stretches it: the writes of the whole start still count.
     await sleep(WINDOW_MS - (performance.now() - restarted));
     const afterRestart = between(s0, await steadyWrites.snapshot());
@@ -335,7 +413,8 @@ async function benchPeer(peer: Peer): Promise<void> {
       totalOf(w.host) + totalOf(w.members) - totalOf(background.host) - totalOf(background.members);
     add(F.steady, net(steady));
     add(F.restartWrites, net(afterRestart));
-    add(F.restartSteady, ((await steadyAt) - restarted) / 1000);
+    const steadyMoment = await steadyAt;
+    if (steadyMoment !== undefined) add(F.restartSteady, (steadyMoment - restarted) / 1000);
     for (const [k, w] of Object.entries({ steady, background, afterRestart }))
       note(peer.name, `${k} writes`, { host: describeWrites(w.host), members: describeWrites(w.members) });
     await memory(peer, F.rssRestart, F.heapRestart, add);
@@ -374,12 +453,27 @@ async function measureLimit(c: LimitClients, writes: Writes, warmUp: boolean) {
     await limitUpdate(c, NS.phased, n, 1, 'pipelined');
     await removeLimitObjects(c);
   }
+  const members = CLUSTERS.map((m) => c.members[m]!);
+  // Each run ends when the bench's watch sees every copy, as the peer's runs do.
+  const measured = async (
+    ns: string,
+    gen: number,
+    go: (observe: () => Promise<void>) => Promise<LimitTiming>,
+  ) => {
+    const cpu = cpuPhase();
+    const timing = await go(() => waitForCopies(members, ns, N, gen));
+    return { ...timing, cpu: cpu() };
+  };
   const w0 = await writes.snapshot();
-  const phasedCreate = await limitCreate(c, NS.phased, N, 'phased');
+  const phasedCreate = await measured(NS.phased, 0, (o) => limitCreate(c, NS.phased, N, 'phased', o));
   const w = between(w0, await writes.snapshot());
-  const pipelinedCreate = await limitCreate(c, NS.pipelined, N, 'pipelined');
-  const phasedUpdate = await limitUpdate(c, NS.phased, N, 1, 'phased');
-  const pipelinedUpdate = await limitUpdate(c, NS.pipelined, N, 1, 'pipelined');
+  const pipelinedCreate = await measured(NS.pipelined, 0, (o) =>
+    limitCreate(c, NS.pipelined, N, 'pipelined', o),
+  );
+  const phasedUpdate = await measured(NS.phased, 1, (o) => limitUpdate(c, NS.phased, N, 1, 'phased', o));
+  const pipelinedUpdate = await measured(NS.pipelined, 1, (o) =>
+    limitUpdate(c, NS.pipelined, N, 1, 'pipelined', o),
+  );
   await removeLimitObjects(c);
   const create = fastest([phasedCreate, pipelinedCreate]);
   const update = fastest([phasedUpdate, pipelinedUpdate]);
@@ -425,9 +519,10 @@ async function windowWrites(writes: Writes, ms: number) {
 
 /**
  * Resolves with the moment (performance.now()) the peer became steady: its queues empty (when it
- * exposes them) and no write counted by the API servers for QUIET_MS after it.
+ * exposes them) and no write counted by the API servers for QUIET_MS after it; undefined when it
+ * never was within `timeoutMs` (KubeFed writes the status of every KubeFedCluster at each probe).
  */
-async function waitQuiet(peer: Peer, writes: Writes, timeoutMs: number): Promise<number> {
+async function waitQuiet(peer: Peer, writes: Writes, timeoutMs: number): Promise<number | undefined> {
   const deadline = performance.now() + timeoutMs;
   let total = -1;
   let lastActivity = performance.now();
@@ -440,8 +535,10 @@ async function waitQuiet(peer: Peer, writes: Writes, timeoutMs: number): Promise
       total = t;
       lastActivity = now;
     } else if (now - lastActivity >= QUIET_MS) return lastActivity;
-    if (now > deadline)
-      throw new Error(`${peer.name}: not steady after ${timeoutMs} ms (queue depth ${depth})`);
+    if (now > deadline) {
+      log(`${peer.name}: not steady after ${timeoutMs} ms (queue depth ${depth})`);
+      return undefined;
+    }
     await sleep(1000);
   }
 }

@@ -145,12 +145,17 @@ async function watchCopies(member: KubeConfig, namespace: string, n: number, gen
   }
 }
 
-/** Resident set size of a process, in bytes (Linux). */
-export function rssBytes(pid: number): number {
-  const kb = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)?.[1];
-  if (kb === undefined) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(kb) * 1024;
+function statusKb(pid: number, field: string): number {
+  const kb = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`${field}:\\s+(\\d+) kB`))?.[1];
+  if (kb === undefined) throw new Error(`no ${field} for pid ${pid}`);
+  return Number(kb);
 }
+
+/** Resident set size of a process, in bytes (Linux). */
+export const rssBytes = (pid: number): number => statusKb(pid, 'VmRSS') * 1024;
+
+/** The highest resident set size the process has had since it started, in bytes (Linux). */
+export const peakRssBytes = (pid: number): number => statusKb(pid, 'VmHWM') * 1024;
 
 /** A Prometheus text exposition's value of an unlabelled sample, e.g. `nodejs_heap_used_bytes`. */
 export function sampleValue(metricsText: string, name: string): number | undefined {

@@ -72,7 +72,8 @@ export function apiserverSpec(b: Binaries, ctx: ClusterCtx): StartSpec {
       // The `kubernetes` Service cannot list 127.0.0.1 as an endpoint (loopback is invalid there).
       '--endpoint-reconciler-type=none',
       '--allow-privileged=true',
-      '--profiling=false',
+      // FEDCTL_TESTBED_PROFILING=1 serves /debug/pprof (where an API server's CPU goes in a benchmark).
+      `--profiling=${process.env.FEDCTL_TESTBED_PROFILING === '1'}`,
       '--event-ttl=30m',
     ],
     log: join(c.dir, 'logs', 'kube-apiserver.log'),
