@@ -8,6 +8,7 @@ import { EventRecorder, eventWriterFor } from '../kube/events.ts';
 import { SupervisedInformer } from '../kube/informer.ts';
 import type { Logger } from '../kube/logger.ts';
 import type { Registry } from '../kube/metrics.ts';
+import { OwnWrites } from '../kube/own-writes.ts';
 import { NAMESPACE_REF, objectKey, type ResourceRef, splitKey } from '../kube/refs.ts';
 import {
   createResource,
@@ -114,6 +115,8 @@ export class FederatedTypeController {
   readonly #statusWrittenAt = new Map<string, number>();
   readonly #statusCollection: boolean;
   readonly #events: EventRecorder;
+  /** Our writes by federated key and place (a member's name, or HOST): their watch echoes enqueue nothing. */
+  readonly #ownWrites = new OwnWrites((key) => this.#runner.enqueue(key));
 
   constructor(ftc: FederatedTypeConfig, deps: TypeControllerDeps) {
     const { target, federated } = refsOf(ftc);
@@ -157,14 +160,25 @@ export class FederatedTypeController {
         return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : undefined;
       },
     });
-    this.#runner.watch(this.#hostInformer, objectKey);
+    this.#runner.watch(this.#hostInformer, (obj, ev) =>
+      this.#keyUnlessEcho(objectKey(obj), HOST, obj, ev.type),
+    );
     this.#copies = deps.memberCache.use(target, {
       ...(deps.watchNamespace && target.namespaced ? { namespace: deps.watchNamespace } : {}),
       labelSelector: `${MANAGED_LABEL}=true`,
     });
-    this.#runner.watch(this.#copies, (obj) => this.federatedKeyOf(obj));
+    this.#runner.watch(this.#copies, (obj, ev) =>
+      this.#keyUnlessEcho(this.federatedKeyOf(obj), ev.cluster ?? '', obj, ev.type),
+    );
     // A member's cache has listed: what it holds (or lacks) is known now, everything is looked at again.
     this.#unsubscribe.push(this.#copies.onSynced(() => this.enqueueAll()));
+  }
+
+  /** The key an event enqueues, or none for the echo of a write of ours (its reconcile already ran). */
+  #keyUnlessEcho(key: string, place: string, obj: KubernetesObject, type: string): string | undefined {
+    if (type !== 'delete' && this.#ownWrites.isEcho(key, place, obj.metadata?.resourceVersion))
+      return undefined;
+    return key;
   }
 
   /** Federated objects currently in the host cache (read-only). */
@@ -270,8 +284,10 @@ export class FederatedTypeController {
       hostNamespaceUid: async (n) =>
         (await tryGetResource(this.#deps.host.kc, NAMESPACE_REF, n))?.metadata?.uid,
       memberWriter: {
-        create: (c, obj) => createResource(clientOf(c), this.#refFor(obj), obj),
-        replace: (c, obj) => replaceResource(clientOf(c), this.#refFor(obj), obj),
+        create: (c, obj) =>
+          this.#ownWrites.write(key, c, () => createResource(clientOf(c), this.#refFor(obj), obj)),
+        replace: (c, obj) =>
+          this.#ownWrites.write(key, c, () => replaceResource(clientOf(c), this.#refFor(obj), obj)),
         delete: (c, obj, options) =>
           deleteResource(
             clientOf(c),
@@ -284,23 +300,27 @@ export class FederatedTypeController {
       },
       hostWriter: {
         setFinalizers: async (obj, finalizers) => {
-          await patchResource(
-            this.#deps.host.kc,
-            this.federated,
-            obj.metadata?.name ?? '',
-            obj.metadata?.namespace,
-            {
-              metadata: { finalizers, resourceVersion: obj.metadata?.resourceVersion },
-            },
+          await this.#ownWrites.write(key, HOST, () =>
+            patchResource(
+              this.#deps.host.kc,
+              this.federated,
+              obj.metadata?.name ?? '',
+              obj.metadata?.namespace,
+              {
+                metadata: { finalizers, resourceVersion: obj.metadata?.resourceVersion },
+              },
+            ),
           );
         },
         writeStatus: async (obj, status) => {
-          await patchStatus(
-            this.#deps.host.kc,
-            this.federated,
-            obj.metadata?.name ?? '',
-            obj.metadata?.namespace,
-            status,
+          await this.#ownWrites.write(key, HOST, () =>
+            patchStatus(
+              this.#deps.host.kc,
+              this.federated,
+              obj.metadata?.name ?? '',
+              obj.metadata?.namespace,
+              status,
+            ),
           );
           this.#statusWrittenAt.set(key, Date.now());
           this.#deps.metrics
@@ -321,6 +341,7 @@ export class FederatedTypeController {
     if (!fed) {
       this.#lastStatus.delete(key);
       this.#statusWrittenAt.delete(key);
+      this.#ownWrites.forget(key);
     }
     return result;
   }
@@ -346,6 +367,9 @@ export class FederatedTypeController {
     return { ...this.target, version };
   }
 }
+
+/** The place of the host's own objects in OwnWrites (cluster names, RFC 1123, never contain parentheses). */
+const HOST = '(host)';
 
 /** Window over which resync re-enqueues are spread: half the period, at most 30 s. */
 export function resyncSpreadMs(resyncMs = 300_000): number {
