@@ -38,7 +38,11 @@ unreachable longer than the lease's renew deadline the controllers stop and star
     )
     .option('--dns-force-tcp', 'forward cross-cluster DNS queries over TCP', false)
     .option('--no-leader-elect', 'run without leader election (only when exactly one controller runs)')
-    .option('--resync <seconds>', 'full resync period: every cached object is reconciled again', '300')
+    .option(
+      '--resync <seconds>',
+      'resync period: every cached object is reconciled again, from the caches (no request; the API servers are relisted every 30 min)',
+      '300',
+    )
     .option(
       '--member-timeout <seconds>',
       'time limit of one request to a member; a member judged not ready ends the wait sooner (a request unanswered for 1 s makes the health prober check that member at once)',

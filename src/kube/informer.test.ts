@@ -464,27 +464,42 @@ describe('SupervisedInformer recovery', () => {
   });
 });
 
-describe('SupervisedInformer resync', () => {
-  it('relists every resyncMs and emits update for every object, changed or not', async () => {
-    const { source, informer, events, advance } = setup({ resyncMs: 60_000 });
+describe('SupervisedInformer resync and relist', () => {
+  it('replays every cached object as an update of itself every resyncMs, without a request', async () => {
+    const { source, informer, events, advance } = setup({ resyncMs: 60_000, relistMs: 0 });
     source.items = [obj('a', '1'), obj('b', '2')];
     await informer.start();
     await flush();
+    source.send('MODIFIED', obj('b', '5'));
     events.length = 0;
-    source.items = [obj('a', '1'), obj('b', '5')];
     await advance(60_000);
-    expect(source.listCalls).toBe(2);
-    expect(source.watches[0]?.stopped).toBe(true);
-    expect(events).toEqual(['update a@1->1', 'update b@2->5']);
-    expect(informer.healthy()).toBe(true);
+    expect(source.listCalls).toBe(1);
+    expect(source.watches[0]?.stopped).toBe(false);
+    expect(events).toEqual(['update a@1->1', 'update b@5->5']);
     events.length = 0;
     await advance(60_000);
     expect(events).toEqual(['update a@1->1', 'update b@5->5']);
     await informer.stop();
   });
 
-  it('does a pending resync with the first list that succeeds after an outage', async () => {
-    const { source, informer, events, advance } = setup({ resyncMs: 5_000 });
+  it('relists every relistMs and emits only what changed, added or went away', async () => {
+    const { source, informer, events, advance } = setup({ resyncMs: 0, relistMs: 1_800_000 });
+    source.items = [obj('a', '1'), obj('b', '2'), obj('c', '3')];
+    await informer.start();
+    await flush();
+    events.length = 0;
+    // A watch that missed every change: the relist finds them.
+    source.items = [obj('a', '1'), obj('b', '5'), obj('d', '6')];
+    await advance(1_800_000);
+    expect(source.listCalls).toBe(2);
+    expect(source.watches[0]?.stopped).toBe(true);
+    expect(events).toEqual(['update b@2->5', 'add d@6', 'delete c']);
+    expect(informer.healthy()).toBe(true);
+    await informer.stop();
+  });
+
+  it('does a pending relist with the first list that succeeds after an outage', async () => {
+    const { source, informer, events, advance } = setup({ resyncMs: 0, relistMs: 5_000 });
     source.items = [obj('a', '1')];
     await informer.start();
     await flush();
@@ -493,19 +508,37 @@ describe('SupervisedInformer resync', () => {
     await flush();
     await advance(1000);
     await advance(2000);
-    await advance(2000); // resync due while backing off
+    await advance(2000); // relist due while backing off
     source.listError = undefined;
+    source.items = [obj('a', '2')];
     events.length = 0;
     await advance(4000);
-    expect(events).toEqual(['update a@1->1']);
+    expect(events).toEqual(['update a@1->2']);
     await informer.stop();
   });
 
-  it('does not resync when resyncMs is 0', async () => {
-    const { source, informer, advance } = setup({ resyncMs: 0 });
+  it('neither replays nor relists when both periods are 0', async () => {
+    const { source, informer, events, advance } = setup({ resyncMs: 0, relistMs: 0 });
+    source.items = [obj('a', '1')];
     await informer.start();
+    await flush();
+    events.length = 0;
     await advance(3_600_000);
     expect(source.listCalls).toBe(1);
+    expect(events).toEqual([]);
+    await informer.stop();
+  });
+
+  it('replays nothing before the first list (the list emits every object itself)', async () => {
+    const { source, informer, events, advance } = setup({ resyncMs: 1000, relistMs: 0 });
+    source.listError = new Error('down');
+    void informer.start();
+    await advance(1000);
+    expect(events).toEqual([]);
+    source.listError = undefined;
+    source.items = [obj('a', '1')];
+    await advance(2000);
+    expect(events[0]).toBe('add a@1');
     await informer.stop();
   });
 });

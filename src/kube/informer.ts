@@ -13,8 +13,11 @@
 //   resume the watch from the last seen resourceVersion; on 410 Gone relist at once; on any other
 //   failure wait (1 s doubling to 30 s, reset once a watch has stayed up) and relist, diffing the new
 //   list against the cache so missed adds, updates and deletes are all delivered.
-// Every `resyncMs` the watch is closed, the resource relisted and `update` emitted for every object
-// (level-triggered safety net: handlers re-enqueue everything).
+// Every `resyncMs` every cached object is emitted again as an `update` with itself as the old object
+// (client-go's resync: handlers re-enqueue everything, a level-triggered safety net that costs no
+// request). Every `relistMs` (default 30 min) the watch is closed and the resource relisted, and only
+// the differences are emitted: a guard against a watch that missed an event, rare because relisting
+// every member's objects is what a resync must not cost at scale.
 //
 // Objects handed out are plain JSON (apiVersion and kind set, timestamps as strings) and deeply
 // frozen: they are the cache. Never mutate them; `clone()` gives a private, mutable copy.
@@ -69,8 +72,10 @@ export interface SupervisedInformerOptions<T extends KubernetesObject> {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
-  /** Relist and re-emit `update` for everything this often; default 5 min, 0 disables. */
+  /** Re-emit `update` for every cached object this often (no request); default 5 min, 0 disables. */
   resyncMs?: number;
+  /** Close the watch and relist this often (differences are emitted); default 30 min, 0 disables. */
+  relistMs?: number;
   logger?: Logger;
   /** start() rejects when the first list has not succeeded by then; default 60 s, 0 waits forever. */
   startTimeoutMs?: number;
@@ -136,7 +141,7 @@ interface Run {
   abort: AbortController;
   /** Ends a backoff sleep early (stop). */
   wake?: () => void;
-  /** Ends the current watch (stop, resync). */
+  /** Ends the current watch (stop, relist). */
   interrupt?: () => void;
 }
 
@@ -154,6 +159,7 @@ export class SupervisedInformer<T extends KubernetesObject = KubernetesObject> {
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #resyncMs: number;
+  readonly #relistMs: number;
   readonly #startTimeoutMs: number;
   readonly #backoffBaseMs: number;
   readonly #backoffMaxMs: number;
@@ -170,7 +176,7 @@ export class SupervisedInformer<T extends KubernetesObject = KubernetesObject> {
   /** One run = one start() until stop(); a stale loop notices its run is no longer current. */
   #run: Run | undefined;
   #running: Promise<void> | undefined;
-  #resyncPending = false;
+  #relistPending = false;
   #failures = 0;
   #lastError: string | undefined;
 
@@ -180,6 +186,7 @@ export class SupervisedInformer<T extends KubernetesObject = KubernetesObject> {
     this.namespace = opts.ref.namespaced ? opts.namespace : undefined;
     this.#clock = opts.clock ?? realClock;
     this.#resyncMs = opts.resyncMs ?? 5 * 60_000;
+    this.#relistMs = opts.relistMs ?? 30 * 60_000;
     this.#startTimeoutMs = opts.startTimeoutMs ?? 60_000;
     this.#backoffBaseMs = opts.backoffBaseMs ?? 1000;
     this.#backoffMaxMs = opts.backoffMaxMs ?? 30_000;
@@ -229,7 +236,7 @@ export class SupervisedInformer<T extends KubernetesObject = KubernetesObject> {
     const run: Run = { started, resolve, reject, listed: false, timers: [], abort: new AbortController() };
     this.#run = run;
     this.#stopped = false;
-    this.#resyncPending = false;
+    this.#relistPending = false;
     this.#failures = 0;
     if (this.#startTimeoutMs > 0) {
       run.timers.push(
@@ -247,6 +254,7 @@ export class SupervisedInformer<T extends KubernetesObject = KubernetesObject> {
       );
     }
     this.#armResync(run);
+    this.#armRelist(run);
     // A previous run's loop may still be unwinding from an await; it checks #run after every await
     // and leaves without touching the cache.
     this.#running = this.#loop(run).catch((e: unknown) => {
@@ -316,20 +324,35 @@ export class SupervisedInformer<T extends KubernetesObject = KubernetesObject> {
   }
 
   #armResync(run: Run): void {
-    if (this.#resyncMs <= 0) return;
+    this.#every(run, this.#resyncMs, () => {
+      // Before the first list there is nothing to replay; the list itself emits every object.
+      if (!run.listed) return;
+      for (const obj of this.#cache.values()) this.#emit('update', obj, obj);
+    });
+  }
+
+  #armRelist(run: Run): void {
+    this.#every(run, this.#relistMs, () => {
+      this.#relistPending = true;
+      // Only an open watch is interrupted; a backoff in progress is honoured, and the first list
+      // after it is the relist.
+      run.interrupt?.();
+    });
+  }
+
+  /** Calls `fn` every `ms` while `run` is current (never when `ms` ≤ 0). */
+  #every(run: Run, ms: number, fn: () => void): void {
+    if (ms <= 0) return;
     const timer = this.#clock.setTimeout(() => {
       run.timers = run.timers.filter((t) => t !== timer);
       if (!this.#alive(run)) return;
-      this.#resyncPending = true;
-      this.#armResync(run);
-      // Only an open watch is interrupted; a backoff in progress is honoured, and the first list
-      // after it does the resync.
-      run.interrupt?.();
-    }, this.#resyncMs);
+      this.#every(run, ms, fn);
+      fn();
+    }, ms);
     run.timers.push(timer);
   }
 
-  /** Waits for `ms` unless woken (stop, resync). */
+  /** Waits for `ms` unless woken (stop). */
   #sleep(run: Run, ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const timer = this.#clock.setTimeout(resolve, ms);
@@ -358,28 +381,26 @@ export class SupervisedInformer<T extends KubernetesObject = KubernetesObject> {
   async #loop(run: Run): Promise<void> {
     let needList = true;
     while (this.#alive(run)) {
-      const listing = needList || this.#resyncPending;
+      const listing = needList || this.#relistPending;
       if (listing) {
-        const resync = this.#resyncPending && run.listed;
-        this.#resyncPending = false;
+        this.#relistPending = false;
         let list: { items: T[]; resourceVersion: string };
         try {
           list = await this.#source.list(run.abort.signal);
         } catch (e) {
           if (!this.#alive(run)) break;
-          this.#resyncPending ||= resync;
           await this.#backoff(run, e, 'list');
           continue;
         }
         if (!this.#alive(run)) break;
-        this.#replace(run, list.items, list.resourceVersion, resync);
+        this.#replace(run, list.items, list.resourceVersion);
         this.#metrics?.('relist');
         needList = false;
       }
       const outcome = await this.#watchOnce(run);
       if (!this.#alive(run)) break;
       switch (outcome.kind) {
-        case 'interrupted': // a resync is due: relist at the top of the loop
+        case 'interrupted': // a relist is due: at the top of the loop
         case 'closed': // resume from the last resourceVersion
           break;
         case 'gone':
@@ -506,8 +527,8 @@ export class SupervisedInformer<T extends KubernetesObject = KubernetesObject> {
     }
   }
 
-  /** Replaces the cache with a fresh list and emits the differences (all updates on a resync). */
-  #replace(run: Run, items: T[], resourceVersion: string, resync: boolean): void {
+  /** Replaces the cache with a fresh list and emits the differences. */
+  #replace(run: Run, items: T[], resourceVersion: string): void {
     const previous = this.#cache;
     const next = new Map<string, T>();
     for (const item of items) {
@@ -523,15 +544,15 @@ export class SupervisedInformer<T extends KubernetesObject = KubernetesObject> {
     for (const [key, obj] of next) {
       const old = previous.get(key);
       if (!old) this.#emit('add', obj);
-      else if (resync || rvOf(old) !== rvOf(obj) || rvOf(obj) === undefined) this.#emit('update', obj, old);
+      else if (rvOf(old) !== rvOf(obj) || rvOf(obj) === undefined) this.#emit('update', obj, old);
     }
     for (const [key, old] of previous) if (!next.has(key)) this.#emit('delete', old);
     if (firstList) {
       this.#lastError = undefined;
       this.#log.debug('synced', { objects: next.size, resourceVersion });
       run.resolve();
-    } else if (resync) {
-      this.#log.debug('resynced', { objects: next.size, resourceVersion });
+    } else {
+      this.#log.debug('relisted', { objects: next.size, resourceVersion });
     }
   }
 
