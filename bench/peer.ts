@@ -41,7 +41,7 @@ export interface Peer {
   restart(): Promise<void>;
   /** The controller's pid (for RSS), undefined while stopped. */
   pid(): number | undefined;
-  /** V8 heap (or the runtime's equivalent) in use, when the peer exposes it. */
+  /** Live V8 heap (or the runtime's equivalent) after a full collection, when the peer exposes it. */
   heapBytes?(): Promise<number | undefined>;
   /** Keys waiting in the controller's work queues, when the peer exposes them (steady-state detection). */
   queueDepth?(): Promise<number | undefined>;
@@ -93,6 +93,8 @@ export function fedctlPeer(opts: { args?: string[] } = {}): Peer {
         ...(opts.args ?? []),
       ],
       tb.kubeconfig,
+      // The inspector, on loopback: heapBytes() forces a full collection first (live objects only).
+      ['--inspect=127.0.0.1:0'],
     );
     port = await waitControllerReady(controller);
   };
@@ -122,6 +124,7 @@ export function fedctlPeer(opts: { args?: string[] } = {}): Peer {
     },
     pid: () => (controller?.running() ? controller.pid : undefined),
     heapBytes: async () => {
+      await controller?.collectGarbage();
       const text = await metrics();
       return text === undefined ? undefined : sampleValue(text, 'nodejs_heap_used_bytes');
     },

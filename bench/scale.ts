@@ -22,8 +22,8 @@ import {
   CONCURRENCY,
   createFederatedConfigMaps,
   editFederatedConfigMaps,
-  matchingCopies,
   rssBytes,
+  waitForCopies,
 } from './workloads.ts';
 
 // ---------------------------------------------------------------- pure parts (bench/scale.test.ts)
@@ -210,26 +210,6 @@ export function table(cells: readonly Cell[]): string {
 const NS = 'scale';
 const log = (m: string) => process.stderr.write(`[bench-scale] ${m}\n`);
 
-/**
- * Waits until every member holds all `n` copies at `gen`; a member that got there is not listed again,
- * so a 10 × 5000 run does not spend the cores it measures on listing complete members.
- */
-async function waitAllCopies(members: readonly KubeConfig[], n: number, gen: number): Promise<void> {
-  const pending = new Set(members);
-  await waitFor(
-    `${n} ConfigMaps at generation ${gen} in ${members.length} members`,
-    async () => {
-      await Promise.all(
-        [...pending].map(async (m) => {
-          if ((await matchingCopies(m, NS, gen)) === n) pending.delete(m);
-        }),
-      );
-      return pending.size === 0 || undefined;
-    },
-    { timeoutMs: 1_800_000, intervalMs: 500 },
-  );
-}
-
 async function memberCount(kc: KubeConfig): Promise<number> {
   const { items } = await listResource(kc, CONFIGMAP_REF, {
     namespace: NS,
@@ -248,16 +228,6 @@ async function apiserverMetrics(kc: KubeConfig): Promise<string> {
 
 async function watchesOn(members: readonly KubeConfig[]): Promise<number[]> {
   return Promise.all(members.map(async (m) => openWatches(await apiserverMetrics(m))));
-}
-
-/** The lowest of a few samples: V8's used heap right after a collection, not with garbage in it. */
-async function settledHeap(metric: () => Promise<number>): Promise<number> {
-  const samples: number[] = [];
-  for (let i = 0; i < 6; i++) {
-    samples.push(await metric());
-    await sleep(1000);
-  }
-  return Math.min(...samples);
 }
 
 /** "min–max MiB per cluster (etcd a, kube-apiserver b, …: means)" from each recorded process's RSS. */
@@ -285,6 +255,8 @@ async function runClusters(clusters: number, objectCounts: readonly number[]): P
     // One controller; under the shared machine's load (~20) it lost its 10 s lease renewal 4 times in
     // 5 minutes, each loss restarting every controller mid-measurement.
     controllerArgs: ['--no-leader-elect'],
+    // The inspector, on loopback, forces a full collection before the heap is read (live objects only).
+    controllerNodeArgs: ['--inspect=127.0.0.1:0'],
   });
   let failed = true;
   try {
@@ -318,7 +290,7 @@ async function runClusters(clusters: number, objectCounts: readonly number[]): P
       let h0 = await hostWrites.snapshot();
       let t = performance.now();
       await createFederatedConfigMaps(host, NS, n);
-      await waitAllCopies(kcs, n, 0);
+      await waitForCopies(kcs, NS, n, 0, 1_800_000);
       const convergeMs = performance.now() - t;
       const mCreate = totalOf(writesBetween(m0, await memberWrites.snapshot()));
       const hCreate = totalOf(writesBetween(h0, await hostWrites.snapshot()));
@@ -328,7 +300,7 @@ async function runClusters(clusters: number, objectCounts: readonly number[]): P
       h0 = await hostWrites.snapshot();
       t = performance.now();
       await editFederatedConfigMaps(host, NS, n, 1);
-      await waitAllCopies(kcs, n, 1);
+      await waitForCopies(kcs, NS, n, 1, 1_800_000);
       const updateMs = performance.now() - t;
       const mUpdate = totalOf(writesBetween(m0, await memberWrites.snapshot()));
       const hUpdate = totalOf(writesBetween(h0, await hostWrites.snapshot()));
@@ -336,7 +308,8 @@ async function runClusters(clusters: number, objectCounts: readonly number[]): P
 
       // Status writes may trail the last member write: let them land before reading memory.
       await sleep(5000);
-      const heapBytes = await settledHeap(() => fed.controller.metric('nodejs_heap_used_bytes'));
+      await fed.controller.collectGarbage();
+      const heapBytes = await fed.controller.metric('nodejs_heap_used_bytes');
       const watches = await watchesOn(kcs);
       cells.push({
         clusters,

@@ -68,14 +68,6 @@ export async function editFederatedConfigMaps(
   );
 }
 
-/** Member ConfigMaps in `namespace` whose value is generation `gen`'s. */
-export async function matchingCopies(member: KubeConfig, namespace: string, gen = 0): Promise<number> {
-  const { items } = await listResource(member, CONFIGMAP_REF, { namespace });
-  return items.filter(
-    (o) => (o as { data?: { v?: string } }).data?.v === dataValue(indexOf(o.metadata?.name), gen),
-  ).length;
-}
-
 /**
  * Waits until every member holds all `n` copies at generation `gen`. Each member is listed once and
  * then watched, not polled: listing 3 × n ConfigMaps several times a second would compete with the

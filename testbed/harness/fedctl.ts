@@ -45,13 +45,18 @@ export class ControllerProcess {
     this.logFile = logFile;
   }
 
-  start(args: string[], kubeconfig: string): void {
+  /** `nodeArgs` go to Node itself (e.g. `--inspect=127.0.0.1:0` for collectGarbage()). */
+  start(args: string[], kubeconfig: string, nodeArgs: string[] = []): void {
     const log = createWriteStream(this.logFile, { flags: 'a' });
-    this.#child = spawn(process.execPath, [cli, '--kubeconfig', kubeconfig, 'controller', ...args], {
-      cwd: repo,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, FEDCTL_LOG: 'json' },
-    });
+    this.#child = spawn(
+      process.execPath,
+      [...nodeArgs, cli, '--kubeconfig', kubeconfig, 'controller', ...args],
+      {
+        cwd: repo,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, FEDCTL_LOG: 'json' },
+      },
+    );
     this.#child.stdout?.pipe(log);
     this.#child.stderr?.pipe(log);
   }
@@ -88,6 +93,30 @@ export class ControllerProcess {
       .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
       .filter((l) => l.includes(filter))
       .reduce((s, l) => s + Number(l.split(' ').pop()), 0);
+  }
+
+  /**
+   * A full garbage collection in a controller started with `--inspect=127.0.0.1:0`, through its
+   * inspector: heap figures read right after count live objects only, not garbage awaiting a collection.
+   */
+  async collectGarbage(): Promise<void> {
+    const url = this.tail(100_000).match(/Debugger listening on (ws:\/\/127\.0\.0\.1:\d+\/[\w-]+)/)?.[1];
+    if (!url)
+      throw new Error(`the controller was not started with --inspect=127.0.0.1:0 (log: ${this.logFile})`);
+    const ws = new WebSocket(url);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        ws.onerror = () => reject(new Error(`inspector ${url}: connection failed`));
+        ws.onopen = () => {
+          ws.onmessage = (m) => {
+            if ((JSON.parse(String(m.data)) as { id?: number }).id === 1) resolve();
+          };
+          ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
+        };
+      });
+    } finally {
+      ws.close();
+    }
   }
 
   /** Kills the controller without a chance to clean up (a crashed leader keeps its lease until it expires). */

@@ -29,6 +29,8 @@ export async function startFederation(opts: {
   clusters?: number;
   clusterDomain?: 'shared' | 'distinct';
   controllerArgs?: string[];
+  /** Node's own flags for the controller process (e.g. `--inspect=127.0.0.1:0`). */
+  controllerNodeArgs?: string[];
   /**
    * KubeFedConfig's clusterHealthCheck; default 1 s period and timeout, failure threshold 2, so
    * outage tests see a cluster go NotReady in seconds. Scale runs on a loaded machine need slack.
@@ -90,6 +92,7 @@ export async function startFederation(opts: {
         ...(opts.controllerArgs ?? []),
       ],
       kubeconfig,
+      opts.controllerNodeArgs,
     );
     controllers.push(c);
     return c;
