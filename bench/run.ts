@@ -81,6 +81,8 @@ const NS = {
   pipelined: 'bench-limit-pipelined',
   user: 'bench-user', // the user's own host writes; never federated
   direct: 'bench-direct', // the latency baseline's plain Deployments
+  chainHost: 'bench-chain-host', // the second latency baseline: one write to the host first …
+  chain: 'bench-chain', // … then the copies
 };
 const MiB = 2 ** 20;
 
@@ -137,6 +139,11 @@ const F = {
     goal: { kind: 'ratio', max: 1.2 },
   },
   p99: { name: 'latency p99 (same samples)', unit: 'ms', decimals: 0, goal: { kind: 'max', max: 300 } },
+  p50Chain: {
+    name: 'latency p50, baseline: a plain client writing it to the host first, then to every member',
+    unit: 'ms',
+    decimals: 0,
+  },
   background: {
     name: `writes in ${WINDOW_MS / 1000} s with the peer stopped (background)`,
     unit: '',
@@ -296,7 +303,8 @@ async function benchPeer(peer: Peer): Promise<void> {
   let failed = true;
   try {
     await (peer.installCrds ?? installFedctlCrds)(tb);
-    for (const ns of [NS.phased, NS.pipelined, NS.direct]) await ensureNamespace(members, ns);
+    for (const ns of [NS.phased, NS.pipelined, NS.direct, NS.chain]) await ensureNamespace(members, ns);
+    await ensureNamespace([host], NS.chainHost);
     await ensureNamespace([host], NS.fed);
     await ensureNamespace([host], NS.user);
     const limitClients: LimitClients = { host, members: kc };
@@ -394,6 +402,7 @@ async function benchPeer(peer: Peer): Promise<void> {
     const lat = await latency(kc);
     add(F.p50, percentile(lat.fed, 50), percentile(lat.direct, 50));
     add(F.p99, percentile(lat.fed, 99), percentile(lat.direct, 99));
+    add(F.p50Chain, percentile(lat.fed, 50), percentile(lat.chain, 50));
     note(peer.name, 'latency ms', lat);
 
     // ---- steady state, background (peer stopped), then restart
@@ -557,7 +566,9 @@ const deploymentSpec = (name: string) => ({
  * One FederatedDeployment → present in every member, vs. a plain client writing the same Deployment
  * to every member; both observed by the same polling reads.
  */
-async function latency(kc: Record<string, KubeConfig>): Promise<{ fed: number[]; direct: number[] }> {
+async function latency(
+  kc: Record<string, KubeConfig>,
+): Promise<{ fed: number[]; direct: number[]; chain: number[] }> {
   const inEveryMember = (name: string, namespace: string) =>
     Promise.all(
       CLUSTERS.map((c) =>
@@ -567,22 +578,32 @@ async function latency(kc: Record<string, KubeConfig>): Promise<{ fed: number[];
         }),
       ),
     );
+  const deployment = (name: string, namespace: string) =>
+    ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace },
+      spec: deploymentSpec(name),
+    }) as KubernetesObject;
   const fed: number[] = [];
   const direct: number[] = [];
+  // A federation must store the federated object before it can know what to write: this baseline
+  // makes that one host write, then the member writes.
+  const chain: number[] = [];
   for (let i = 0; i < LATENCY_SAMPLES; i++) {
     let start = performance.now();
     await Promise.all(
-      CLUSTERS.map((c) =>
-        createResource(kc[c]!, DEPLOYMENT_REF, {
-          apiVersion: 'apps/v1',
-          kind: 'Deployment',
-          metadata: { name: `lat-${i}`, namespace: NS.direct },
-          spec: deploymentSpec(`lat-${i}`),
-        } as KubernetesObject),
-      ),
+      CLUSTERS.map((c) => createResource(kc[c]!, DEPLOYMENT_REF, deployment(`lat-${i}`, NS.direct))),
     );
     await inEveryMember(`lat-${i}`, NS.direct);
     direct.push(performance.now() - start);
+    start = performance.now();
+    await createResource(kc[HOST]!, DEPLOYMENT_REF, deployment(`lat-${i}`, NS.chainHost));
+    await Promise.all(
+      CLUSTERS.map((c) => createResource(kc[c]!, DEPLOYMENT_REF, deployment(`lat-${i}`, NS.chain))),
+    );
+    await inEveryMember(`lat-${i}`, NS.chain);
+    chain.push(performance.now() - start);
     start = performance.now();
     await createResource(kc[HOST]!, FEDERATED_DEPLOYMENT_REF, {
       apiVersion: 'types.kubefed.io/v1beta1',
@@ -593,7 +614,7 @@ async function latency(kc: Record<string, KubeConfig>): Promise<{ fed: number[];
     await inEveryMember(`lat-${i}`, NS.fed);
     fed.push(performance.now() - start);
   }
-  return { fed, direct };
+  return { fed, direct, chain };
 }
 
 /** ServiceDNSRecord → name resolves from every other cluster, vs. the same forward block written by hand. */
