@@ -104,15 +104,9 @@ export class FederatedTypeController {
   readonly #hostInformer: SupervisedInformer<FederatedObject>;
   readonly #copies: MemberResource;
   readonly #unsubscribe: Array<() => void> = [];
-  /**
-   * Member versions after fedctl's own writes, by `<federated uid>/<cluster>`: fresher than the
-   * federated object's status (whose echo may lag), so a write's own watch event is not taken for drift.
-   */
-  readonly #versions = new Map<string, string>();
-  /** The status last written per key and the resourceVersion it was computed from (echo not yet seen). */
-  readonly #lastStatus = new Map<string, { basedOn: string; status: FederatedObject['status'] }>();
-  /** When each object's status was last written (epoch ms), for the minimum interval. */
-  readonly #statusWrittenAt = new Map<string, number>();
+  /** What this controller knows of each federated object (by key) beyond the host cache, for a while. */
+  readonly #recent = new Map<string, Recent>();
+  #sweeper: NodeJS.Timeout | undefined;
   readonly #statusCollection: boolean;
   readonly #events: EventRecorder;
   /** Our writes by federated key and place (a member's name, or HOST): their watch echoes enqueue nothing. */
@@ -211,13 +205,50 @@ export class FederatedTypeController {
   async start(): Promise<void> {
     await this.#hostInformer.start();
     this.#runner.start();
+    this.#sweeper = setInterval(() => this.#sweep(Date.now()), SWEEP_MS);
+    this.#sweeper.unref();
   }
 
   /** Stops this type's queue and host informer; the shared member caches stay for other readers. */
   async stop(): Promise<void> {
+    clearInterval(this.#sweeper);
     for (const off of this.#unsubscribe.splice(0)) off();
     await this.#runner.stop();
     this.#hostInformer.stop();
+  }
+
+  /**
+   * Drops what the host cache has caught up with (a status echo seen, versions in the status) or
+   * what no longer matters (a status written longer ago than the minimum interval): one record per
+   * federated object would otherwise stay for good, since echoes of our writes cause no reconcile.
+   */
+  #sweep(now: number): void {
+    const interval = this.#deps.statusMinIntervalMs ?? STATUS_MIN_INTERVAL_MS;
+    for (const [key, r] of this.#recent) {
+      const [namespace, name] = splitKey(key);
+      const cached = this.#hostInformer.get(name, namespace);
+      if (!cached || cached.metadata?.uid !== r.uid) {
+        this.#recent.delete(key);
+        continue;
+      }
+      if (r.status && cached.metadata?.resourceVersion !== r.status.basedOn) r.status = undefined;
+      if (r.statusAt !== undefined && now - r.statusAt >= interval) r.statusAt = undefined;
+      for (const [cluster, version] of r.versions ?? [])
+        if (cached.status?.clusters?.find((c) => c.name === cluster)?.version === version)
+          r.versions?.delete(cluster);
+      if (r.versions?.size === 0) r.versions = undefined;
+      if (!r.status && r.statusAt === undefined && !r.versions) this.#recent.delete(key);
+    }
+  }
+
+  /** The record of `key`, started afresh when the object behind the key is another one (new uid). */
+  #recentOf(key: string, uid: string): Recent {
+    let r = this.#recent.get(key);
+    if (!r || r.uid !== uid) {
+      r = { uid };
+      this.#recent.set(key, r);
+    }
+    return r;
   }
 
   /**
@@ -266,10 +297,10 @@ export class FederatedTypeController {
       operationTimeoutMs: this.#deps.operationTimeoutMs ?? 30_000,
       namespacePlacement: this.target.namespaced ? this.#deps.namespacePlacement : undefined,
       controlPlaneNamespace: this.#deps.controlPlaneNamespace,
-      recordedVersion: (c) => this.#versions.get(`${uid}/${c}`),
+      recordedVersion: (c) => this.#known(key, uid)?.versions?.get(c),
       statusCollection: this.#statusCollection,
       statusMinIntervalMs: this.#deps.statusMinIntervalMs ?? STATUS_MIN_INTERVAL_MS,
-      lastStatusWriteAt: () => this.#statusWrittenAt.get(key),
+      lastStatusWriteAt: () => this.#known(key, uid)?.statusAt,
       recordEvents: (obj, events) => {
         const subject = {
           ...obj,
@@ -322,28 +353,39 @@ export class FederatedTypeController {
               status,
             ),
           );
-          this.#statusWrittenAt.set(key, Date.now());
+          const recent = this.#recentOf(key, uid);
+          recent.statusAt = Date.now();
           this.#deps.metrics
             .counter('fedctl_status_writes_total', 'Status writes to federated objects by type', ['type'])
             .inc({ type: this.federated.kind });
           const basedOn = this.#hostInformer.get(name, namespace)?.metadata?.resourceVersion;
-          if (basedOn !== undefined) this.#lastStatus.set(key, { basedOn, status });
+          if (basedOn !== undefined) recent.status = { basedOn, status };
         },
       },
     };
     // Without a synced host cache an absent object proves nothing: never touch "strays" then.
     if (!fed && !this.#hostInformer.hasSynced()) return { retry: true, writes: 0, versions: new Map() };
     const result = await syncFederatedObject(name, namespace, fed, ctx);
-    for (const [cluster, version] of result.versions) {
-      if (version === null) this.#versions.delete(`${uid}/${cluster}`);
-      else this.#versions.set(`${uid}/${cluster}`, version);
-    }
     if (!fed) {
-      this.#lastStatus.delete(key);
-      this.#statusWrittenAt.delete(key);
+      this.#recent.delete(key);
       this.#ownWrites.forget(key);
+      return result;
+    }
+    for (const [cluster, version] of result.versions) {
+      if (version === null) this.#known(key, uid)?.versions?.delete(cluster);
+      else {
+        const recent = this.#recentOf(key, uid);
+        recent.versions ??= new Map();
+        recent.versions.set(cluster, version);
+      }
     }
     return result;
+  }
+
+  /** The record of `key` if it is about the object with this uid. */
+  #known(key: string, uid: string): Recent | undefined {
+    const r = this.#recent.get(key);
+    return r?.uid === uid ? r : undefined;
   }
 
   /**
@@ -351,10 +393,11 @@ export class FederatedTypeController {
    * caught up with that write yet (otherwise the same status would be written again).
    */
   #withLastStatus(key: string, fed: FederatedObject | undefined): FederatedObject | undefined {
-    const last = this.#lastStatus.get(key);
-    if (!fed || !last) return fed;
+    const recent = fed ? this.#known(key, fed.metadata?.uid ?? '') : undefined;
+    const last = recent?.status;
+    if (!fed || !recent || !last) return fed;
     if (fed.metadata?.resourceVersion !== last.basedOn) {
-      this.#lastStatus.delete(key);
+      recent.status = undefined;
       return fed;
     }
     return { ...fed, status: last.status };
@@ -367,6 +410,24 @@ export class FederatedTypeController {
     return { ...this.target, version };
   }
 }
+
+/** What a type controller remembers of one federated object (by key) until the host cache catches up. */
+interface Recent {
+  /** The federated object's uid: a new object under the same key starts a new record. */
+  uid: string;
+  /**
+   * Member versions after our own writes, by cluster: fresher than the federated object's status
+   * (whose echo may lag), so a write's own watch event is not taken for drift.
+   */
+  versions?: Map<string, string>;
+  /** The status last written and the resourceVersion it was computed from (echo not yet seen). */
+  status?: { basedOn: string; status: FederatedObject['status'] };
+  /** When (epoch ms) the status was last written, for the minimum interval. */
+  statusAt?: number;
+}
+
+/** How often the records of federated objects are pruned. */
+const SWEEP_MS = 30_000;
 
 /** The place of the host's own objects in OwnWrites (cluster names, RFC 1123, never contain parentheses). */
 const HOST = '(host)';
