@@ -12,6 +12,7 @@ import { loadKubeConfig } from '../src/kube/clients.ts';
 import { CONFIGMAP_REF, FEDERATED_CONFIGMAP_REF } from '../src/kube/refs.ts';
 import { deleteResource, listResource } from '../src/kube/resources.ts';
 import { kubeFetch } from '../src/kube/transport.ts';
+import { RECORD_SWEEP_MS } from '../src/propagation/controller.ts';
 import { startFederation } from '../testbed/harness/federation.ts';
 import { apply, read } from '../testbed/harness/kube.ts';
 import { MemberWrites, totalOf, writesBetween } from '../testbed/harness/metrics.ts';
@@ -306,8 +307,9 @@ async function runClusters(clusters: number, objectCounts: readonly number[]): P
       const hUpdate = totalOf(writesBetween(h0, await hostWrites.snapshot()));
       log(`${clusters} × ${n}: updated in ${s(updateMs)} s`);
 
-      // Status writes may trail the last member write: let them land before reading memory.
-      await sleep(5000);
+      // Status writes may trail the last member write, and the controller prunes what it remembers of
+      // each object only every RECORD_SWEEP_MS: memory is read once both are done (steady state).
+      await sleep(RECORD_SWEEP_MS + 5000);
       await fed.controller.collectGarbage();
       const heapBytes = await fed.controller.metric('nodejs_heap_used_bytes');
       const watches = await watchesOn(kcs);
