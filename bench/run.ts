@@ -17,7 +17,7 @@
 //   memory         controller RSS and V8 heap after the N objects and after the restart
 //   dns            ServiceDNSRecord → resolves from the other clusters, vs. the same block by hand
 //
-// BENCH_OBJECTS (default 1000) objects; BENCH_REPEAT (default 1) repeats the propagation workloads
+// BENCH_OBJECTS (default 1000) objects; BENCH_FEDCTL_ARGS extra controller flags; BENCH_REPEAT (default 1) repeats the propagation workloads
 // (limit, bulk create/update, user writes) on the same testbed after deleting the objects.
 // stdout: one table, then a line `BENCH_JSON {…}` with every raw sample. Progress goes to stderr.
 import { mkdtempSync, readdirSync } from 'node:fs';
@@ -713,7 +713,9 @@ async function dns(tb: E2ETestbed, kubeconfig: string): Promise<{ viaPeer: numbe
 }
 
 // Each peer on its own fresh testbed, one after the other (never side by side on 2 cores).
-const peers: Peer[] = peersFromEnv(process.env.BENCH_PEERS, ['--resync', '20']);
+// BENCH_FEDCTL_ARGS adds controller flags (e.g. `--kube-api-qps 100 --kube-api-burst 20`).
+const fedctlArgs = ['--resync', '20', ...(process.env.BENCH_FEDCTL_ARGS ?? '').split(' ').filter(Boolean)];
+const peers: Peer[] = peersFromEnv(process.env.BENCH_PEERS, fedctlArgs);
 const started = performance.now();
 for (const p of peers) await benchPeer(p);
 const names = peers.map((p) => p.name);
