@@ -416,7 +416,7 @@ async function benchPeer(peer: Peer): Promise<void> {
     const restarted = performance.now();
     const s0 = await steadyWrites.snapshot();
     await peer.restart();
-    const steadyAt = waitQuiet(peer, steadyWrites, 300_000);
+    const steadyAt = waitQuiet(peer, steadyWrites, 120_000);
     steadyAt.catch(() => undefined);
     // A restart slower than the window stretches it: the writes of the whole start still count.
     await sleep(WINDOW_MS - (performance.now() - restarted));
