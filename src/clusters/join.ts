@@ -8,7 +8,6 @@
 // leaves orphaned credential Secrets behind.
 import { readFileSync } from 'node:fs';
 import type {
-  KubeConfig,
   V1ClusterRole,
   V1ClusterRoleBinding,
   V1PolicyRule,
@@ -21,9 +20,9 @@ import { CORE_GROUP, CORE_VERSION, DEFAULT_KUBEFED_NAMESPACE } from '../api/cons
 import { coreCustomResourceDefinitions } from '../api/crds.ts';
 import type { FederatedTypeConfig, KubeFedCluster, KubeFedClusterSpec } from '../api/types.ts';
 import { KUBEFEDCONFIG_NAME } from '../controlplane/install.ts';
-import type { ClusterClients } from '../kube/clients.ts';
-import { endpointOf } from '../kube/clients.ts';
+import { type ClusterClients, endpointOf, type TypedClients, typedClients } from '../kube/clients.ts';
 import { apiStatus, errorMessage, isAlreadyExists, isNotFound } from '../kube/errors.ts';
+import type { KubeConfig } from '../kube/kubeconfig.ts';
 import { FTC_REF, KUBEFEDCONFIG_REF } from '../kube/refs.ts';
 
 export const KUBEFEDCLUSTER_PLURAL = 'kubefedclusters';
@@ -398,7 +397,7 @@ async function readOrUndefined<T>(fn: () => Promise<T>): Promise<T | undefined> 
  * objects, so wait for it to go away first instead of failing with "namespace is being terminated".
  */
 async function ensureNamespace(
-  c: ClusterClients,
+  c: TypedClients,
   clusterLabel: string,
   name: string,
   timeoutMs: number,
@@ -448,7 +447,7 @@ const CRD_API_VERSION = 'apiextensions.k8s.io/v1';
  * controller is the controller's business. Returns the names of the CRDs it created.
  */
 export async function ensureCoreCrds(
-  host: ClusterClients,
+  host: TypedClients,
   hostLabel: string,
   timeoutMs = 30_000,
 ): Promise<string[]> {
@@ -469,7 +468,7 @@ export async function ensureCoreCrds(
       }
     }
     try {
-      await host.objects.create(crd as unknown as Parameters<ClusterClients['objects']['create']>[0]);
+      await host.objects.create(crd as unknown as Parameters<TypedClients['objects']['create']>[0]);
       created.push(name);
     } catch (e) {
       if (isAlreadyExists(e)) continue;
@@ -504,7 +503,7 @@ export async function ensureCoreCrds(
 }
 
 export async function readKubeFedCluster(
-  host: ClusterClients,
+  host: TypedClients,
   namespace: string,
   name: string,
 ): Promise<KubeFedCluster | undefined> {
@@ -521,7 +520,10 @@ export async function readKubeFedCluster(
 }
 
 export async function joinCluster(opts: JoinOptions): Promise<JoinResult> {
-  const { host, member, clusterName, hostClusterName } = opts;
+  const { clusterName, hostClusterName } = opts;
+  // join writes through client-node's typed clients, loaded here (never by the controller).
+  const host = await typedClients(opts.host);
+  const member = await typedClients(opts.member);
   const ns = opts.kubefedNamespace ?? DEFAULT_KUBEFED_NAMESPACE;
   const log = opts.log ?? (() => {});
   const dryRun = opts.dryRun === true;
@@ -729,7 +731,7 @@ const writeUnless = async (dryRun: boolean, fn: () => Promise<unknown>) => {
 
 /** The member ServiceAccount whose token the host uses from outside, so no pod should mount it. */
 async function ensureServiceAccount(
-  member: ClusterClients,
+  member: TypedClients,
   ns: string,
   name: string,
   dryRun: boolean,
@@ -760,7 +762,7 @@ async function ensureServiceAccount(
  * kubefedctl generated) is kept unless --secret-name names another; the caller picks `name`.
  */
 async function ensureHostSecret(
-  host: ClusterClients,
+  host: TypedClients,
   ns: string,
   name: string,
   token: { token: string; ca?: string } | undefined,
@@ -789,7 +791,7 @@ async function ensureHostSecret(
 
 /** The member's KubeFedCluster: spec replaced whole (as kubefedctl does), join's annotations merged. */
 async function ensureKubeFedCluster(
-  host: ClusterClients,
+  host: TypedClients,
   ns: string,
   name: string,
   want: { spec: KubeFedClusterSpec; annotations: Record<string, string> },
@@ -837,7 +839,7 @@ interface RbacCalls {
   delete(): Promise<unknown>;
 }
 
-export function rbacApi(c: ClusterClients, o: Pick<RbacObject, 'kind' | 'name' | 'namespace'>): RbacCalls {
+export function rbacApi(c: TypedClients, o: Pick<RbacObject, 'kind' | 'name' | 'namespace'>): RbacCalls {
   const { name } = o;
   const namespace = o.namespace ?? '';
   const r = c.rbac;
@@ -879,7 +881,7 @@ export function rbacApi(c: ClusterClients, o: Pick<RbacObject, 'kind' | 'name' |
 }
 
 /** Creates or updates one RBAC object; a binding whose roleRef changed is recreated (roleRef is immutable). */
-async function ensureRbac(member: ClusterClients, o: RbacObject, dryRun: boolean): Promise<Outcome> {
+async function ensureRbac(member: TypedClients, o: RbacObject, dryRun: boolean): Promise<Outcome> {
   const api = rbacApi(member, o);
   const write = async (fn: () => Promise<unknown>) => {
     if (!dryRun) await fn();
@@ -918,7 +920,7 @@ async function ensureRbac(member: ClusterClients, o: RbacObject, dryRun: boolean
 }
 
 /** KubeFedConfig spec.scope; Cluster (KubeFed's default) when there is no KubeFedConfig yet. */
-export async function readScope(host: ClusterClients, ns: string): Promise<Scope> {
+export async function readScope(host: TypedClients, ns: string): Promise<Scope> {
   const cfg = (await readOrUndefined(() =>
     host.custom.getNamespacedCustomObject({
       group: CORE_GROUP,
@@ -932,7 +934,7 @@ export async function readScope(host: ClusterClients, ns: string): Promise<Scope
 }
 
 /** The target types of the FederatedTypeConfigs with propagation enabled in `ns`. */
-export async function enabledTypes(host: ClusterClients, ns: string): Promise<TypeAccess[]> {
+export async function enabledTypes(host: TypedClients, ns: string): Promise<TypeAccess[]> {
   const list = (await readOrUndefined(() =>
     host.custom.listNamespacedCustomObject({
       group: CORE_GROUP,
@@ -964,10 +966,11 @@ export interface RoleExtension {
  * else the cluster's name). A member that cannot be reached is reported, not fatal.
  */
 export async function extendMinimalRoles(
-  host: ClusterClients,
+  hostClients: ClusterClients,
   ns: string,
   connect: (context: string) => ClusterClients,
 ): Promise<RoleExtension[]> {
+  const host = await typedClients(hostClients);
   const list = (await readOrUndefined(() =>
     host.custom.listNamespacedCustomObject({
       group: CORE_GROUP,
@@ -986,7 +989,7 @@ export async function extendMinimalRoles(
     const cluster = k.metadata?.name ?? '';
     const context = k.metadata?.annotations?.[JOIN_CONTEXT_ANNOTATION] || cluster;
     try {
-      const member = connect(context);
+      const member = await typedClients(connect(context));
       const kind = scope === 'Cluster' ? 'ClusterRole' : 'Role';
       const found = (await (scope === 'Cluster'
         ? member.rbac.listClusterRole({ labelSelector: `${RBAC_MODE_LABEL}=minimal` })
@@ -1050,7 +1053,7 @@ export function roleServesNamespace(roleName: string, ns: string, scope: Scope):
  * from an earlier ServiceAccount of the same name holds a dead token: replace it.
  */
 async function ensureTokenSecret(
-  member: ClusterClients,
+  member: TypedClients,
   ns: string,
   names: JoinNames,
   dryRun = false,
@@ -1100,7 +1103,7 @@ async function ensureTokenSecret(
 
 /** The token, if the token controller has filled the Secret already (dry run: no waiting). */
 async function readToken(
-  member: ClusterClients,
+  member: TypedClients,
   clusterName: string,
   ns: string,
   name: string,
@@ -1113,7 +1116,7 @@ async function readToken(
 }
 
 async function waitForToken(
-  member: ClusterClients,
+  member: TypedClients,
   clusterName: string,
   ns: string,
   name: string,

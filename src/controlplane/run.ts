@@ -117,7 +117,10 @@ async function startParts(
   // Where resident memory goes beyond live objects: V8's reserved heap, and memory outside it
   // (Buffers, TLS, HTTP parsers).
   const heapTotal = metrics.gauge('nodejs_heap_total_bytes', 'V8 heap reserved');
-  const external = metrics.gauge('nodejs_external_memory_bytes', 'Memory held by V8 objects outside the heap');
+  const external = metrics.gauge(
+    'nodejs_external_memory_bytes',
+    'Memory held by V8 objects outside the heap',
+  );
   metrics.onCollect(() => {
     const m = process.memoryUsage();
     rss.set({}, m.rss);
