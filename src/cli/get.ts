@@ -6,8 +6,6 @@ import type { FederatedStatus, FederatedTypeConfig, KubeFedCluster } from '../ap
 import type { ClusterClients } from '../kube/clients.ts';
 import { apiStatus, errorMessage, isNotFound } from '../kube/errors.ts';
 import { FTC_REF, KUBEFEDCLUSTER_REF } from '../kube/refs.ts';
-import { listResource } from '../kube/resources.ts';
-import { refsOf } from '../propagation/controller.ts';
 import { clusterReady } from '../propagation/workload.ts';
 import { type CliContext, globalOptions, hostClients, UserError } from './options.ts';
 import { formatAge, formatOutput } from './output.ts';
@@ -69,6 +67,8 @@ async function federatedObjects(
   clients: ClusterClients,
   namespace: string,
 ): Promise<{ status?: FederatedStatus }[]> {
+  const { listResource } = await import('../kube/resources.ts');
+  const { refsOf } = await import('../propagation/controller.ts');
   let list: { items: FederatedTypeConfig[] };
   try {
     list = await listResource<FederatedTypeConfig & KubernetesObject>(clients.kc, FTC_REF, { namespace });
@@ -117,6 +117,7 @@ Examples:
     .action(async (names: string[], _opts: unknown, cmd: Command) => {
       const g = globalOptions(cmd);
       const { clients, context } = hostClients(ctx, g);
+      const { listResource } = await import('../kube/resources.ts');
       let items: KubeFedCluster[];
       try {
         items = (

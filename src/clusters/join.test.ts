@@ -9,7 +9,6 @@ import {
   CLUSTER_POLICY_RULES,
   HEALTH_CHECK_RULES,
   joinCluster,
-  joinNames,
   kubeFedClusterSpec,
   MEMBER_VERBS,
   memberAccess,
@@ -18,8 +17,8 @@ import {
   roleServesNamespace,
   sameRules,
   sameSpec,
-  validateJoinNames,
 } from './join.ts';
+import { joinNames, validateJoinNames } from './join-names.ts';
 
 const NS = 'kube-federation-system';
 

@@ -9,16 +9,15 @@ import {
   CREATED_BY_ANNOTATION,
   desiredRbac,
   JoinError,
-  joinNames,
   KUBEFEDCLUSTER_KIND,
   KUBEFEDCLUSTER_PLURAL,
   type RbacObject,
   rbacApi,
   readKubeFedCluster,
   readScope,
-  type Scope,
   type Side,
 } from './join.ts';
+import { joinNames, type Scope } from './join-names.ts';
 
 export type RemovalOutcome = 'deleted' | 'would-delete' | 'not-found' | 'kept' | 'skipped' | 'failed';
 
