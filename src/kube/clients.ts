@@ -65,7 +65,10 @@ export function loadKubeConfig(source: KubeconfigSource = {}): KubeConfig {
   else all.loadFromDefault();
   const where = all.source ?? 'the kubeconfig';
   const contextName = source.context ?? all.getCurrentContext();
-  if (!contextName) throw new Error(`kubeconfig ${where} has no current-context; name a context`);
+  if (!contextName)
+    throw new Error(
+      `kubeconfig ${where} has no current-context; name a context (--host-cluster-context, --cluster-context)`,
+    );
   const context = all.getContextObject(contextName);
   if (!context) {
     const known = all
