@@ -173,7 +173,10 @@ function transportOf(kc: KubeConfig): Promise<Transport> {
   let t = transports.get(kc);
   if (!t) {
     t = newTransport(kc).catch((e: Error) => {
-      throw new Error(`cluster "${contextName(kc)}": ${e.message}`, { cause: e });
+      if (e.message.startsWith('cluster "')) throw e;
+      throw new Error(`cluster "${kc.getCurrentCluster()?.name ?? contextName(kc)}": ${e.message}`, {
+        cause: e,
+      });
     });
     transports.set(kc, t);
     // A failure (an unreadable CA file) is not remembered: the next request tries again.
