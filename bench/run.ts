@@ -24,7 +24,6 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { loadKubeConfig } from '../src/kube/clients.ts';
 import {
   CONFIGMAP_REF,
   DEPLOYMENT_REF,
@@ -32,7 +31,14 @@ import {
   FEDERATED_DEPLOYMENT_REF,
 } from '../src/kube/refs.ts';
 import { createResource, tryGetResource } from '../src/kube/resources.ts';
-import { apply, clusterApi, mergePatch, read, remove } from '../testbed/harness/kube.ts';
+import {
+  apply,
+  clusterApi,
+  clientNodeKubeConfig as loadKubeConfig,
+  mergePatch,
+  read,
+  remove,
+} from '../testbed/harness/kube.ts';
 import {
   describeWrites,
   FEDERATED_RESOURCES,

@@ -8,13 +8,12 @@
 //   SCALE_CLUSTERS=3,6,10  SCALE_OBJECTS=1000,5000   the grid (defaults)
 import { fileURLToPath } from 'node:url';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { loadKubeConfig } from '../src/kube/clients.ts';
 import { CONFIGMAP_REF, FEDERATED_CONFIGMAP_REF } from '../src/kube/refs.ts';
 import { deleteResource, listResource } from '../src/kube/resources.ts';
 import { kubeFetch } from '../src/kube/transport.ts';
 import { RECORD_SWEEP_MS } from '../src/propagation/controller.ts';
 import { startFederation } from '../testbed/harness/federation.ts';
-import { apply, read } from '../testbed/harness/kube.ts';
+import { apply, clientNodeKubeConfig as loadKubeConfig, read } from '../testbed/harness/kube.ts';
 import { MemberWrites, totalOf, writesBetween } from '../testbed/harness/metrics.ts';
 import { sleep, waitFor } from '../testbed/harness/wait.ts';
 import { readTestbedState, type TestbedState } from '../testbed/index.ts';

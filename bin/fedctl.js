@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// The package's bin. An installed package runs the compiled one-file bundle (dist/bundle/fedctl.js,
-// built by prepack); a checkout (src/ present: the package ships no src/) runs the TypeScript sources
+// The package's bin. An installed package runs the compiled bundle (dist/bundle/fedctl.js and the
+// chunks it loads on demand, built by prepack); a checkout (src/ present: the package ships no src/) runs the TypeScript sources
 // directly, so development has no build step. `npx fedctl` in a checkout puts node_modules/.bin, with
 // the Node 22 of the `node` devDependency, first on PATH.
 import { existsSync } from 'node:fs';
 import module from 'node:module';
 
-// 22.19: undici (under @kubernetes/client-node) needs it; the sources' type stripping needs 22.18.
+// 22.19: undici (fedctl's HTTP client) needs it; the sources' type stripping needs 22.18.
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 19)) {
   process.stderr.write(
@@ -16,7 +16,7 @@ if (major < 22 || (major === 22 && minor < 19)) {
 }
 
 // V8's code cache on disk (in the OS temp folder): a start then skips most of the parsing and
-// compiling of the 9 MB bundle. Best effort: a read-only temp folder only makes starts slower.
+// compiling of the bundle. Best effort: a read-only temp folder only makes starts slower.
 module.enableCompileCache?.();
 
 // -v prints stack traces: map the minified bundle's frames back to the sources (costs a start).

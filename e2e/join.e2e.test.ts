@@ -15,10 +15,11 @@ import { type JoinResult, joinCluster } from '../src/clusters/join.ts';
 import { ClusterRegistry } from '../src/clusters/registry.ts';
 import { unjoinCluster } from '../src/clusters/unjoin.ts';
 import {
-  type ClusterClients,
   clientsFor,
   kubeConfigForEndpoint,
   loadKubeConfig,
+  type TypedClients,
+  typedClients,
 } from '../src/kube/clients.ts';
 import { isNotFound } from '../src/kube/errors.ts';
 import { run } from '../src/kube/exec.ts';
@@ -39,7 +40,7 @@ const ROLE1 = `kubefed-controller-manager:${SA1}`;
 const work = mkdtempSync(join(tmpdir(), 'fedctl-e2e-join-'));
 let tb: E2ETestbed;
 let kubeconfig: string;
-const c: Record<string, ClusterClients> = {};
+const c: Record<string, TypedClients> = {};
 let failed = false;
 
 const read = async <T>(fn: () => Promise<T>): Promise<T | undefined> => {
@@ -71,7 +72,7 @@ beforeAll(async () => {
   tb = await startTestbed({ clusters: 2, nodes: 1, stateDir });
   kubeconfig = tb.status.kubeconfig;
   for (const name of ['cluster0', 'cluster1']) {
-    c[name] = clientsFor(name, loadKubeConfig({ kubeconfig, context: name }));
+    c[name] = await typedClients(clientsFor(name, loadKubeConfig({ kubeconfig, context: name })));
   }
 }, 900_000);
 
@@ -165,14 +166,16 @@ describe('fedctl join', () => {
       name: spec.secretRef.name,
       namespace: NS,
     })) as V1Secret;
-    const viaToken = clientsFor(
-      'cluster1-as-controller',
-      kubeConfigForEndpoint({
-        name: 'cluster1',
-        server: spec.apiEndpoint,
-        caData: spec.caBundle,
-        token: Buffer.from(secret.data?.token ?? '', 'base64').toString(),
-      }),
+    const viaToken = await typedClients(
+      clientsFor(
+        'cluster1-as-controller',
+        kubeConfigForEndpoint({
+          name: 'cluster1',
+          server: spec.apiEndpoint,
+          caData: spec.caBundle,
+          token: Buffer.from(secret.data?.token ?? '', 'base64').toString(),
+        }),
+      ),
     );
     const namespaces = await viaToken.core.listNamespace();
     expect(namespaces.items.map((n) => n.metadata?.name)).toContain(NS);

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { ensureObject } from '../../src/kube/apply.ts';
-import { loadKubeConfig } from '../../src/kube/clients.ts';
 import {
   CONFIGMAP_REF,
   CRD_REF,
@@ -24,7 +23,12 @@ import {
   listResource,
   patchResource,
 } from '../../src/kube/resources.ts';
-import { apply, clusterApi, read } from '../../testbed/harness/kube.ts';
+import {
+  apply,
+  clusterApi,
+  clientNodeKubeConfig as loadKubeConfig,
+  read,
+} from '../../testbed/harness/kube.ts';
 import { describeWrites, MemberWrites, writesBetween } from '../../testbed/harness/metrics.ts';
 import { startTestbed } from '../../testbed/harness/testbed.ts';
 import { sleep, waitFor } from '../../testbed/harness/wait.ts';

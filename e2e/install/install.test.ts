@@ -84,6 +84,38 @@ describe('the npm package', () => {
     expect(r.stdout).toContain('controller [options]');
   });
 
+  it('runs `fedctl controller` from the install without loading @kubernetes/client-node (join does)', async () => {
+    // A resolve hook refuses every module whose URL names client-node: in the bundle its code lives in
+    // the chunk of src/kube/client-node-bridge.ts, which only join/unjoin/enable load.
+    const hook = `import{registerHooks}from'node:module';registerHooks({resolve(s,c,n){const r=n(s,c);if(/client-node/.test(r.url))throw new Error('refused '+r.url);return r}})`;
+    const withHook = (args: string[]) =>
+      execa(pkg.bin, args, {
+        env: {
+          PATH: projectNodePath(),
+          NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(hook)}`,
+        },
+        extendEnv: false,
+        reject: false,
+      });
+    // The controller's action loads all of its modules, then stops at the missing kubeconfig.
+    const controller = await withHook(['controller', '--kubeconfig', join(work, 'no-such-kubeconfig')]);
+    expect(controller.stderr).toContain('cannot load kubeconfig');
+    expect(controller.stderr).not.toContain('refused');
+    expect(controller.exitCode).toBe(2);
+    const join_ = await withHook([
+      'join',
+      HOST,
+      '--cluster-context',
+      HOST,
+      '--host-cluster-context',
+      HOST,
+      '--kubeconfig',
+      kubeconfig,
+      '--dry-run',
+    ]);
+    expect(join_.stderr).toMatch(/refused .*client-node-bridge/);
+  });
+
   it('runs `fedctl version` against the testbed host from the install', async () => {
     const r = await installed([
       'version',

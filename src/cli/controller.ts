@@ -1,13 +1,9 @@
 // `fedctl controller`: runs the host controller until SIGINT/SIGTERM.
 import type { Command } from 'commander';
-import { electLeader, type RunningControlPlane, startControlPlane } from '../controlplane/run.ts';
-import { type Supervisor, superviseControlPlane } from '../controlplane/supervisor.ts';
+import type { RunningControlPlane } from '../controlplane/run.ts';
+import type { Supervisor } from '../controlplane/supervisor.ts';
 import { errorMessage } from '../kube/errors.ts';
 import type { Election } from '../kube/leader.ts';
-import { loggerFromEnv } from '../kube/logger.ts';
-import { Registry } from '../kube/metrics.ts';
-import { startHttpServer } from '../kube/server.ts';
-import { configureRequestLimits } from '../kube/transport.ts';
 import { type CliContext, globalOptions, hostClients, UserError, usageError } from './options.ts';
 
 export function register(program: Command, ctx: CliContext): void {
@@ -78,6 +74,22 @@ Examples:
         },
         cmd: Command,
       ) => {
+        // The controller's modules load when it runs, so other commands and --help stay light.
+        const [
+          { electLeader, startControlPlane },
+          { superviseControlPlane },
+          { loggerFromEnv },
+          { Registry },
+          { startHttpServer },
+          { configureRequestLimits },
+        ] = await Promise.all([
+          import('../controlplane/run.ts'),
+          import('../controlplane/supervisor.ts'),
+          import('../kube/logger.ts'),
+          import('../kube/metrics.ts'),
+          import('../kube/server.ts'),
+          import('../kube/transport.ts'),
+        ]);
         const g = globalOptions(cmd);
         const port = Number(opts.metricsPort);
         const workers = Number(opts.workers);

@@ -1,6 +1,5 @@
 // `fedctl dns show|check`: the CoreDNS section fedctl wants in each member, and where the live one differs.
 import type { Command } from 'commander';
-import { corefileSections } from '../dns/show.ts';
 import { type CliContext, globalOptions, hostClients, UserError } from './options.ts';
 import { formatOutput } from './output.ts';
 
@@ -18,6 +17,7 @@ DNSEndpoints. These commands compute that section exactly as the controller does
     .action(async (opts: { cluster?: string }, cmd: Command) => {
       const g = globalOptions(cmd);
       const { clients } = hostClients(ctx, g);
+      const { corefileSections } = await import('../dns/show.ts');
       const { sections, problems } = await corefileSections(clients, g.kubefedNamespace, opts.cluster);
       if (g.output !== 'table') {
         ctx.stdout(
@@ -46,6 +46,7 @@ DNSEndpoints. These commands compute that section exactly as the controller does
     .action(async (opts: { cluster?: string }, cmd: Command) => {
       const g = globalOptions(cmd);
       const { clients } = hostClients(ctx, g);
+      const { corefileSections } = await import('../dns/show.ts');
       const { sections } = await corefileSections(clients, g.kubefedNamespace, opts.cluster);
       ctx.stdout(
         formatOutput(g.output, sections, () => ({

@@ -5,14 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { TYPES_GROUP, TYPES_VERSION } from '../api/constants.ts';
-import { extendMinimalRoles } from '../clusters/join.ts';
-import {
-  type DisableOptions,
-  DisableRefused,
-  disableType,
-  type EnableOptions,
-  enableType,
-} from '../controlplane/typeconfigs.ts';
+import type { DisableOptions, EnableOptions } from '../controlplane/typeconfigs.ts';
 import { dryRunOption } from './compat.ts';
 import {
   type CliContext,
@@ -142,6 +135,7 @@ context, named like the cluster). With -o yaml or -o json the objects are printe
       const g = globalOptions(cmd);
       const inv = enableInvocation(type, flags, g);
       const { clients } = hostClients(ctx, g);
+      const { enableType } = await import('../controlplane/typeconfigs.ts');
       const result = await enableType(clients, g.kubefedNamespace, inv.type, inv.options);
       if (inv.print) {
         ctx.stdout(
@@ -159,6 +153,7 @@ context, named like the cluster). With -o yaml or -o json the objects are printe
       );
       if (inv.options.dryRun) return;
       const log = logFor(ctx, g.verbose);
+      const { extendMinimalRoles } = await import('../clusters/join.ts');
       for (const line of await extendMinimalRoles(clients, g.kubefedNamespace, (cluster) =>
         ctx.connect({ kubeconfig: g.kubeconfig, context: cluster }),
       ))
@@ -187,6 +182,7 @@ the type exists (deleting them would delete their copies in every member).`,
       const g = globalOptions(cmd);
       const options = disableOptions(flags);
       const { clients } = hostClients(ctx, g);
+      const { DisableRefused, disableType } = await import('../controlplane/typeconfigs.ts');
       const lines = await disableType(clients, g.kubefedNamespace, type, options).catch((e: unknown) => {
         throw e instanceof DisableRefused ? new UserError(e.message) : e;
       });

@@ -7,12 +7,8 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { parseAllDocuments } from 'yaml';
 import type { FederatedTypeConfig } from '../api/types.ts';
-import { enableType, findTypeConfig, NoTypeConfigError } from '../controlplane/typeconfigs.ts';
-import { type EnsureOutcome, ensureObject } from '../kube/apply.ts';
+import type { EnsureOutcome } from '../kube/apply.ts';
 import { FTC_REF } from '../kube/refs.ts';
-import { getResource, listResource, tryGetResource } from '../kube/resources.ts';
-import { refsOf } from '../propagation/controller.ts';
-import { needsUpdate } from '../propagation/equality.ts';
 import { federatedFrom, isGeneratedObject } from '../propagation/federate.ts';
 import { dryRunOption } from './compat.ts';
 import {
@@ -162,6 +158,13 @@ a YAML file and print them, without contacting any cluster.`,
           return;
         }
         const { clients } = hostClients(ctx, g);
+        const { enableType, findTypeConfig, NoTypeConfigError } = await import(
+          '../controlplane/typeconfigs.ts'
+        );
+        const { ensureObject } = await import('../kube/apply.ts');
+        const { getResource, listResource, tryGetResource } = await import('../kube/resources.ts');
+        const { refsOf } = await import('../propagation/controller.ts');
+        const { needsUpdate } = await import('../propagation/equality.ts');
         const typeName = inv.type ?? '';
         let ftc = await findTypeConfig(clients, g.kubefedNamespace, typeName).catch((e: Error) =>
           inv.enableType && e instanceof NoTypeConfigError && !inv.dryRun

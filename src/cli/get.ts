@@ -2,13 +2,10 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { ConditionType, findCondition } from '../api/conditions.ts';
-import { CORE_GROUP, CORE_VERSION } from '../api/constants.ts';
 import type { FederatedStatus, FederatedTypeConfig, KubeFedCluster } from '../api/types.ts';
-import { KUBEFEDCLUSTER_PLURAL } from '../clusters/join.ts';
 import type { ClusterClients } from '../kube/clients.ts';
 import { apiStatus, errorMessage, isNotFound } from '../kube/errors.ts';
-import { listResource } from '../kube/resources.ts';
-import { refsOf } from '../propagation/controller.ts';
+import { FTC_REF, KUBEFEDCLUSTER_REF } from '../kube/refs.ts';
 import { clusterReady } from '../propagation/workload.ts';
 import { type CliContext, globalOptions, hostClients, UserError } from './options.ts';
 import { formatAge, formatOutput } from './output.ts';
@@ -70,21 +67,18 @@ async function federatedObjects(
   clients: ClusterClients,
   namespace: string,
 ): Promise<{ status?: FederatedStatus }[]> {
-  let list: { items?: FederatedTypeConfig[] };
+  const { listResource } = await import('../kube/resources.ts');
+  const { refsOf } = await import('../propagation/controller.ts');
+  let list: { items: FederatedTypeConfig[] };
   try {
-    list = (await clients.custom.listNamespacedCustomObject({
-      group: CORE_GROUP,
-      version: CORE_VERSION,
-      namespace,
-      plural: 'federatedtypeconfigs',
-    })) as { items?: FederatedTypeConfig[] };
+    list = await listResource<FederatedTypeConfig & KubernetesObject>(clients.kc, FTC_REF, { namespace });
   } catch (e) {
     // No FederatedTypeConfig CRD yet (clusters joined, controller never run): no federated objects.
     if (apiStatus(e).code === 404) return [];
     throw e;
   }
   const lists = await Promise.all(
-    (list.items ?? []).map(async (ftc) => {
+    list.items.map(async (ftc) => {
       try {
         return (
           await listResource<KubernetesObject & { status?: FederatedStatus }>(
@@ -123,15 +117,14 @@ Examples:
     .action(async (names: string[], _opts: unknown, cmd: Command) => {
       const g = globalOptions(cmd);
       const { clients, context } = hostClients(ctx, g);
+      const { listResource } = await import('../kube/resources.ts');
       let items: KubeFedCluster[];
       try {
-        const list = (await clients.custom.listNamespacedCustomObject({
-          group: CORE_GROUP,
-          version: CORE_VERSION,
-          namespace: g.kubefedNamespace,
-          plural: KUBEFEDCLUSTER_PLURAL,
-        })) as { items?: KubeFedCluster[] };
-        items = list.items ?? [];
+        items = (
+          await listResource<KubeFedCluster & KubernetesObject>(clients.kc, KUBEFEDCLUSTER_REF, {
+            namespace: g.kubefedNamespace,
+          })
+        ).items;
       } catch (e) {
         // The API server answers a plain 404 (no Status reason) when the resource type is unknown.
         const s = apiStatus(e);

@@ -1,12 +1,7 @@
 // `fedctl join`: flags to JoinOptions; the work is in src/clusters/join.ts.
 import { type Command, Option } from 'commander';
-import {
-  type JoinOptions,
-  joinCluster,
-  RBAC_MODES,
-  type RbacMode,
-  validateJoinNames,
-} from '../clusters/join.ts';
+import type { JoinOptions } from '../clusters/join.ts';
+import { RBAC_MODES, type RbacMode, validateJoinNames } from '../clusters/join-names.ts';
 import { dryRunOption } from './compat.ts';
 import {
   type CliContext,
@@ -130,6 +125,7 @@ Examples:
       const host = hostClients(ctx, g);
       const inv = joinInvocation(name, flags, g, host.context);
       const member = ctx.connect({ kubeconfig: g.kubeconfig, context: inv.memberContext });
+      const { joinCluster } = await import('../clusters/join.ts');
       const result = await joinCluster({
         ...inv,
         host: host.clients,

@@ -128,17 +128,6 @@ export function processContext(version: string): CliContext {
 function loadConfigOrExplain(source: { kubeconfig?: string; context?: string }) {
   try {
     const kc = loadKubeConfig(source);
-    if (!kc.getCurrentContext()) {
-      throw new Error('the kubeconfig has no current context; pass --host-cluster-context');
-    }
-    // client-node's last resort when it finds no kubeconfig (and is not in a pod) is an insecure
-    // localhost:8080 it calls "loaded-context": say what really happened instead.
-    if (
-      kc.getCurrentContext() === 'loaded-context' &&
-      kc.getCurrentCluster()?.server === 'http://localhost:8080'
-    ) {
-      throw new Error('no kubeconfig found; pass --kubeconfig or set KUBECONFIG');
-    }
     return kc;
   } catch (e) {
     const where = source.kubeconfig ?? process.env.KUBECONFIG ?? '~/.kube/config';

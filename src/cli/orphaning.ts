@@ -1,9 +1,6 @@
 // `fedctl orphaning-deletion enable|disable|status TYPE NAME`: keep member objects when a federated object is deleted.
 import { type Command, Option } from 'commander';
 import { ORPHAN_ANNOTATION } from '../api/constants.ts';
-import { findTypeConfig } from '../controlplane/typeconfigs.ts';
-import { getResource, patchResource } from '../kube/resources.ts';
-import { refsOf } from '../propagation/controller.ts';
 import { type CliContext, defaultNamespace, globalOptions, hostClients, UserError } from './options.ts';
 
 export function register(program: Command, ctx: CliContext): void {
@@ -39,6 +36,9 @@ default), they are deleted from every member.`,
           const g = globalOptions(sub);
           const ns = opts.namespace ?? defaultNamespace(ctx, g);
           const { clients } = hostClients(ctx, g);
+          const { findTypeConfig } = await import('../controlplane/typeconfigs.ts');
+          const { getResource, patchResource } = await import('../kube/resources.ts');
+          const { refsOf } = await import('../propagation/controller.ts');
           const ftc = await findTypeConfig(clients, g.kubefedNamespace, type).catch((e: Error) => {
             throw new UserError(e.message);
           });

@@ -1,9 +1,5 @@
 // `fedctl routes`: plan (and apply or delete) node routes between clusters from their Node objects.
 import type { Command } from 'commander';
-import { formatCommand } from '../kube/exec.ts';
-import { executeRoutes, nodeCommand, summarizeRouteResults } from '../routes/executors.ts';
-import { loadNetnsMap, readClusterNodes } from '../routes/nodes.ts';
-import { ipRouteArgs, planRoutes } from '../routes/planner.ts';
 import { type CliContext, globalOptions, UserError, usageError } from './options.ts';
 import { formatOutput } from './output.ts';
 
@@ -58,6 +54,10 @@ Examples:
       if (opts.via !== 'docker' && opts.via !== 'netns')
         throw usageError(`--via must be docker or netns, got "${opts.via}"`);
       const via = opts.via;
+      const { formatCommand } = await import('../kube/exec.ts');
+      const { executeRoutes, nodeCommand, summarizeRouteResults } = await import('../routes/executors.ts');
+      const { loadNetnsMap, readClusterNodes } = await import('../routes/nodes.ts');
+      const { ipRouteArgs, planRoutes } = await import('../routes/planner.ts');
       const netnsMap = opts.netnsMap ? await loadNetnsMap(opts.netnsMap) : undefined;
       const clusters = await Promise.all(
         contexts.map((context) =>

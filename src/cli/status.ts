@@ -4,10 +4,7 @@
 import type { Command } from 'commander';
 import { ConditionType, findCondition } from '../api/conditions.ts';
 import type { Condition, FederatedStatus, WorkloadState, WorkloadTotals } from '../api/types.ts';
-import { findTypeConfig } from '../controlplane/typeconfigs.ts';
 import { isNotFound } from '../kube/errors.ts';
-import { getResource } from '../kube/resources.ts';
-import { refsOf } from '../propagation/controller.ts';
 import { clusterReady, summaryColumns, workloadTotals } from '../propagation/workload.ts';
 import { type CliContext, globalOptions, hostClients, UserError } from './options.ts';
 import { formatAge, formatOutput } from './output.ts';
@@ -125,6 +122,9 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (type: string, name: string, opts: { namespace: string }, cmd: Command) => {
       const g = globalOptions(cmd);
       const { clients } = hostClients(ctx, g);
+      const { findTypeConfig } = await import('../controlplane/typeconfigs.ts');
+      const { getResource } = await import('../kube/resources.ts');
+      const { refsOf } = await import('../propagation/controller.ts');
       const ftc = await findTypeConfig(clients, g.kubefedNamespace, type).catch((e: Error) => {
         throw new UserError(e.message);
       });

@@ -1,8 +1,6 @@
 // `fedctl unjoin`: flags to UnjoinOptions; the work is in src/clusters/unjoin.ts.
 import type { Command } from 'commander';
 import { DnsReason } from '../api/conditions.ts';
-import { unjoinCluster } from '../clusters/unjoin.ts';
-import { writeCorefileSection } from '../dns/writer.ts';
 import type { ClusterClients } from '../kube/clients.ts';
 import { errorMessage } from '../kube/errors.ts';
 import { dryRunOption } from './compat.ts';
@@ -57,6 +55,7 @@ Examples:
         if (!flags.force) throw e;
         memberError = e instanceof Error ? e.message : String(e);
       }
+      const { unjoinCluster } = await import('../clusters/unjoin.ts');
       const result = await unjoinCluster({
         host: host.clients,
         member,
@@ -90,13 +89,14 @@ Examples:
       if (member && result.memberCleaned) {
         // The controller no longer reaches this cluster, so its Corefile section goes now. Removing
         // the section only gives back the operator's own Corefile, so no CoreDNS check is needed.
-        const dns = await writeCorefileSection(member, '', { check: async () => ({ ok: true }) }).catch(
-          (e: unknown) => ({
-            outcome: 'refused' as const,
-            reason: DnsReason.WriteFailed,
-            message: errorMessage(e),
-          }),
-        );
+        const { corefileClients, writeCorefileSection } = await import('../dns/writer.ts');
+        const dns = await writeCorefileSection(corefileClients(member), '', {
+          check: async () => ({ ok: true }),
+        }).catch((e: unknown) => ({
+          outcome: 'refused' as const,
+          reason: DnsReason.WriteFailed,
+          message: errorMessage(e),
+        }));
         if (dns.outcome === 'updated')
           log.info(
             `removed fedctl's section from ${name}'s Corefile (previous one kept in kube-system/coredns-fedctl-backup)`,

@@ -1,6 +1,5 @@
 // `fedctl version`: the client's version, and the host's Kubernetes version when it answers.
 import type { Command } from 'commander';
-import { probeCluster } from '../clusters/health.ts';
 import { type CliContext, globalOptions, hostClients } from './options.ts';
 import { formatOutput } from './output.ts';
 
@@ -28,6 +27,7 @@ Examples:
         try {
           const { clients, context } = hostClients(ctx, g);
           const server = clients.kc.getCurrentCluster()?.server;
+          const { probeCluster } = await import('../clusters/health.ts');
           const probe = await probeCluster(clients, 3000);
           info.host = { context, server };
           if (probe.version) info.host.kubernetesVersion = probe.version;

@@ -2,7 +2,7 @@
 // a verdict that flips only after `failureThreshold` consecutive failures (or `successThreshold`
 // successes), and Ready/Offline conditions on the KubeFedCluster. Unlike KubeFed, which rewrote status
 // on every probe, status is written only when what it says changes.
-import type { KubeConfig } from '@kubernetes/client-node';
+
 import {
   ClusterMessage,
   ClusterReason,
@@ -13,6 +13,7 @@ import {
 } from '../api/conditions.ts';
 import type { ClusterCondition, KubeFedClusterStatus } from '../api/types.ts';
 import type { ClusterClients } from '../kube/clients.ts';
+import type { KubeConfig } from '../kube/kubeconfig.ts';
 import { kubeFetch } from '../kube/transport.ts';
 
 export interface ProbeResult {

@@ -1,15 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { errorMessage } from '../kube/errors.ts';
+import { KubeConfig } from '../kube/kubeconfig.ts';
 import { FAKE_CA, FakeCluster } from '../testing/fake-cluster.ts';
 import {
   CLUSTER_POLICY_RULES,
   HEALTH_CHECK_RULES,
   joinCluster,
-  joinNames,
   kubeFedClusterSpec,
   MEMBER_VERBS,
   memberAccess,
@@ -18,8 +17,8 @@ import {
   roleServesNamespace,
   sameRules,
   sameSpec,
-  validateJoinNames,
 } from './join.ts';
+import { joinNames, validateJoinNames } from './join-names.ts';
 
 const NS = 'kube-federation-system';
 
@@ -98,7 +97,7 @@ describe('memberAccess', () => {
   const kcWith = (cluster: Record<string, unknown>) => {
     const kc = new KubeConfig();
     kc.loadFromOptions({
-      clusters: [{ name: 'm', server: 'https://10.0.0.1:6443', ...cluster }],
+      clusters: [{ name: 'm', server: 'https://10.0.0.1:6443', skipTLSVerify: false, ...cluster }],
       users: [{ name: 'u', token: 't' }],
       contexts: [{ name: 'm', cluster: 'm', user: 'u' }],
       currentContext: 'm',

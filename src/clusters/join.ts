@@ -8,7 +8,6 @@
 // leaves orphaned credential Secrets behind.
 import { readFileSync } from 'node:fs';
 import type {
-  KubeConfig,
   V1ClusterRole,
   V1ClusterRoleBinding,
   V1PolicyRule,
@@ -21,10 +20,18 @@ import { CORE_GROUP, CORE_VERSION, DEFAULT_KUBEFED_NAMESPACE } from '../api/cons
 import { coreCustomResourceDefinitions } from '../api/crds.ts';
 import type { FederatedTypeConfig, KubeFedCluster, KubeFedClusterSpec } from '../api/types.ts';
 import { KUBEFEDCONFIG_NAME } from '../controlplane/install.ts';
-import type { ClusterClients } from '../kube/clients.ts';
-import { endpointOf } from '../kube/clients.ts';
+import { type ClusterClients, endpointOf, type TypedClients, typedClients } from '../kube/clients.ts';
 import { apiStatus, errorMessage, isAlreadyExists, isNotFound } from '../kube/errors.ts';
+import type { KubeConfig } from '../kube/kubeconfig.ts';
 import { FTC_REF, KUBEFEDCONFIG_REF } from '../kube/refs.ts';
+import {
+  DNS1123_SUBDOMAIN,
+  type JoinNames,
+  joinNames,
+  type RbacMode,
+  type Scope,
+  validateJoinNames,
+} from './join-names.ts';
 
 export const KUBEFEDCLUSTER_PLURAL = 'kubefedclusters';
 export const KUBEFEDCLUSTER_KIND = 'KubeFedCluster';
@@ -104,62 +111,6 @@ export interface JoinResult {
   objects: ObjectOutcome[];
 }
 
-/**
- * Names join gives the objects it creates; unjoin and tests use the same function. In KubeFed's
- * default namespace they are kubefedctl's exactly. The ServiceAccount lives in the control-plane
- * namespace, so it is already distinct per federation; the cluster-wide ClusterRole(Binding) is not,
- * so for any other namespace its name carries the namespace (as kubefedctl's health-check role does),
- * and a second federation joining the same member never rebinds the first one's.
- */
-export function joinNames(
-  clusterName: string,
-  hostClusterName: string,
-  namespace: string = DEFAULT_KUBEFED_NAMESPACE,
-) {
-  const serviceAccount = `${clusterName}-${hostClusterName}`;
-  return {
-    serviceAccount,
-    // kubefedctl names the token Secret like its ServiceAccount.
-    tokenSecret: serviceAccount,
-    clusterRole:
-      namespace === DEFAULT_KUBEFED_NAMESPACE
-        ? `kubefed-controller-manager:${serviceAccount}`
-        : `kubefed-controller-manager:${namespace}:${serviceAccount}`,
-    /** Namespaced scope: the Role and RoleBinding in the control-plane namespace (kubefedctl's name). */
-    role: `kubefed-controller-manager:${serviceAccount}`,
-    /** Namespaced scope: the ClusterRole(Binding) for /healthz (kubefedctl's name). */
-    healthCheckRole: `kubefed-controller-manager:${namespace}:healthcheck-${serviceAccount}`,
-    hostSecret: clusterName,
-    kubeFedCluster: clusterName,
-  };
-}
-
-export type JoinNames = ReturnType<typeof joinNames>;
-
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** Problems with the names join would use; empty when they are fine. */
-export function validateJoinNames(clusterName: string, hostClusterName: string): string[] {
-  const problems: string[] = [];
-  const subdomain = (v: string) => v.length <= 253 && DNS1123_SUBDOMAIN.test(v);
-  if (!subdomain(clusterName)) {
-    problems.push(
-      `cluster name "${clusterName}" is not a valid RFC 1123 subdomain (lower-case letters, digits, '-' and '.')`,
-    );
-  }
-  if (hostClusterName.includes(':') || hostClusterName.includes('/')) {
-    problems.push(`host cluster name "${hostClusterName}" may not contain ":" or "/"`);
-  } else if (!subdomain(hostClusterName)) {
-    problems.push(`host cluster name "${hostClusterName}" is not a valid RFC 1123 subdomain`);
-  }
-  if (problems.length === 0 && !subdomain(joinNames(clusterName, hostClusterName).serviceAccount)) {
-    problems.push(
-      `service account name "${clusterName}-${hostClusterName}" would be longer than 253 characters`,
-    );
-  }
-  return problems;
-}
-
 /** Full access to the member, as kubefedctl grants for a cluster-scoped control plane. */
 export const CLUSTER_POLICY_RULES: V1PolicyRule[] = [
   { apiGroups: ['*'], resources: ['*'], verbs: ['*'] },
@@ -173,11 +124,6 @@ export const HEALTH_CHECK_RULES: V1PolicyRule[] = [
 ];
 /** What the sync controller does with a federated type's objects in a member. */
 export const MEMBER_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
-
-/** `fedctl join --rbac`: full is kubefedctl's; minimal grants only the enabled federated types. */
-export const RBAC_MODES = ['full', 'minimal'] as const;
-export type RbacMode = (typeof RBAC_MODES)[number];
-export type Scope = 'Cluster' | 'Namespaced';
 
 /** Marks a member role join made with --rbac=minimal; `fedctl enable` extends only those. */
 export const RBAC_MODE_LABEL = 'fedctl.io/rbac';
@@ -398,7 +344,7 @@ async function readOrUndefined<T>(fn: () => Promise<T>): Promise<T | undefined> 
  * objects, so wait for it to go away first instead of failing with "namespace is being terminated".
  */
 async function ensureNamespace(
-  c: ClusterClients,
+  c: TypedClients,
   clusterLabel: string,
   name: string,
   timeoutMs: number,
@@ -448,7 +394,7 @@ const CRD_API_VERSION = 'apiextensions.k8s.io/v1';
  * controller is the controller's business. Returns the names of the CRDs it created.
  */
 export async function ensureCoreCrds(
-  host: ClusterClients,
+  host: TypedClients,
   hostLabel: string,
   timeoutMs = 30_000,
 ): Promise<string[]> {
@@ -469,7 +415,7 @@ export async function ensureCoreCrds(
       }
     }
     try {
-      await host.objects.create(crd as unknown as Parameters<ClusterClients['objects']['create']>[0]);
+      await host.objects.create(crd as unknown as Parameters<TypedClients['objects']['create']>[0]);
       created.push(name);
     } catch (e) {
       if (isAlreadyExists(e)) continue;
@@ -504,7 +450,7 @@ export async function ensureCoreCrds(
 }
 
 export async function readKubeFedCluster(
-  host: ClusterClients,
+  host: TypedClients,
   namespace: string,
   name: string,
 ): Promise<KubeFedCluster | undefined> {
@@ -521,7 +467,10 @@ export async function readKubeFedCluster(
 }
 
 export async function joinCluster(opts: JoinOptions): Promise<JoinResult> {
-  const { host, member, clusterName, hostClusterName } = opts;
+  const { clusterName, hostClusterName } = opts;
+  // join writes through client-node's typed clients, loaded here (never by the controller).
+  const host = await typedClients(opts.host);
+  const member = await typedClients(opts.member);
   const ns = opts.kubefedNamespace ?? DEFAULT_KUBEFED_NAMESPACE;
   const log = opts.log ?? (() => {});
   const dryRun = opts.dryRun === true;
@@ -729,7 +678,7 @@ const writeUnless = async (dryRun: boolean, fn: () => Promise<unknown>) => {
 
 /** The member ServiceAccount whose token the host uses from outside, so no pod should mount it. */
 async function ensureServiceAccount(
-  member: ClusterClients,
+  member: TypedClients,
   ns: string,
   name: string,
   dryRun: boolean,
@@ -760,7 +709,7 @@ async function ensureServiceAccount(
  * kubefedctl generated) is kept unless --secret-name names another; the caller picks `name`.
  */
 async function ensureHostSecret(
-  host: ClusterClients,
+  host: TypedClients,
   ns: string,
   name: string,
   token: { token: string; ca?: string } | undefined,
@@ -789,7 +738,7 @@ async function ensureHostSecret(
 
 /** The member's KubeFedCluster: spec replaced whole (as kubefedctl does), join's annotations merged. */
 async function ensureKubeFedCluster(
-  host: ClusterClients,
+  host: TypedClients,
   ns: string,
   name: string,
   want: { spec: KubeFedClusterSpec; annotations: Record<string, string> },
@@ -837,7 +786,7 @@ interface RbacCalls {
   delete(): Promise<unknown>;
 }
 
-export function rbacApi(c: ClusterClients, o: Pick<RbacObject, 'kind' | 'name' | 'namespace'>): RbacCalls {
+export function rbacApi(c: TypedClients, o: Pick<RbacObject, 'kind' | 'name' | 'namespace'>): RbacCalls {
   const { name } = o;
   const namespace = o.namespace ?? '';
   const r = c.rbac;
@@ -879,7 +828,7 @@ export function rbacApi(c: ClusterClients, o: Pick<RbacObject, 'kind' | 'name' |
 }
 
 /** Creates or updates one RBAC object; a binding whose roleRef changed is recreated (roleRef is immutable). */
-async function ensureRbac(member: ClusterClients, o: RbacObject, dryRun: boolean): Promise<Outcome> {
+async function ensureRbac(member: TypedClients, o: RbacObject, dryRun: boolean): Promise<Outcome> {
   const api = rbacApi(member, o);
   const write = async (fn: () => Promise<unknown>) => {
     if (!dryRun) await fn();
@@ -918,7 +867,7 @@ async function ensureRbac(member: ClusterClients, o: RbacObject, dryRun: boolean
 }
 
 /** KubeFedConfig spec.scope; Cluster (KubeFed's default) when there is no KubeFedConfig yet. */
-export async function readScope(host: ClusterClients, ns: string): Promise<Scope> {
+export async function readScope(host: TypedClients, ns: string): Promise<Scope> {
   const cfg = (await readOrUndefined(() =>
     host.custom.getNamespacedCustomObject({
       group: CORE_GROUP,
@@ -932,7 +881,7 @@ export async function readScope(host: ClusterClients, ns: string): Promise<Scope
 }
 
 /** The target types of the FederatedTypeConfigs with propagation enabled in `ns`. */
-export async function enabledTypes(host: ClusterClients, ns: string): Promise<TypeAccess[]> {
+export async function enabledTypes(host: TypedClients, ns: string): Promise<TypeAccess[]> {
   const list = (await readOrUndefined(() =>
     host.custom.listNamespacedCustomObject({
       group: CORE_GROUP,
@@ -964,10 +913,11 @@ export interface RoleExtension {
  * else the cluster's name). A member that cannot be reached is reported, not fatal.
  */
 export async function extendMinimalRoles(
-  host: ClusterClients,
+  hostClients: ClusterClients,
   ns: string,
   connect: (context: string) => ClusterClients,
 ): Promise<RoleExtension[]> {
+  const host = await typedClients(hostClients);
   const list = (await readOrUndefined(() =>
     host.custom.listNamespacedCustomObject({
       group: CORE_GROUP,
@@ -986,7 +936,7 @@ export async function extendMinimalRoles(
     const cluster = k.metadata?.name ?? '';
     const context = k.metadata?.annotations?.[JOIN_CONTEXT_ANNOTATION] || cluster;
     try {
-      const member = connect(context);
+      const member = await typedClients(connect(context));
       const kind = scope === 'Cluster' ? 'ClusterRole' : 'Role';
       const found = (await (scope === 'Cluster'
         ? member.rbac.listClusterRole({ labelSelector: `${RBAC_MODE_LABEL}=minimal` })
@@ -1050,7 +1000,7 @@ export function roleServesNamespace(roleName: string, ns: string, scope: Scope):
  * from an earlier ServiceAccount of the same name holds a dead token: replace it.
  */
 async function ensureTokenSecret(
-  member: ClusterClients,
+  member: TypedClients,
   ns: string,
   names: JoinNames,
   dryRun = false,
@@ -1100,7 +1050,7 @@ async function ensureTokenSecret(
 
 /** The token, if the token controller has filled the Secret already (dry run: no waiting). */
 async function readToken(
-  member: ClusterClients,
+  member: TypedClients,
   clusterName: string,
   ns: string,
   name: string,
@@ -1113,7 +1063,7 @@ async function readToken(
 }
 
 async function waitForToken(
-  member: ClusterClients,
+  member: TypedClients,
   clusterName: string,
   ns: string,
   name: string,

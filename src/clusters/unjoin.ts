@@ -2,23 +2,22 @@
 // a partial failure. A member that cannot be reached blocks unjoin (its credentials would stay valid)
 // unless `force` is set, which removes the host-side registration and says what stayed behind.
 import { CORE_GROUP, CORE_VERSION, DEFAULT_KUBEFED_NAMESPACE } from '../api/constants.ts';
-import type { ClusterClients } from '../kube/clients.ts';
+import { type ClusterClients, type TypedClients, typedClients } from '../kube/clients.ts';
 import { errorMessage, isNotFound } from '../kube/errors.ts';
 import { probeCluster } from './health.ts';
 import {
   CREATED_BY_ANNOTATION,
   desiredRbac,
   JoinError,
-  joinNames,
   KUBEFEDCLUSTER_KIND,
   KUBEFEDCLUSTER_PLURAL,
   type RbacObject,
   rbacApi,
   readKubeFedCluster,
   readScope,
-  type Scope,
   type Side,
 } from './join.ts';
+import { joinNames, type Scope } from './join-names.ts';
 
 export type RemovalOutcome = 'deleted' | 'would-delete' | 'not-found' | 'kept' | 'skipped' | 'failed';
 
@@ -105,10 +104,7 @@ export function unjoinPlan(
 }
 
 /** How to read (for --dry-run) and delete one planned object. */
-function calls(
-  c: ClusterClients,
-  p: PlannedRemoval,
-): { read(): Promise<unknown>; delete(): Promise<unknown> } {
+function calls(c: TypedClients, p: PlannedRemoval): { read(): Promise<unknown>; delete(): Promise<unknown> } {
   const ns = p.namespace ?? '';
   const name = p.name;
   switch (p.kind) {
@@ -146,7 +142,10 @@ function calls(
 }
 
 export async function unjoinCluster(opts: UnjoinOptions): Promise<UnjoinResult> {
-  const { host, member, clusterName, hostClusterName } = opts;
+  const { clusterName, hostClusterName } = opts;
+  // unjoin deletes through client-node's typed clients, loaded here (never by the controller).
+  const host = await typedClients(opts.host);
+  const member = opts.member && (await typedClients(opts.member));
   const ns = opts.kubefedNamespace ?? DEFAULT_KUBEFED_NAMESPACE;
   const log = opts.log ?? (() => {});
   const warnings: string[] = [];
@@ -234,7 +233,7 @@ export async function unjoinCluster(opts: UnjoinOptions): Promise<UnjoinResult> 
 }
 
 async function remove(
-  c: ClusterClients,
+  c: TypedClients,
   p: PlannedRemoval,
   record: (p: PlannedRemoval, o: RemovalOutcome, detail?: string) => void,
   force: boolean,
@@ -269,13 +268,13 @@ async function remove(
  * (a host that is also a member: same namespace UID), and no other joins' ServiceAccounts live there.
  */
 async function namespaceKeepReason(
-  host: ClusterClients,
-  member: ClusterClients,
+  host: TypedClients,
+  member: TypedClients,
   ns: string,
   clusterName: string,
   hostClusterName: string,
 ): Promise<string | undefined> {
-  const read = async (c: ClusterClients) => {
+  const read = async (c: TypedClients) => {
     try {
       return await c.core.readNamespace({ name: ns });
     } catch (e) {

@@ -68,6 +68,7 @@ import {
   COREDNS_NAMESPACE,
   type ConfigMapApi,
   type CorefileOutcome,
+  configMapApi,
   type SectionSpec,
   writeCorefileSection,
 } from './writer.ts';
@@ -557,9 +558,10 @@ export function apiDnsWriter(o: {
       const clients = o.members().find((m) => m.name === cluster)?.clients;
       if (!clients) throw new Error(`cluster ${cluster} has no client`);
       let live = false;
-      const core: ConfigMapApi = {
+      const api = configMapApi(clients.kc);
+      const configMaps: ConfigMapApi = {
         readNamespacedConfigMap: async (p) => {
-          if (live) return clients.core.readNamespacedConfigMap(p);
+          if (live) return api.readNamespacedConfigMap(p);
           const cached = o.configMaps.get(cluster, p.name, p.namespace);
           if (!cached)
             throw Object.assign(new Error(`configmap ${p.namespace}/${p.name} not found`), { code: 404 });
@@ -567,14 +569,14 @@ export function apiDnsWriter(o: {
         },
         replaceNamespacedConfigMap: async (p) => {
           live = true;
-          return clients.core.replaceNamespacedConfigMap(p);
+          return api.replaceNamespacedConfigMap(p);
         },
         createNamespacedConfigMap: async (p) => {
           live = true;
-          return clients.core.createNamespacedConfigMap(p);
+          return api.createNamespacedConfigMap(p);
         },
       };
-      return writeCorefileSection({ name: cluster, core }, section, {
+      return writeCorefileSection({ name: cluster, configMaps }, section, {
         check: (c) => checkCorefile(c, { binary: o.corednsBinary }),
       });
     },

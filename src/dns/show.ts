@@ -17,7 +17,7 @@ import {
 import { listResource } from '../kube/resources.ts';
 import { currentSection } from './corefile.ts';
 import { corefilePlanOf, type MemberDnsCaches } from './inputs.ts';
-import { COREDNS_NAMESPACE, readCorefile, sectionFor } from './writer.ts';
+import { COREDNS_NAMESPACE, corefileClients, readCorefile, sectionFor } from './writer.ts';
 
 export interface ClusterSection {
   cluster: string;
@@ -61,7 +61,7 @@ export async function corefileSections(
     if (only && m.name !== only) continue;
     const spec = plan.sections.get(m.name) ?? { zones: [] };
     try {
-      const current = await readCorefile(m.clients);
+      const current = await readCorefile(corefileClients(m.clients));
       if (!current) {
         sections.push({
           cluster: m.name,

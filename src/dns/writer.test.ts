@@ -69,7 +69,7 @@ function fakeCluster(initial: Record<string, Record<string, string>>) {
     },
   };
   return {
-    clients: { name: 'c1', core },
+    clients: { name: 'c1', configMaps: core },
     store,
     writes,
     data: (name: string) => store.get(name)?.data,
@@ -284,7 +284,7 @@ describe('writeCorefileSection into the Corefile', () => {
 
   it('throws API errors other than NotFound, naming cluster and object', async () => {
     const c = fakeCluster({});
-    c.clients.core.readNamespacedConfigMap = async () => {
+    c.clients.configMaps.readNamespacedConfigMap = async () => {
       throw apiError(403, 'Forbidden');
     };
     await expect(writeCorefileSection(c.clients, section, { check: ok })).rejects.toThrow(

@@ -20,7 +20,11 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { DnsReason } from '../api/conditions.ts';
 import { FIELD_MANAGER } from '../api/constants.ts';
+import type { ClusterClients } from '../kube/clients.ts';
 import { errorMessage, isConflict, isNotFound } from '../kube/errors.ts';
+import type { KubeConfig } from '../kube/kubeconfig.ts';
+import { CONFIGMAP_REF } from '../kube/refs.ts';
+import { createResource, getResource, replaceResource } from '../kube/resources.ts';
 import type { CheckResult } from './coredns-check.ts';
 import {
   type ForwardZone,
@@ -47,7 +51,7 @@ export const BACKUP_CONFIGMAP = 'coredns-fedctl-backup';
 export const BACKUP_OF_ANNOTATION = 'fedctl.io/backup-of';
 export const BACKUP_TIME_ANNOTATION = 'fedctl.io/backup-time';
 
-/** The ConfigMap calls the writer makes; CoreV1Api satisfies it. */
+/** The ConfigMap calls the writer makes (configMapApi over resources.ts; tests pass a fake). */
 export interface ConfigMapApi {
   readNamespacedConfigMap(param: { name: string; namespace: string }): Promise<V1ConfigMap>;
   replaceNamespacedConfigMap(param: {
@@ -63,11 +67,39 @@ export interface ConfigMapApi {
   }): Promise<V1ConfigMap>;
 }
 
-/** What the writer needs of a cluster's clients (ClusterClients satisfies it). */
+/** The ConfigMap calls on a cluster, over resources.ts (plain JSON, as the API server sent it). */
+export function configMapApi(kc: KubeConfig): ConfigMapApi {
+  return {
+    readNamespacedConfigMap: ({ name, namespace }) =>
+      getResource<V1ConfigMap>(kc, CONFIGMAP_REF, name, namespace),
+    replaceNamespacedConfigMap: ({ name, namespace, body, fieldManager }) =>
+      replaceResource<V1ConfigMap>(
+        kc,
+        CONFIGMAP_REF,
+        { ...body, metadata: { ...body.metadata, name, namespace } },
+        { fieldManager },
+      ),
+    createNamespacedConfigMap: ({ namespace, body, fieldManager }) =>
+      createResource<V1ConfigMap>(
+        kc,
+        CONFIGMAP_REF,
+        { ...body, metadata: { ...body.metadata, namespace } },
+        { fieldManager },
+      ),
+  };
+}
+
+/** What the writer needs of a cluster: its name (for messages) and its ConfigMaps. */
 export interface CorefileClients {
   name: string;
-  core: ConfigMapApi;
+  configMaps: ConfigMapApi;
 }
+
+/** A cluster's clients as the writer takes them. */
+export const corefileClients = (c: ClusterClients): CorefileClients => ({
+  name: c.name,
+  configMaps: configMapApi(c.kc),
+});
 
 /** What fedctl found in the cluster, for rendering the section to match it. */
 export interface CurrentCorefile {
@@ -227,7 +259,7 @@ export async function writeCorefileSection(
     if (target.key !== COREFILE_KEY && candidate === '') delete data[target.key];
     else data[target.key] = candidate;
     try {
-      await clients.core.replaceNamespacedConfigMap({
+      await clients.configMaps.replaceNamespacedConfigMap({
         name: target.name,
         namespace: COREDNS_NAMESPACE,
         body: { ...target.configMap, data },
@@ -288,7 +320,7 @@ async function chooseTarget(
 
 async function readConfigMap(clients: CorefileClients, name: string): Promise<V1ConfigMap | undefined> {
   try {
-    return await clients.core.readNamespacedConfigMap({ name, namespace: COREDNS_NAMESPACE });
+    return await clients.configMaps.readNamespacedConfigMap({ name, namespace: COREDNS_NAMESPACE });
   } catch (e) {
     if (isNotFound(e)) return undefined;
     throw withContext(e, `cluster ${clients.name}: reading ${COREDNS_NAMESPACE}/${name}`);
@@ -320,14 +352,14 @@ async function saveBackup(
   try {
     if (existing) {
       body.metadata!.resourceVersion = existing.metadata?.resourceVersion;
-      await clients.core.replaceNamespacedConfigMap({
+      await clients.configMaps.replaceNamespacedConfigMap({
         name: BACKUP_CONFIGMAP,
         namespace: COREDNS_NAMESPACE,
         body,
         fieldManager: FIELD_MANAGER,
       });
     } else {
-      await clients.core.createNamespacedConfigMap({
+      await clients.configMaps.createNamespacedConfigMap({
         namespace: COREDNS_NAMESPACE,
         body,
         fieldManager: FIELD_MANAGER,

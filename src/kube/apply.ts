@@ -1,8 +1,9 @@
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { CRD_ESTABLISHED } from '../api/conditions.ts';
 import { needsUpdate } from '../propagation/equality.ts';
 import { exponentialDelay, sleep } from './backoff.ts';
 import { errorMessage, isAlreadyExists, isConflict, isNotFound, isPermanent } from './errors.ts';
+import type { KubeConfig } from './kubeconfig.ts';
 import type { Logger } from './logger.ts';
 import { CRD_REF, type ResourceRef } from './refs.ts';
 import { createResource, getResource, replaceResource, tryGetResource } from './resources.ts';

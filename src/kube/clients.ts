@@ -1,62 +1,24 @@
-import type https from 'node:https';
-import {
+// One KubeConfig per cluster, and what fedctl reaches a cluster with: its name and KubeConfig (every
+// request goes through transport.ts). The typed client-node APIs only the CLI's join/unjoin/enable
+// still use are built on demand by typedClients, which loads client-node then and only then.
+import type {
   AppsV1Api,
-  type Cluster,
   CoreV1Api,
   CustomObjectsApi,
-  type DispatcherOptions,
-  KubeConfig,
   KubernetesObjectApi,
   RbacAuthorizationV1Api,
-  type RequestContext,
 } from '@kubernetes/client-node';
-import { type RelaxedTlsCheck, relaxDispatcherOptions } from './tls.ts';
+import { KubeConfig } from './kubeconfig.ts';
+import type { RelaxedTlsCheck } from './tls.ts';
 
-type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
-
-/**
- * A KubeConfig whose requests share one connection pool. client-node 2.0.1 builds a new undici Agent
- * in every applySecurityAuthentication call, so each request (typed APIs, KubernetesObjectApi,
- * watches, our raw requests) would open a fresh TCP+TLS connection and leave an agent for the GC:
- * measured here as 5x the propagation time and hundreds of MiB of native memory. One KubeConfig
- * holds one cluster and one identity, and new credentials mean a new KubeConfig, so one pool each.
- */
-export class PooledKubeConfig extends KubeConfig {
-  #dispatcher?: Dispatcher;
-  /** TLS checks a KubeFedCluster's disabledTLSValidations turned off (src/kube/tls.ts). */
-  #relaxed: ReadonlySet<RelaxedTlsCheck>;
-
-  constructor(relaxedTlsChecks: Iterable<RelaxedTlsCheck> = []) {
-    super();
-    this.#relaxed = new Set(relaxedTlsChecks);
-  }
-
-  override createDispatcherOptions(
-    cluster: Cluster | null,
-    agentOptions: https.AgentOptions,
-  ): DispatcherOptions {
-    const opts = super.createDispatcherOptions(cluster, agentOptions);
-    // skipTLSVerify (`*`) already turns every check off.
-    if (cluster?.skipTLSVerify) return opts;
-    return relaxDispatcherOptions(opts, this.#relaxed, cluster?.name ?? '');
-  }
-
-  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
-    await super.applySecurityAuthentication(context);
-    const fresh = context.getDispatcher();
-    if (!this.#dispatcher) {
-      this.#dispatcher = fresh;
-      return;
-    }
-    context.setDispatcher(this.#dispatcher);
-    if (fresh && fresh !== this.#dispatcher) void fresh.close().catch(() => undefined);
-  }
-}
-
-/** The API clients fedctl uses for one cluster, all built on that cluster's own KubeConfig. */
+/** How fedctl reaches one cluster: its name and its own KubeConfig (one cluster, one identity). */
 export interface ClusterClients {
   readonly name: string;
   readonly kc: KubeConfig;
+}
+
+/** ClusterClients plus client-node's typed APIs, built on the same cluster and identity. */
+export interface TypedClients extends ClusterClients {
   readonly objects: KubernetesObjectApi;
   readonly core: CoreV1Api;
   readonly apps: AppsV1Api;
@@ -65,55 +27,74 @@ export interface ClusterClients {
 }
 
 export function clientsFor(name: string, kc: KubeConfig): ClusterClients {
-  return {
-    name,
-    kc,
-    objects: KubernetesObjectApi.makeApiClient(kc),
-    core: kc.makeApiClient(CoreV1Api),
-    apps: kc.makeApiClient(AppsV1Api),
-    rbac: kc.makeApiClient(RbacAuthorizationV1Api),
-    custom: kc.makeApiClient(CustomObjectsApi),
-  };
+  return { name, kc };
+}
+
+const typed = new WeakMap<KubeConfig, TypedClients>();
+
+/**
+ * The typed client-node APIs for a cluster (loads @kubernetes/client-node on first use: ~90 MiB, so
+ * only CLI commands that need them call this). Clients that already carry them are returned as they
+ * are (the in-memory fakes of tests).
+ */
+export async function typedClients(c: ClusterClients): Promise<TypedClients> {
+  if ('core' in c && 'objects' in c) return c as TypedClients;
+  const known = typed.get(c.kc);
+  if (known && known.name === c.name) return known;
+  const { typedApis } = await import('./client-node-bridge.ts');
+  const out: TypedClients = { name: c.name, kc: c.kc, ...typedApis(c.kc) };
+  typed.set(c.kc, out);
+  return out;
 }
 
 export interface KubeconfigSource {
-  /** Path to a kubeconfig file; default: $KUBECONFIG or ~/.kube/config. */
+  /** Path to a kubeconfig file; default: $KUBECONFIG or ~/.kube/config, else in-cluster. */
   kubeconfig?: string;
   /** Context to use; default: the file's current context. */
   context?: string;
 }
 
 /**
- * A KubeConfig holding exactly one context. Clients built on a shared KubeConfig follow later
- * setCurrentContext calls and would send one cluster's credentials to another, so every cluster
- * gets its own object.
+ * A KubeConfig holding exactly one context, its cluster and its user. Each cluster gets its own
+ * object (and so its own connection pool and credentials): nothing can send one cluster's
+ * credentials to another.
  */
 export function loadKubeConfig(source: KubeconfigSource = {}): KubeConfig {
   const all = new KubeConfig();
   if (source.kubeconfig) all.loadFromFile(source.kubeconfig);
   else all.loadFromDefault();
+  const where = all.source ?? 'the kubeconfig';
   const contextName = source.context ?? all.getCurrentContext();
+  if (!contextName)
+    throw new Error(
+      `kubeconfig ${where} has no current-context; name a context (--host-cluster-context, --cluster-context)`,
+    );
   const context = all.getContextObject(contextName);
   if (!context) {
     const known = all
       .getContexts()
       .map((c) => c.name)
       .join(', ');
-    throw new Error(`context "${contextName}" not found in kubeconfig (known: ${known || 'none'})`);
+    throw new Error(`context "${contextName}" not found in kubeconfig ${where} (known: ${known || 'none'})`);
   }
   const cluster = all.getCluster(context.cluster);
-  const user = all.getUser(context.user);
   if (!cluster)
     throw new Error(
-      `context "${contextName}" names cluster "${context.cluster}", which is not in the kubeconfig`,
+      `context "${contextName}" names cluster "${context.cluster}", which is not in kubeconfig ${where}`,
     );
-  const kc = new PooledKubeConfig();
+  const user = context.user ? all.getUser(context.user) : null;
+  if (context.user && !user)
+    throw new Error(
+      `context "${contextName}" names user "${context.user}", which is not in kubeconfig ${where}`,
+    );
+  const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [cluster],
     users: user ? [user] : [],
     contexts: [context],
     currentContext: context.name,
   });
+  kc.source = all.source;
   return kc;
 }
 
@@ -131,15 +112,15 @@ export interface EndpointCredentials {
 
 /** A KubeConfig for a member cluster as the host controller sees it: endpoint, CA and a bearer token. */
 export function kubeConfigForEndpoint(c: EndpointCredentials): KubeConfig {
-  const kc = new PooledKubeConfig(c.relaxedTlsChecks);
+  const kc = new KubeConfig({ relaxedTlsChecks: c.relaxedTlsChecks });
   kc.loadFromOptions({
     clusters: [
       {
         name: c.name,
-        server: c.server,
-        caData: c.caData || undefined,
+        server: c.server.replace(/\/+$/, ''),
+        ...(c.caData ? { caData: c.caData } : {}),
         skipTLSVerify: c.insecureSkipTLSVerify ?? false,
-        proxyUrl: c.proxyUrl || undefined,
+        ...(c.proxyUrl ? { proxyUrl: c.proxyUrl } : {}),
       },
     ],
     users: [{ name: c.name, token: c.token }],
@@ -157,16 +138,18 @@ export function endpointOf(kc: KubeConfig): { server: string; caData?: string; s
 }
 
 /**
- * The same cluster and identity on a connection pool of its own: the leader lease's renewals must
- * never queue behind the controllers' bulk writes on a shared connection.
+ * The same cluster and identity on a connection pool of its own (the transport keeps one pool per
+ * KubeConfig object): the leader lease's renewals must never queue behind the controllers' bulk
+ * writes on a shared connection.
  */
 export function withOwnConnections(kc: KubeConfig): KubeConfig {
-  const copy = new PooledKubeConfig();
+  const copy = new KubeConfig({ relaxedTlsChecks: kc.relaxedTlsChecks });
   copy.loadFromOptions({
     clusters: kc.clusters,
     users: kc.users,
     contexts: kc.contexts,
     currentContext: kc.getCurrentContext(),
   });
+  copy.source = kc.source;
   return copy;
 }

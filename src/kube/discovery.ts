@@ -1,6 +1,6 @@
 // API discovery: which resource a kind, plural or short name means on a cluster (`fedctl enable`,
 // `federate`), from the server's APIResourceLists.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from './kubeconfig.ts';
 import type { ResourceRef } from './refs.ts';
 import { contextName, KubeApiError, kubeRequest } from './transport.ts';
 

@@ -1,5 +1,6 @@
-// client-node 2.x throws ApiException with a numeric `.code` and the Status object as a JSON
-// *string* in `.body`; network failures are plain Errors. These helpers read both safely.
+// API errors carry a numeric `.code` and the Status object as a JSON *string* in `.body`: fedctl's
+// KubeApiError (transport.ts) and client-node's ApiException (the typed clients of join/unjoin) alike;
+// network failures are plain Errors. These helpers read both safely.
 
 export interface ApiStatus {
   code?: number;

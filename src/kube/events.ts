@@ -4,8 +4,8 @@
 // flapping cluster shows one line "x12" rather than a wall of duplicates. Recording never fails the
 // caller: an Event is a courtesy, and a lost one is logged.
 
-import type { KubeConfig } from '@kubernetes/client-node';
 import { errorMessage, isNotFound } from './errors.ts';
+import type { KubeConfig } from './kubeconfig.ts';
 import type { Logger } from './logger.ts';
 import { EVENT_REF } from './refs.ts';
 import { createResource, patchResource } from './resources.ts';

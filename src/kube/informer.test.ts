@@ -1,6 +1,6 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../testing/clock.ts';
 import { memoryLogger } from '../testing/logger.ts';
@@ -13,6 +13,7 @@ import {
   type WatchEvent,
   type WatchHandle,
 } from './informer.ts';
+import { KubeConfig } from './kubeconfig.ts';
 import { openWatch } from './list-watch.ts';
 import { Registry } from './metrics.ts';
 import type { ResourceRef } from './refs.ts';

@@ -21,9 +21,10 @@
 //
 // Objects handed out are plain JSON (apiVersion and kind set, timestamps as strings) and deeply
 // frozen: they are the cache. Never mutate them; `clone()` gives a private, mutable copy.
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { type Clock, exponentialDelay, realClock, type TimerHandle } from './backoff.ts';
 import { errorMessage } from './errors.ts';
+import type { KubeConfig } from './kubeconfig.ts';
 import { kubeListWatchSource } from './list-watch.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { Registry } from './metrics.ts';

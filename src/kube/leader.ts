@@ -1,5 +1,6 @@
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { errorMessage, isAlreadyExists, isConflict, isNotFound } from './errors.ts';
+import type { KubeConfig } from './kubeconfig.ts';
 import type { Logger } from './logger.ts';
 import { LEASE_REF } from './refs.ts';
 import { collectionPath, getResource, objectPath, replaceResource } from './resources.ts';

@@ -1,7 +1,8 @@
 // The HTTP side of an informer: a paginated list and a streaming watch (with bookmarks and an idle
 // timeout) against a real API server, behind the ListWatchSource interface the informer consumes.
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ListWatchSource, WatchEvent, WatchHandle } from './informer.ts';
+import type { KubeConfig } from './kubeconfig.ts';
 import type { ResourceRef } from './refs.ts';
 import { collectionPath, listResource } from './resources.ts';
 import { KubeApiError, kubeFetch } from './transport.ts';

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApiException, KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ApiResourceList, discoverResource, matchResource } from './discovery.ts';
 import { apiStatus, errorMessage, isAlreadyExists, isConflict, isNotFound } from './errors.ts';
+import { KubeConfig } from './kubeconfig.ts';
 import { NO_LIMITS } from './rate-limit.ts';
 import { objectKey, type ResourceRef, splitKey } from './refs.ts';
 import {
@@ -232,11 +232,11 @@ describe('listResource', () => {
 });
 
 describe('errors', () => {
-  it('throws an ApiException that errors.ts understands and whose message names cluster and path', async () => {
+  it('throws a KubeApiError that errors.ts understands and whose message names cluster and path', async () => {
     const { kc } = await apiServer(() => notFound('deployments.apps "web"'));
     const err = await getResource(kc, DEPLOYMENTS, 'web', 'prod').catch((e) => e);
     expect(err).toBeInstanceOf(KubeApiError);
-    expect(err).toBeInstanceOf(ApiException);
+    expect(err).toBeInstanceOf(KubeApiError);
     expect(isNotFound(err)).toBe(true);
     expect(apiStatus(err)).toEqual({
       code: 404,

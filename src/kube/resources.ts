@@ -5,7 +5,8 @@
 // turns timestamps into Date objects, cannot reach subresources (/status) and, for kinds it does not
 // know, needs a discovery round trip per call. Responses here stay plain JSON: timestamps are
 // strings, exactly what the API server sent.
-import { ApiException, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig } from './kubeconfig.ts';
 import type { ResourceRef } from './refs.ts';
 import { KubeApiError, kubeRequest } from './transport.ts';
 
@@ -132,7 +133,7 @@ export async function tryGetResource<T extends KubernetesObject = KubernetesObje
   try {
     return await getResource<T>(kc, ref, name, namespace);
   } catch (e) {
-    if (e instanceof ApiException && e.code === 404) return undefined;
+    if (e instanceof KubeApiError && e.code === 404) return undefined;
     throw e;
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeConfigForEndpoint } from './clients.ts';
 import { run } from './exec.ts';
+import { KubeConfig, parseKubeconfig } from './kubeconfig.ts';
 import { parseCertificates, type RelaxedTlsCheck, verifyServerChain } from './tls.ts';
 import { kubeFetch } from './transport.ts';
 
@@ -90,6 +91,7 @@ async function sign(name: string, issuer: string, ext: string, start: string, en
 const servers: https.Server[] = [];
 let ca: Pem;
 let certs: Record<'valid' | 'expired' | 'future' | 'otherName' | 'untrusted', Pem>;
+let client: Pem;
 
 /** An HTTPS server on 127.0.0.1 answering /healthz with "ok", presenting `pem`. */
 async function serve(pem: Pem): Promise<string> {
@@ -126,6 +128,7 @@ beforeAll(async () => {
     otherName: await makeLeaf('other-name', 'ca', 'DNS:member.example', '20200101000000Z', '20991231000000Z'),
     untrusted: await makeLeaf('untrusted', 'other-ca', sans, '20200101000000Z', '20991231000000Z'),
   };
+  client = await sign('client', 'ca', 'extendedKeyUsage=clientAuth\n', '20200101000000Z', '20991231000000Z');
 }, 60_000);
 
 afterAll(() => {
@@ -194,5 +197,92 @@ describe('verifyServerChain', () => {
     ).toMatch(/not valid for localhost/);
     expect(verifyServerChain(chainOf(certs.otherName), roots(), { ignoreValidity: true })).toBe(undefined);
     expect(verifyServerChain([], roots(), { ignoreValidity: true })).toMatch(/no certificate/);
+  });
+});
+
+describe('TLS settings of a kubeconfig through the transport', () => {
+  /** An HTTPS server that requires a client certificate from `ca` and answers with its CN. */
+  async function mtls(pem: Pem = certs.valid): Promise<string> {
+    const server = https.createServer(
+      { cert: pem.cert, key: pem.key, ca: ca.cert, requestCert: true, rejectUnauthorized: true },
+      (req, res) =>
+        res.end(String((req.socket as import('node:tls').TLSSocket).getPeerCertificate().subject.CN)),
+    );
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  /** GET / with a kubeconfig (YAML, read as if from the test folder): the answer or the error. */
+  async function get(yaml: string): Promise<string> {
+    const kc = new KubeConfig();
+    kc.loadFromOptions(parseKubeconfig(yaml, join(dir, 'kubeconfig')));
+    try {
+      return await (await kubeFetch(kc, { method: 'GET', path: '/', timeoutMs: 10_000 })).text();
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }
+  const config = (server: string, cluster: string, user: string) => `
+current-context: c
+clusters: [{name: c, cluster: {server: "${server}", ${cluster}}}]
+users: [{name: u, user: {${user}}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+`;
+
+  it('presents the client certificate from files (paths relative to the kubeconfig) or from data', async () => {
+    const server = await mtls();
+    expect(
+      await get(
+        config(
+          server,
+          'certificate-authority: ca.crt',
+          'client-certificate: client.crt, client-key: client.key',
+        ),
+      ),
+    ).toBe('client');
+    expect(
+      await get(
+        config(
+          server,
+          `certificate-authority-data: ${b64(ca.cert)}`,
+          `client-certificate-data: ${b64(client.cert)}, client-key-data: ${b64(client.key)}`,
+        ),
+      ),
+    ).toBe('client');
+    expect(await get(config(server, 'certificate-authority: ca.crt', 'token: t'))).not.toBe('client');
+  });
+
+  it('presents the certificate an exec plugin returns', async () => {
+    const server = await mtls();
+    const plugin = join(dir, 'cert-plugin.sh');
+    const credential = JSON.stringify({
+      apiVersion: 'client.authentication.k8s.io/v1',
+      kind: 'ExecCredential',
+      status: { clientCertificateData: client.cert, clientKeyData: client.key },
+    });
+    writeFileSync(plugin, `#!/bin/sh\ncat <<'EOF'\n${credential}\nEOF\n`);
+    chmodSync(plugin, 0o755);
+    expect(
+      await get(
+        config(
+          server,
+          'certificate-authority: ca.crt',
+          `exec: {apiVersion: client.authentication.k8s.io/v1, command: ${plugin}}`,
+        ),
+      ),
+    ).toBe('client');
+  });
+
+  it('checks the server certificate against tls-server-name, and names a missing CA file', async () => {
+    const server = await mtls(certs.otherName);
+    const user = 'client-certificate: client.crt, client-key: client.key';
+    expect(
+      await get(config(server, 'certificate-authority: ca.crt, tls-server-name: member.example', user)),
+    ).toBe('client');
+    expect(await get(config(server, 'certificate-authority: ca.crt', user))).not.toBe('client');
+    expect(await get(config(server, 'certificate-authority: missing.crt', user))).toBe(
+      `cluster "c": cannot read certificate-authority ${join(dir, 'missing.crt')}: no such file`,
+    );
   });
 });

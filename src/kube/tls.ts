@@ -5,15 +5,76 @@
 //   certificates are accepted while an untrusted or misnamed one is still refused.
 // Node's TLS stack can skip the name check (checkServerIdentity) but not the date check, so for
 // ValidityPeriod the connection is made with verification deferred and the chain is verified here.
-// Every member request and watch goes through the dispatcher of one PooledKubeConfig
-// (src/kube/clients.ts), so both get the same checks.
+// Every member request and watch goes through the one pooled dispatcher transport.ts builds for the
+// member's KubeConfig from dispatcherOptions below, so both get the same checks.
 
 import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import tls from 'node:tls';
-import type { DispatcherOptions } from '@kubernetes/client-node';
+import type { Cluster, User } from './kubeconfig.ts';
 
 export type RelaxedTlsCheck = 'SubjectName' | 'ValidityPeriod';
+
+export type ConnectOptions = tls.ConnectionOptions & { keepAlive?: boolean; keepAliveInitialDelay?: number };
+
+/** How to reach a server (client-node's shape, so its socks dispatcher takes the same checks). */
+export type DispatcherOptions =
+  | { type: 'proxy'; uri: string; requestTls: tls.ConnectionOptions; connect: ConnectOptions }
+  | { type: 'socks'; uri: string; requestTls: tls.ConnectionOptions }
+  | { type: 'agent'; connect: ConnectOptions }
+  | { type: 'none' };
+
+// undici's default keep-alive probe delay (60 s) races cloud load balancers' idle timeouts (AWS ELB:
+// 60 s); 30 s is client-go's.
+const KEEP_ALIVE = { keepAlive: true, keepAliveInitialDelay: 30_000 };
+
+/**
+ * The TLS settings and proxy of a kubeconfig cluster and user: CA (file or data; the system roots
+ * without one), client certificate and key (file or data, or what an exec plugin returned),
+ * tls-server-name, insecure-skip-tls-verify, proxy-url. Files are read here, so a missing one fails
+ * every request with its path.
+ */
+export function dispatcherOptions(
+  cluster: Cluster,
+  user: User | null,
+  clientCert?: { cert: string; key: string },
+): DispatcherOptions {
+  const where = `cluster "${cluster.name}"`;
+  if (cluster.server.startsWith('http:') && !cluster.skipTLSVerify)
+    throw new Error(
+      `${where}: server ${cluster.server} is plain HTTP; fedctl uses it only with insecure-skip-tls-verify: true`,
+    );
+  const pem = (file: string | undefined, data: string | undefined, what: string, owner: string) => {
+    if (file) {
+      try {
+        return readFileSync(file);
+      } catch (e) {
+        const why = (e as { code?: string }).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+        throw new Error(`${owner}: cannot read ${what} ${file}: ${why}`);
+      }
+    }
+    return data ? Buffer.from(data, 'base64') : undefined;
+  };
+  const userWhere = `user "${user?.name ?? ''}"`;
+  const opts: tls.ConnectionOptions = {};
+  const ca = pem(cluster.caFile, cluster.caData, 'certificate-authority', where);
+  if (ca) opts.ca = ca;
+  const cert = clientCert?.cert ?? pem(user?.certFile, user?.certData, 'client-certificate', userWhere);
+  const key = clientCert?.key ?? pem(user?.keyFile, user?.keyData, 'client-key', userWhere);
+  if (cert) opts.cert = cert;
+  if (key) opts.key = key;
+  if (cluster.tlsServerName) opts.servername = cluster.tlsServerName;
+  if (cluster.skipTLSVerify) opts.rejectUnauthorized = false;
+  if (cluster.proxyUrl) {
+    const scheme = cluster.proxyUrl.split(':')[0]?.toLowerCase() ?? '';
+    if (scheme.startsWith('socks')) return { type: 'socks', uri: cluster.proxyUrl, requestTls: opts };
+    if (scheme !== 'http' && scheme !== 'https')
+      throw new Error(`${where}: proxy-url ${cluster.proxyUrl} is not http, https or socks5`);
+    return { type: 'proxy', uri: cluster.proxyUrl, requestTls: opts, connect: { ...KEEP_ALIVE } };
+  }
+  return { type: 'agent', connect: { ...opts, ...KEEP_ALIVE } };
+}
 
 /** OpenSSL's verdicts that ValidityPeriod overrides (after fedctl re-verifies the chain itself). */
 const DATE_ERRORS = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
@@ -151,8 +212,8 @@ export function validityIgnoringConnector(base: tls.ConnectionOptions, skipSubje
 }
 
 /**
- * client-node's dispatcher options with KubeFed's relaxed checks applied. Throws (so every request
- * fails with the reason) for ValidityPeriod through a proxy, which fedctl cannot verify itself.
+ * Dispatcher options with KubeFed's relaxed checks applied. Throws (so every request fails with the
+ * reason) for ValidityPeriod through a proxy, which fedctl cannot verify itself.
  */
 export function relaxDispatcherOptions(
   opts: DispatcherOptions,
@@ -169,9 +230,9 @@ export function relaxDispatcherOptions(
       );
     return { ...opts, requestTls: { ...opts.requestTls, ...noNameCheck } };
   }
-  const connect = opts.type === 'agent' ? opts.connect : { keepAlive: true, keepAliveInitialDelay: 30_000 };
+  const connect = opts.type === 'agent' ? opts.connect : { ...KEEP_ALIVE };
   if (!skip.has('ValidityPeriod')) return { type: 'agent', connect: { ...connect, ...noNameCheck } };
-  const connector = validityIgnoringConnector(connect as tls.ConnectionOptions, skipName);
-  // client-node types `connect` as options only; undici's Agent takes a connector function too.
+  const connector = validityIgnoringConnector(connect, skipName);
+  // Typed as options (client-node's shape); undici's Agent takes a connector function too.
   return { type: 'agent', connect: connector as unknown as typeof connect };
 }

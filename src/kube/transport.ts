@@ -1,16 +1,24 @@
 // The HTTP layer every request of fedctl goes through: one pooled undici dispatcher per KubeConfig
-// (cluster + identity), the KubeConfig's own credentials and TLS settings, deadlines, optional
-// client-side limits, and errors that name the cluster, the verb and the path.
+// (one cluster and one identity), built from the KubeConfig's own TLS settings and proxy (tls.ts);
+// credentials from credentials.ts; deadlines, optional client-side limits, and errors that name the
+// cluster, the verb and the path.
 //
-// Failures throw KubeApiError, an ApiException with `.code` and the Status JSON *string* in `.body`,
-// so `apiStatus()`, `isNotFound()` & co. in errors.ts work on them.
-import { ApiException, type HttpMethod, type KubeConfig, RequestContext } from '@kubernetes/client-node';
-import { getGlobalDispatcher } from 'undici';
+// Failures throw KubeApiError with `.code` and the Status JSON *string* in `.body` (the shape of
+// client-node's ApiException), so `apiStatus()`, `isNotFound()` & co. in errors.ts work on them and
+// on the errors of client-node's typed clients alike.
+import { Agent, type Dispatcher, ProxyAgent } from 'undici';
+import { type Credential, type CredentialSource, credentialsFor } from './credentials.ts';
 import { apiStatus } from './errors.ts';
+import type { KubeConfig } from './kubeconfig.ts';
 import { limiterFor, NO_LIMITS, type RequestLimits, type TokenBucket } from './rate-limit.ts';
+import { dispatcherOptions, relaxDispatcherOptions } from './tls.ts';
 
 /** An API error with the request in its message; `.code`/`.body` as client-node's ApiException. */
-export class KubeApiError extends ApiException<string> {
+export class KubeApiError extends Error {
+  readonly code: number;
+  /** The response body: a Status object as JSON text (or whatever the server sent). */
+  readonly body: string;
+  readonly headers: Record<string, string>;
   readonly method: string;
   readonly path: string;
   readonly cluster: string;
@@ -22,8 +30,11 @@ export class KubeApiError extends ApiException<string> {
     body: string,
     headers: Record<string, string>,
   ) {
-    super(code, 'Unsuccessful HTTP Request', body, headers);
+    super(`HTTP ${code}`);
     this.name = 'KubeApiError';
+    this.code = code;
+    this.body = body;
+    this.headers = headers;
     this.method = method;
     this.path = path;
     this.cluster = cluster;
@@ -81,22 +92,22 @@ function networkError(kc: KubeConfig, req: KubeRequest, e: unknown): Error {
   return err;
 }
 
-type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
-
 /**
- * How requests reach one KubeConfig's cluster: its connection pool (PooledKubeConfig keeps one) and,
- * for static credentials (client certificate, bearer token), the headers computed once. Credentials
- * that can change (exec plugins, auth providers, token files) are applied again per request.
+ * How requests reach one KubeConfig's cluster: its connection pool and its credentials. An exec
+ * plugin that returns a client certificate gets a pool for that certificate (a new one when it
+ * rotates; the old one closes once its requests are done).
  */
 interface Transport {
   origin: string;
   basePath: string;
   dispatcher: Dispatcher;
-  staticHeaders?: Record<string, string>;
+  credentials: CredentialSource;
+  certPool?: { cert: string; dispatcher: Dispatcher };
   limiter?: TokenBucket;
 }
 
-const transports = new WeakMap<KubeConfig, Transport>();
+const transports = new WeakMap<KubeConfig, Promise<Transport>>();
+const injected = new WeakMap<KubeConfig, Dispatcher>();
 let requestLimits: RequestLimits = NO_LIMITS;
 
 /**
@@ -108,31 +119,81 @@ export function configureRequestLimits(limits: RequestLimits): void {
   requestLimits = limits;
 }
 
-async function authenticate(kc: KubeConfig): Promise<RequestContext> {
-  const ctx = new RequestContext('http://unused/', 'GET' as HttpMethod);
-  await kc.applySecurityAuthentication(ctx);
-  return ctx;
+/**
+ * Sends `kc`'s requests through `dispatcher` instead of a pool built from its TLS settings (an
+ * in-memory API server such as src/testing/fake-api.ts). Credentials still come from `kc`.
+ */
+export function useDispatcher(kc: KubeConfig, dispatcher: Dispatcher): void {
+  injected.set(kc, dispatcher);
+  transports.delete(kc);
 }
 
-async function transportOf(kc: KubeConfig): Promise<Transport> {
-  const known = transports.get(kc);
-  if (known) return known;
+/** A connection pool for the KubeConfig's cluster, with a client certificate from an exec plugin. */
+async function buildDispatcher(kc: KubeConfig, clientCert?: Credential['clientCert']): Promise<Dispatcher> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error(`kubeconfig context "${kc.getCurrentContext()}" has no cluster`);
-  const server = new URL(cluster.server);
-  const ctx = await authenticate(kc);
-  const user = kc.getCurrentUser();
-  const fixed = !user?.exec && !user?.authProvider && !(user as { tokenFile?: string } | null)?.tokenFile;
-  const t: Transport = {
+  let opts = dispatcherOptions(cluster, kc.getCurrentUser(), clientCert);
+  // skip-TLS-verify already turns every check off.
+  if (!cluster.skipTLSVerify)
+    opts = relaxDispatcherOptions(opts, new Set(kc.relaxedTlsChecks ?? []), cluster.name);
+  switch (opts.type) {
+    case 'proxy':
+      return new ProxyAgent({ uri: opts.uri, requestTls: opts.requestTls, connect: opts.connect });
+    case 'socks': {
+      // Rare and legacy: client-node's socks connector, loaded only for such a cluster.
+      const { socksDispatcher } = await import('./client-node-bridge.ts');
+      return socksDispatcher(kc);
+    }
+    case 'agent':
+      return new Agent({ connect: opts.connect });
+    case 'none':
+      return new Agent();
+  }
+}
+
+async function newTransport(kc: KubeConfig): Promise<Transport> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error(`kubeconfig context "${kc.getCurrentContext()}" has no cluster`);
+  let server: URL;
+  try {
+    server = new URL(cluster.server);
+  } catch {
+    throw new Error(`cluster "${cluster.name}": server ${JSON.stringify(cluster.server)} is not a URL`);
+  }
+  return {
     origin: server.origin,
     basePath: server.pathname.replace(/\/+$/, ''),
-    // No TLS settings of its own (a public CA, bearer token): Node's shared pool, as fetch would use.
-    dispatcher: ctx.getDispatcher() ?? (getGlobalDispatcher() as unknown as Dispatcher),
-    ...(fixed ? { staticHeaders: ctx.getHeaders() } : {}),
+    dispatcher: injected.get(kc) ?? (await buildDispatcher(kc)),
+    credentials: credentialsFor(kc),
     limiter: limiterFor(requestLimits),
   };
-  transports.set(kc, t);
+}
+
+function transportOf(kc: KubeConfig): Promise<Transport> {
+  let t = transports.get(kc);
+  if (!t) {
+    t = newTransport(kc).catch((e: Error) => {
+      if (e.message.startsWith('cluster "')) throw e;
+      throw new Error(`cluster "${kc.getCurrentCluster()?.name ?? contextName(kc)}": ${e.message}`, {
+        cause: e,
+      });
+    });
+    transports.set(kc, t);
+    // A failure (an unreadable CA file) is not remembered: the next request tries again.
+    t.catch(() => transports.delete(kc));
+  }
   return t;
+}
+
+/** The pool for a credential: the KubeConfig's own, or one for an exec plugin's client certificate. */
+async function poolFor(kc: KubeConfig, t: Transport, cred: Credential): Promise<Dispatcher> {
+  const cert = cred.clientCert;
+  if (!cert || injected.has(kc)) return t.dispatcher;
+  if (t.certPool?.cert === cert.cert) return t.certPool.dispatcher;
+  const old = t.certPool;
+  t.certPool = { cert: cert.cert, dispatcher: await buildDispatcher(kc, cert) };
+  if (old) void old.dispatcher.close().catch(() => undefined);
+  return t.certPool.dispatcher;
 }
 
 /** The request's abort signal: the caller's, and the timeout (cleared by `done`). */
@@ -164,12 +225,24 @@ function deadline(req: KubeRequest): { signal?: AbortSignal; done(): void } {
  */
 export async function kubeFetch(kc: KubeConfig, req: KubeRequest): Promise<KubeResponse> {
   const t = await transportOf(kc);
+  let cred = t.credentials.fixed;
+  let dispatcher = t.dispatcher;
+  if (!cred) {
+    try {
+      cred = await t.credentials.current();
+      if (cred.clientCert) dispatcher = await poolFor(kc, t, cred);
+    } catch (e) {
+      throw new Error(`${req.method} ${req.path} (cluster "${contextName(kc)}"): ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+  }
   let query = '';
   for (const [k, v] of Object.entries(req.query ?? {}))
     if (v !== undefined)
       query += `${query ? '&' : '?'}${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`;
   const headers: Record<string, string> = {
-    ...(t.staticHeaders ?? (await authenticate(kc)).getHeaders()),
+    ...cred.headers,
     accept: req.accept ?? 'application/json',
     'user-agent': 'fedctl',
   };
@@ -181,7 +254,7 @@ export async function kubeFetch(kc: KubeConfig, req: KubeRequest): Promise<KubeR
   if (t.limiter && req.query?.watch === undefined) await t.limiter.take();
   const { signal, done } = deadline(req);
   try {
-    const res = await t.dispatcher.request({
+    const res = await dispatcher.request({
       origin: t.origin,
       path: `${t.basePath}${req.path}${query}`,
       method: req.method,
@@ -192,6 +265,8 @@ export async function kubeFetch(kc: KubeConfig, req: KubeRequest): Promise<KubeR
       headersTimeout: 0,
       bodyTimeout: 0,
     });
+    // A rejected credential (an expired exec token the plugin's clock thought valid): fetch anew.
+    if (res.statusCode === 401) t.credentials.invalidate();
     const flat: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k] = String(v);
     return {

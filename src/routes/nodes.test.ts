@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Node } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { fakeApiKubeConfig, statusResponse } from '../testing/fake-api.ts';
 import { loadNetnsMap, netnsOf, parseNetnsMap, planNodeOf, readClusterNodes } from './nodes.ts';
 
 const node = (
@@ -154,35 +155,38 @@ describe('loadNetnsMap', () => {
 
 describe('readClusterNodes', () => {
   it('lists Nodes into a planner cluster sorted by name, with netns from map or annotation', async () => {
-    const clients = {
-      name: 'c0',
-      core: {
-        listNode: async () => ({
+    const seen: string[] = [];
+    const kc = fakeApiKubeConfig('c0', (req) => {
+      seen.push(`${req.method} ${req.path} labelSelector=${req.query.get('labelSelector')}`);
+      return {
+        status: 200,
+        body: {
+          kind: 'NodeList',
+          metadata: { resourceVersion: '7' },
           items: [
             node('n1', { ips: ['172.20.0.3'], podCIDR: '10.240.1.0/24', netns: 'ns1' }),
             node('n0', { ips: ['172.20.0.2'], podCIDR: '10.240.0.0/24' }),
           ],
-        }),
-      },
-    };
-    expect(await readClusterNodes(clients, { netnsMap: new Map([['n0', 'ns0']]) })).toEqual({
+        },
+      };
+    });
+    expect(
+      await readClusterNodes(
+        { name: 'c0', kc },
+        { netnsMap: new Map([['n0', 'ns0']]), labelSelector: 'a=b' },
+      ),
+    ).toEqual({
       name: 'c0',
       nodes: [
         { name: 'n0', ip: '172.20.0.2', podCIDR: '10.240.0.0/24', netns: 'ns0' },
         { name: 'n1', ip: '172.20.0.3', podCIDR: '10.240.1.0/24', netns: 'ns1' },
       ],
     });
+    expect(seen).toEqual(['GET /api/v1/nodes labelSelector=a=b']);
   });
   it('names the cluster when listing fails', async () => {
-    const clients = {
-      name: 'c0',
-      core: {
-        listNode: async () => {
-          throw { code: 403, body: JSON.stringify({ reason: 'Forbidden', message: 'nodes is forbidden' }) };
-        },
-      },
-    };
-    await expect(readClusterNodes(clients)).rejects.toThrow(
+    const kc = fakeApiKubeConfig('c0', () => statusResponse(403, 'Forbidden', 'nodes is forbidden'));
+    await expect(readClusterNodes({ name: 'c0', kc })).rejects.toThrow(
       'cluster c0: listing Nodes: nodes is forbidden (HTTP 403, Forbidden)',
     );
   });

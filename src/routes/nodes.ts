@@ -12,9 +12,12 @@
 
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type { V1Node } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
 import { NETNS_ANNOTATION } from '../api/constants.ts';
+import type { ClusterClients } from '../kube/clients.ts';
 import { errorMessage } from '../kube/errors.ts';
+import { NODE_REF } from '../kube/refs.ts';
+import { listResource } from '../kube/resources.ts';
 import type { PlanCluster, PlanNode } from './planner.ts';
 
 export { NETNS_ANNOTATION };
@@ -111,20 +114,18 @@ export async function loadNetnsMap(arg: string): Promise<Map<string, string>> {
   return parseNetnsMap(arg);
 }
 
-/** The Node calls this module makes; CoreV1Api satisfies it. */
-export interface NodeApi {
-  listNode(param?: { labelSelector?: string }): Promise<{ items: V1Node[] }>;
-}
-
 /** Reads a cluster's Nodes into a planner cluster, sorted by node name. Throws with the cluster name. */
 export async function readClusterNodes(
-  clients: { name: string; core: NodeApi },
+  clients: ClusterClients,
   opts: { netnsMap?: NetnsMap; labelSelector?: string } = {},
 ): Promise<PlanCluster> {
   let items: V1Node[];
   try {
-    items = (await clients.core.listNode(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}))
-      .items;
+    items = (
+      await listResource<V1Node & KubernetesObject>(clients.kc, NODE_REF, {
+        labelSelector: opts.labelSelector,
+      })
+    ).items;
   } catch (e) {
     throw new Error(`cluster ${clients.name}: listing Nodes: ${errorMessage(e)}`, { cause: e });
   }

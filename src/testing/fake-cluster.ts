@@ -1,11 +1,27 @@
 // Test support for join/unjoin: an in-memory stand-in for the few API calls they make, recording every
-// write as "create Secret ns/name" so tests assert the exact list of writes. Not a general fake.
-import type { ClusterClients } from '../kube/clients.ts';
-import { kubeConfigForEndpoint } from '../kube/clients.ts';
+// write as "create Secret ns/name" so tests assert the exact list of writes. Not a general fake. The
+// typed client-node calls of join/unjoin are methods here; reads through transport.ts (`get
+// clusters`) are served from the same store by GET.
+import { kubeConfigForEndpoint, type TypedClients } from '../kube/clients.ts';
+import { type FakeApiRequest, type FakeApiResponse, serveFromMemory, statusResponse } from './fake-api.ts';
 
 type Obj = {
   metadata?: { name?: string; namespace?: string; uid?: string; [k: string]: unknown };
   [k: string]: unknown;
+};
+
+/** The kinds GETs can reach, by resource (plural) name. */
+const KINDS: Record<string, string> = {
+  namespaces: 'Namespace',
+  serviceaccounts: 'ServiceAccount',
+  secrets: 'Secret',
+  clusterroles: 'ClusterRole',
+  clusterrolebindings: 'ClusterRoleBinding',
+  roles: 'Role',
+  rolebindings: 'RoleBinding',
+  kubefedclusters: 'KubeFedCluster',
+  kubefedconfigs: 'KubeFedConfig',
+  federatedtypeconfigs: 'FederatedTypeConfig',
 };
 
 const apiError = (code: number, reason: string, message: string) =>
@@ -98,13 +114,42 @@ export class FakeCluster {
     return o;
   }
 
-  clients(): ClusterClients {
-    const kc = kubeConfigForEndpoint({
-      name: this.name,
-      server: this.server,
-      caData: FAKE_CA,
-      token: 'admin',
-    });
+  /** GET of one object or a list (`/api/v1/...`, `/apis/<group>/<version>/...`) from the store. */
+  #serve(req: FakeApiRequest): FakeApiResponse {
+    this.#check();
+    const parts = req.path.split('/').filter(Boolean);
+    const rest = parts[0] === 'api' ? parts.slice(2) : parts.slice(3);
+    const group = parts[0] === 'api' ? '' : (parts[1] ?? '');
+    let namespace = '';
+    if (rest[0] === 'namespaces' && rest.length > 2) {
+      namespace = rest[1] ?? '';
+      rest.splice(0, 2);
+    }
+    const [plural = '', name] = rest;
+    const kind = KINDS[plural];
+    if (req.method !== 'GET' || !kind)
+      return statusResponse(405, 'MethodNotAllowed', `${req.method} ${req.path}`);
+    if (
+      group === 'core.kubefed.io' &&
+      !this.crdInstalled &&
+      !this.get('CustomResourceDefinition', 'kubefedclusters.core.kubefed.io')
+    )
+      return { status: 404, body: '404 page not found' };
+    if (name !== undefined) {
+      const o = this.get(kind, name, namespace);
+      return o ? { status: 200, body: o } : statusResponse(404, 'NotFound', `${plural} "${name}" not found`);
+    }
+    const items = [...this.store.entries()]
+      .filter(([k]) => k.startsWith(`${kind}/${namespace}/`))
+      .map(([, v]) => v);
+    return { status: 200, body: { kind: `${kind}List`, metadata: { resourceVersion: '1' }, items } };
+  }
+
+  clients(): TypedClients {
+    const kc = serveFromMemory(
+      kubeConfigForEndpoint({ name: this.name, server: this.server, caData: FAKE_CA, token: 'admin' }),
+      (req) => this.#serve(req),
+    );
     type P = { name: string; namespace: string; body: Obj; plural?: string };
     // The custom objects this fake knows, by plural (join reads KubeFedConfig and FederatedTypeConfigs).
     const kindOf = (p: P) =>
@@ -203,6 +248,6 @@ export class FakeCluster {
         return structuredClone(stored);
       },
     };
-    return { name: this.name, kc, core, rbac, custom, objects } as unknown as ClusterClients;
+    return { name: this.name, kc, core, rbac, custom, objects } as unknown as TypedClients;
   }
 }

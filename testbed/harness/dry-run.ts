@@ -1,6 +1,7 @@
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { discoverResource } from '../../src/kube/discovery.ts';
 import { isAlreadyExists } from '../../src/kube/errors.ts';
+import type { KubeConfig } from '../../src/kube/kubeconfig.ts';
 import { createResource } from '../../src/kube/resources.ts';
 
 /**

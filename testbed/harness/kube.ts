@@ -6,15 +6,24 @@ import {
   PatchStrategy,
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { loadKubeConfig } from '../../src/kube/clients.ts';
+import { toClientNodeConfig } from '../../src/kube/client-node-bridge.ts';
+import { type KubeconfigSource, loadKubeConfig } from '../../src/kube/clients.ts';
 import { isAlreadyExists, isConflict, isNotFound } from '../../src/kube/errors.ts';
+
+/**
+ * One context of a kubeconfig as a client-node KubeConfig, for what tests and benchmarks run on
+ * client-node (its Watch, KubernetesObjectApi); fedctl's own functions take it too.
+ */
+export function clientNodeKubeConfig(source: KubeconfigSource): KubeConfig {
+  return toClientNodeConfig(loadKubeConfig(source));
+}
 
 /** A generic client for one testbed cluster (context name = cluster name). */
 export function clusterApi(
   kubeconfig: string,
   context: string,
 ): { kc: KubeConfig; api: KubernetesObjectApi } {
-  const kc = loadKubeConfig({ kubeconfig, context });
+  const kc = clientNodeKubeConfig({ kubeconfig, context });
   return { kc, api: KubernetesObjectApi.makeApiClient(kc) };
 }
 
