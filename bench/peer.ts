@@ -7,7 +7,7 @@ import { loadKubeConfig } from '../src/kube/clients.ts';
 import { CRD_REF, FEDERATED_CONFIGMAP_REF } from '../src/kube/refs.ts';
 import { listResource } from '../src/kube/resources.ts';
 import { waitControllerReady } from '../testbed/harness/controllers.ts';
-import { ControllerProcess, fedctlOk } from '../testbed/harness/fedctl.ts';
+import { BUNDLE_ENTRY, buildBundle, ControllerProcess, fedctlOk } from '../testbed/harness/fedctl.ts';
 import { apply, clusterApi, readManifests } from '../testbed/harness/kube.ts';
 import { waitFor } from '../testbed/harness/wait.ts';
 import { chartCrds, type KubeFedPeer, kubeFedDir, startKubeFed } from './kubefed/peer.ts';
@@ -72,8 +72,13 @@ export async function installFedctlCrds(tb: BenchTestbed): Promise<void> {
   );
 }
 
-/** fedctl's controller as a child process (`fedctl controller`), as a user runs it out of cluster. */
-export function fedctlPeer(opts: { args?: string[] } = {}): Peer {
+/**
+ * fedctl's controller as a child process (`fedctl controller`), as a user runs it out of cluster:
+ * the installed package's bundle (what the image runs; built from this checkout at start), or with
+ * `sources` the checkout's TypeScript (which also pays for Node's type stripping, ~15 MiB).
+ */
+export function fedctlPeer(opts: { args?: string[]; sources?: boolean } = {}): Peer {
+  const sources = opts.sources ?? false;
   let tb: BenchTestbed | undefined;
   let controller: ControllerProcess | undefined;
   let port: number | undefined;
@@ -94,7 +99,7 @@ export function fedctlPeer(opts: { args?: string[] } = {}): Peer {
       ],
       tb.kubeconfig,
       // The inspector, on loopback: heapBytes() forces a full collection first (live objects only).
-      ['--inspect=127.0.0.1:0'],
+      { nodeArgs: ['--inspect=127.0.0.1:0'], entry: sources ? undefined : BUNDLE_ENTRY },
     );
     port = await waitControllerReady(controller);
   };
@@ -108,6 +113,7 @@ export function fedctlPeer(opts: { args?: string[] } = {}): Peer {
     installCrds: installFedctlCrds,
     async start(testbed) {
       tb = testbed;
+      if (!sources) await buildBundle();
       await launch();
       for (const c of testbed.clusters)
         await fedctlOk(['join', c, '--cluster-context', c, '--host-cluster-context', testbed.hostContext], {
@@ -187,7 +193,8 @@ export function peersFromEnv(env = process.env.BENCH_PEERS ?? 'fedctl', fedctlAr
     .map((n) => n.trim())
     .filter(Boolean)
     .map((name) => {
-      if (name === 'fedctl') return fedctlPeer({ args: fedctlArgs });
+      if (name === 'fedctl')
+        return fedctlPeer({ args: fedctlArgs, sources: process.env.BENCH_FEDCTL_ENTRY === 'sources' });
       if (name === 'kubefed') return kubefedPeer();
       throw new Error(`BENCH_PEERS: unknown peer "${name}" (fedctl, kubefed)`);
     });

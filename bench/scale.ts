@@ -12,6 +12,7 @@ import { CONFIGMAP_REF, FEDERATED_CONFIGMAP_REF } from '../src/kube/refs.ts';
 import { deleteResource, listResource } from '../src/kube/resources.ts';
 import { kubeFetch } from '../src/kube/transport.ts';
 import { RECORD_SWEEP_MS } from '../src/propagation/controller.ts';
+import { BUNDLE_ENTRY, buildBundle } from '../testbed/harness/fedctl.ts';
 import { startFederation } from '../testbed/harness/federation.ts';
 import { apply, clientNodeKubeConfig as loadKubeConfig, read } from '../testbed/harness/kube.ts';
 import { MemberWrites, totalOf, writesBetween } from '../testbed/harness/metrics.ts';
@@ -257,6 +258,8 @@ async function runClusters(clusters: number, objectCounts: readonly number[]): P
     controllerArgs: ['--no-leader-elect'],
     // The inspector, on loopback, forces a full collection before the heap is read (live objects only).
     controllerNodeArgs: ['--inspect=127.0.0.1:0'],
+    // What the image runs (built at the start of main()).
+    controllerEntry: BUNDLE_ENTRY,
   });
   let failed = true;
   try {
@@ -367,6 +370,7 @@ async function runClusters(clusters: number, objectCounts: readonly number[]): P
 async function main(): Promise<void> {
   const clusterCounts = parseGrid('SCALE_CLUSTERS', process.env.SCALE_CLUSTERS, [3, 6, 10]);
   const objectCounts = parseGrid('SCALE_OBJECTS', process.env.SCALE_OBJECTS, [1000, 5000]);
+  await buildBundle();
   const cells: Cell[] = [];
   for (const c of clusterCounts) cells.push(...(await runClusters(c, objectCounts)));
   const out: string[] = [table(cells), ''];

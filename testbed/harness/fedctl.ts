@@ -6,6 +6,17 @@ import { run } from '../../src/kube/exec.ts';
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const cli = fileURLToPath(new URL('../../src/cli/index.ts', import.meta.url));
 
+/** The installed package's CLI (dist/bundle/fedctl.js, made by buildBundle()), as the image runs it. */
+export const BUNDLE_ENTRY = fileURLToPath(new URL('../../dist/bundle/fedctl.js', import.meta.url));
+
+/** Builds dist/ (scripts/build.ts: tsc and the CLI bundle) so BUNDLE_ENTRY runs this checkout's code. */
+export async function buildBundle(): Promise<void> {
+  await run(process.execPath, [fileURLToPath(new URL('../../scripts/build.ts', import.meta.url))], {
+    cwd: repo,
+    timeoutMs: 300_000,
+  });
+}
+
 export interface CliResult {
   stdout: string;
   stderr: string;
@@ -45,12 +56,15 @@ export class ControllerProcess {
     this.logFile = logFile;
   }
 
-  /** `nodeArgs` go to Node itself (e.g. `--inspect=127.0.0.1:0` for collectGarbage()). */
-  start(args: string[], kubeconfig: string, nodeArgs: string[] = []): void {
+  /**
+   * `nodeArgs` go to Node itself (e.g. `--inspect=127.0.0.1:0` for collectGarbage()); `entry` is the
+   * CLI to run: the checkout's sources (default) or the built bundle (BUNDLE_ENTRY, what the image runs).
+   */
+  start(args: string[], kubeconfig: string, opts: { nodeArgs?: string[]; entry?: string } = {}): void {
     const log = createWriteStream(this.logFile, { flags: 'a' });
     this.#child = spawn(
       process.execPath,
-      [...nodeArgs, cli, '--kubeconfig', kubeconfig, 'controller', ...args],
+      [...(opts.nodeArgs ?? []), opts.entry ?? cli, '--kubeconfig', kubeconfig, 'controller', ...args],
       {
         cwd: repo,
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -31,6 +31,8 @@ export async function startFederation(opts: {
   controllerArgs?: string[];
   /** Node's own flags for the controller process (e.g. `--inspect=127.0.0.1:0`). */
   controllerNodeArgs?: string[];
+  /** The CLI the controller runs (default the sources; BUNDLE_ENTRY for the built package). */
+  controllerEntry?: string;
   /**
    * KubeFedConfig's clusterHealthCheck; default 1 s period and timeout, failure threshold 2, so
    * outage tests see a cluster go NotReady in seconds. Scale runs on a loaded machine need slack.
@@ -92,7 +94,7 @@ export async function startFederation(opts: {
         ...(opts.controllerArgs ?? []),
       ],
       kubeconfig,
-      opts.controllerNodeArgs,
+      { nodeArgs: opts.controllerNodeArgs, entry: opts.controllerEntry },
     );
     controllers.push(c);
     return c;
