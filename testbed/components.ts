@@ -57,7 +57,7 @@ export function apiserverSpec(b: Binaries, ctx: ClusterCtx): StartSpec {
       `--tls-private-key-file=${ctx.serving.key}`,
       `--client-ca-file=${ctx.pki.caCert}`,
       // Request-header authentication for aggregated API servers: only the front-proxy identity.
-      `--requestheader-client-ca-file=${ctx.pki.caCert}`,
+      `--requestheader-client-ca-file=${ctx.pki.frontProxyCaCert}`,
       '--requestheader-allowed-names=front-proxy-client',
       '--requestheader-username-headers=X-Remote-User',
       '--requestheader-group-headers=X-Remote-Group',
