@@ -1,5 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { apiVersionOf, MANAGED_LABEL, TYPES_GROUP } from '../api/constants.ts';
+import { sameJson } from '../api/json.ts';
 import type { FederatedTypeConfig } from '../api/types.ts';
 import type { MemberCache, MemberResource } from '../clusters/member-cache.ts';
 import type { Member } from '../clusters/registry.ts';
@@ -231,7 +232,7 @@ export class FederatedTypeController {
         this.#recent.delete(key);
         continue;
       }
-      if (r.status && cached.metadata?.resourceVersion !== r.status.basedOn) r.status = undefined;
+      if (r.status && !sameJson(cached.status ?? null, r.status.before ?? null)) r.status = undefined;
       if (r.statusAt !== undefined && now - r.statusAt >= interval) r.statusAt = undefined;
       for (const [cluster, version] of r.versions ?? [])
         if (cached.status?.clusters?.find((c) => c.name === cluster)?.version === version)
@@ -266,7 +267,8 @@ export class FederatedTypeController {
 
   async reconcile(key: string): Promise<SyncResult> {
     const [namespace, name] = splitKey(key);
-    const fed = this.#withLastStatus(key, this.#hostInformer.get(name, namespace));
+    const cached = this.#hostInformer.get(name, namespace);
+    const fed = this.#withLastStatus(key, cached);
     const all = this.#deps.members();
     const members: MemberView[] = all.map((m) => {
       // A cache lists once and keeps its content while its member is unreachable (it retries).
@@ -358,8 +360,7 @@ export class FederatedTypeController {
           this.#deps.metrics
             .counter('fedctl_status_writes_total', 'Status writes to federated objects by type', ['type'])
             .inc({ type: this.federated.kind });
-          const basedOn = this.#hostInformer.get(name, namespace)?.metadata?.resourceVersion;
-          if (basedOn !== undefined) recent.status = { basedOn, status };
+          recent.status = { before: cached?.status, status };
         },
       },
     };
@@ -396,7 +397,7 @@ export class FederatedTypeController {
     const recent = fed ? this.#known(key, fed.metadata?.uid ?? '') : undefined;
     const last = recent?.status;
     if (!fed || !recent || !last) return fed;
-    if (fed.metadata?.resourceVersion !== last.basedOn) {
+    if (!sameJson(fed.status ?? null, last.before ?? null)) {
       recent.status = undefined;
       return fed;
     }
@@ -420,8 +421,12 @@ interface Recent {
    * (whose echo may lag), so a write's own watch event is not taken for drift.
    */
   versions?: Map<string, string>;
-  /** The status last written and the resourceVersion it was computed from (echo not yet seen). */
-  status?: { basedOn: string; status: FederatedObject['status'] };
+  /**
+   * The status last written, and the cached status it replaced: while the cache still shows that one,
+   * the write's echo has not arrived and the written status stands in for it. (Compared by content:
+   * every event replaces the cached object, and the echo may arrive before the write's answer.)
+   */
+  status?: { before: FederatedObject['status']; status: FederatedObject['status'] };
   /** When (epoch ms) the status was last written, for the minimum interval. */
   statusAt?: number;
 }
