@@ -77,7 +77,7 @@ export async function installFedctlCrds(tb: BenchTestbed): Promise<void> {
  * the installed package's bundle (what the image runs; built from this checkout at start), or with
  * `sources` the checkout's TypeScript (which also pays for Node's type stripping, ~15 MiB).
  */
-export function fedctlPeer(opts: { args?: string[]; sources?: boolean } = {}): Peer {
+export function fedctlPeer(opts: { args?: string[]; sources?: boolean; nodeArgs?: string[] } = {}): Peer {
   const sources = opts.sources ?? false;
   let tb: BenchTestbed | undefined;
   let controller: ControllerProcess | undefined;
@@ -99,7 +99,10 @@ export function fedctlPeer(opts: { args?: string[]; sources?: boolean } = {}): P
       ],
       tb.kubeconfig,
       // The inspector, on loopback: heapBytes() forces a full collection first (live objects only).
-      { nodeArgs: ['--inspect=127.0.0.1:0'], entry: sources ? undefined : BUNDLE_ENTRY },
+      {
+        nodeArgs: ['--inspect=127.0.0.1:0', ...(opts.nodeArgs ?? [])],
+        entry: sources ? undefined : BUNDLE_ENTRY,
+      },
     );
     port = await waitControllerReady(controller);
   };
@@ -194,7 +197,11 @@ export function peersFromEnv(env = process.env.BENCH_PEERS ?? 'fedctl', fedctlAr
     .filter(Boolean)
     .map((name) => {
       if (name === 'fedctl')
-        return fedctlPeer({ args: fedctlArgs, sources: process.env.BENCH_FEDCTL_ENTRY === 'sources' });
+        return fedctlPeer({
+          args: fedctlArgs,
+          sources: process.env.BENCH_FEDCTL_ENTRY === 'sources',
+          nodeArgs: (process.env.BENCH_FEDCTL_NODE_ARGS ?? '').split(' ').filter(Boolean),
+        });
       if (name === 'kubefed') return kubefedPeer();
       throw new Error(`BENCH_PEERS: unknown peer "${name}" (fedctl, kubefed)`);
     });

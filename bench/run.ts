@@ -17,7 +17,8 @@
 //   memory         controller RSS and V8 heap after the N objects and after the restart
 //   dns            ServiceDNSRecord → resolves from the other clusters, vs. the same block by hand
 //
-// BENCH_OBJECTS (default 1000) objects; BENCH_FEDCTL_ARGS extra controller flags; BENCH_FEDCTL_ENTRY=sources
+// BENCH_OBJECTS (default 1000) objects; BENCH_FEDCTL_ARGS extra controller flags, BENCH_FEDCTL_NODE_ARGS
+// flags for Node itself (e.g. --max-semi-space-size=4); BENCH_FEDCTL_ENTRY=sources
 // runs the checkout's TypeScript instead of the built bundle; BENCH_REPEAT (default 1) repeats the propagation workloads
 // (limit, bulk create/update, user writes) on the same testbed after deleting the objects.
 // stdout: one table, then a line `BENCH_JSON {…}` with every raw sample. Progress goes to stderr.
