@@ -172,14 +172,17 @@ describe('a kubefedctl script, with kubefedctl aliased to fedctl', () => {
     ).toBeUndefined();
     // kubefedctl's template keeps labels only.
     expect(readFileSync(join(work, 'federated-settings.yaml'), 'utf8')).not.toContain('host only');
-    expect(
-      await read(
+    // The API server removes a deleted CRD after its finalizer has cleared the instances: wait.
+    await waitFor('CRD federatedroles.types.kubefed.io gone', async () =>
+      (await read(
         host,
         'apiextensions.k8s.io/v1',
         'CustomResourceDefinition',
         'federatedroles.types.kubefed.io',
-      ),
-    ).toBeUndefined();
+      )) === undefined
+        ? true
+        : undefined,
+    );
   });
 
   it('refuses disable --delete-crd while federated objects exist, saying how many and where, changing nothing', async () => {
