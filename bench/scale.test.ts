@@ -10,6 +10,10 @@ const cell = (clusters: number, objects: number, over: Partial<Cell> = {}): Cell
   memberWritesUpdate: 1,
   hostWritesCreate: 2,
   hostWritesUpdate: 1,
+  controllerCpuCreateMs: 3,
+  controllerCpuUpdateMs: 2.5,
+  serverCpuCreate: 0.01 * clusters * objects,
+  serverCpuUpdate: 0.008 * clusters * objects,
   rssBytes: 100 * 2 ** 20 + 2000 * clusters * objects,
   heapBytes: 40 * 2 ** 20 + 1000 * clusters * objects,
   watchesPerMember: 7,
@@ -119,7 +123,7 @@ describe('table', () => {
       ['6', '1000'],
     ]);
     expect(lines[1]).toMatch(
-      /\| 30\.0 +\| 36\.0 +\| 1\.00 \/ 1\.00 +\| 2\.00 \/ 1\.00 +\| 106 +\| 43 +\| 7\.0 +\| 1000 +\|$/,
+      /\| 30\.0 +\| 36\.0 +\| 1\.00 \/ 1\.00 +\| 2\.00 \/ 1\.00 +\| 3\.00 \/ 2\.50 +\| 30\.0 \/ 24\.0 +\| 106 +\| 43 +\| 7\.0 +\| 1000 +\|$/,
     );
     expect(lines[3]).toMatch(/\| - +\|$/);
   });

@@ -18,6 +18,7 @@ import { apply, clientNodeKubeConfig as loadKubeConfig, read } from '../testbed/
 import { MemberWrites, totalOf, writesBetween } from '../testbed/harness/metrics.ts';
 import { sleep, waitFor } from '../testbed/harness/wait.ts';
 import { readTestbedState, type TestbedState } from '../testbed/index.ts';
+import { cpuPhase } from './cpu.ts';
 import { pool } from './stats.ts';
 import {
   CONCURRENCY,
@@ -41,6 +42,12 @@ export interface Cell {
   /** Host FederatedConfigMap writes (status included) beyond the user's own, per object. */
   hostWritesCreate: number;
   hostWritesUpdate: number;
+  /** Controller CPU per member copy during the bulk create / update (ms). */
+  controllerCpuCreateMs: number;
+  controllerCpuUpdateMs: number;
+  /** CPU of every API server and etcd during the bulk create / update (core-seconds). */
+  serverCpuCreate: number;
+  serverCpuUpdate: number;
   rssBytes: number;
   heapBytes: number;
   /** WATCH requests open on each member's API server, averaged over members, net of no controller. */
@@ -181,6 +188,8 @@ export function table(cells: readonly Cell[]): string {
       'update s',
       'member w/copy (create/update)',
       'host w/obj (create/update)',
+      'ctrl CPU ms/copy (create/update)',
+      'servers CPU s (create/update)',
       'ctrl RSS MiB',
       'ctrl heap MiB',
       'watches/member',
@@ -196,6 +205,8 @@ export function table(cells: readonly Cell[]): string {
       s(c.updateMs),
       `${c.memberWritesCreate.toFixed(2)} / ${c.memberWritesUpdate.toFixed(2)}`,
       `${c.hostWritesCreate.toFixed(2)} / ${c.hostWritesUpdate.toFixed(2)}`,
+      `${c.controllerCpuCreateMs.toFixed(2)} / ${c.controllerCpuUpdateMs.toFixed(2)}`,
+      `${c.serverCpuCreate.toFixed(1)} / ${c.serverCpuUpdate.toFixed(1)}`,
       MiB(c.rssBytes),
       MiB(c.heapBytes),
       c.watchesPerMember.toFixed(1),
@@ -291,20 +302,24 @@ async function runClusters(clusters: number, objectCounts: readonly number[]): P
       const copies = n * clusters;
       let m0 = await memberWrites.snapshot();
       let h0 = await hostWrites.snapshot();
+      let cpu = cpuPhase(() => fed.controller.pid);
       let t = performance.now();
       await createFederatedConfigMaps(host, NS, n);
       await waitForCopies(kcs, NS, n, 0, 1_800_000);
       const convergeMs = performance.now() - t;
+      const createCpu = cpu();
       const mCreate = totalOf(writesBetween(m0, await memberWrites.snapshot()));
       const hCreate = totalOf(writesBetween(h0, await hostWrites.snapshot()));
       log(`${clusters} × ${n}: converged in ${s(convergeMs)} s`);
 
       m0 = await memberWrites.snapshot();
       h0 = await hostWrites.snapshot();
+      cpu = cpuPhase(() => fed.controller.pid);
       t = performance.now();
       await editFederatedConfigMaps(host, NS, n, 1);
       await waitForCopies(kcs, NS, n, 1, 1_800_000);
       const updateMs = performance.now() - t;
+      const updateCpu = cpu();
       const mUpdate = totalOf(writesBetween(m0, await memberWrites.snapshot()));
       const hUpdate = totalOf(writesBetween(h0, await hostWrites.snapshot()));
       log(`${clusters} × ${n}: updated in ${s(updateMs)} s`);
@@ -325,6 +340,10 @@ async function runClusters(clusters: number, objectCounts: readonly number[]): P
         // The user's own create / edit of each object is not the controller's.
         hostWritesCreate: hCreate / n - 1,
         hostWritesUpdate: hUpdate / n - 1,
+        controllerCpuCreateMs: (createCpu.controller / copies) * 1000,
+        controllerCpuUpdateMs: (updateCpu.controller / copies) * 1000,
+        serverCpuCreate: createCpu['kube-apiserver'] + createCpu.etcd,
+        serverCpuUpdate: updateCpu['kube-apiserver'] + updateCpu.etcd,
         rssBytes: rssBytes(fed.controller.pid!),
         heapBytes,
         watchesPerMember: watches.reduce((a, b) => a + b, 0) / clusters,
