@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { type Cell, heapPerCopy, linearityChecks, openWatches, parseGrid, project, table } from './scale.ts';
+import {
+  type Cell,
+  heapPerCopy,
+  linearityChecks,
+  memoryModel,
+  openWatches,
+  parseGrid,
+  project,
+  table,
+} from './scale.ts';
 
 const cell = (clusters: number, objects: number, over: Partial<Cell> = {}): Cell => ({
   clusters,
@@ -61,6 +70,34 @@ describe('heapPerCopy', () => {
   });
 });
 
+describe('memoryModel', () => {
+  const split = (clusters: number, objects: number) =>
+    cell(clusters, objects, { heapBytes: 40 * 2 ** 20 + 1500 * objects + 700 * clusters * objects });
+
+  it('separates the cost of each member copy from that of each federated object', () => {
+    const m = memoryModel(
+      [split(3, 1000), split(3, 5000), split(6, 1000), split(6, 5000), split(10, 1000), split(10, 5000)],
+      (x) => x.heapBytes,
+    );
+    expect(m.perCopy).toBeCloseTo(700);
+    expect(m.perObject).toBeCloseTo(1500);
+    expect(m.fixed).toBeCloseTo(40 * 2 ** 20);
+  });
+
+  it('charges the whole per-object cost to copies when one cluster count was measured', () => {
+    const m = memoryModel([split(3, 1000), split(3, 5000)], (x) => x.heapBytes);
+    expect(m.perCopy).toBeCloseTo(700 + 1500 / 3);
+    expect(m.perObject).toBe(0);
+    expect(m.fixed).toBeCloseTo(40 * 2 ** 20);
+  });
+
+  it('says what is missing when no cluster count has two object counts', () => {
+    expect(() => memoryModel([cell(3, 1000), cell(6, 1000)], (x) => x.heapBytes)).toThrow(
+      /two object counts at one cluster count/,
+    );
+  });
+});
+
 describe('linearityChecks', () => {
   it('passes perfectly linear costs and scales the goals to the counts measured', () => {
     const checks = linearityChecks([cell(3, 1000), cell(3, 5000), cell(6, 1000), cell(6, 5000)]);
@@ -96,6 +133,14 @@ describe('project', () => {
     expect(p.rssBytes).toBeCloseTo(100 * 2 ** 20 + 2000 * 1_000_000);
     expect(p.watches).toBe(700);
     expect(p.convergeMs).toBeCloseTo(10 * 1_000_000);
+  });
+
+  it('projects memory with the cost per federated object and per member copy apart', () => {
+    const cells = [3, 10].flatMap((c) =>
+      [1000, 5000].map((n) => cell(c, n, { heapBytes: 40 * 2 ** 20 + 1500 * n + 700 * c * n })),
+    );
+    const p = project(cells, { clusters: 100, objects: 10_000 });
+    expect(p.heapBytes).toBeCloseTo(40 * 2 ** 20 + 1500 * 10_000 + 700 * 1_000_000);
   });
 
   it('says what is missing when no cluster count has two object counts', () => {

@@ -89,6 +89,55 @@ export function heapPerCopy(cells: readonly Cell[]): Map<number, number> {
   return out;
 }
 
+/** Memory as fixed + (perObject + perCopy × clusters) × objects, fitted over the grid. */
+export interface MemoryModel {
+  /** Bytes per cached member copy. */
+  perCopy: number;
+  /** Bytes per federated object whatever the cluster count (the host's cache, per-object records). */
+  perObject: number;
+  /** Bytes with no objects. */
+  fixed: number;
+}
+
+/**
+ * Fits memory = fixed + (perObject + perCopy × C) × N. At each cluster count C measured with two
+ * object counts, the cost per federated object is the difference over the objects added; a
+ * least-squares line through those costs against C gives perCopy (slope) and perObject (intercept).
+ * With one cluster count the whole per-object cost is charged to its copies (perObject 0). fixed is
+ * the mean over the cells of what the per-object costs leave.
+ */
+export function memoryModel(cells: readonly Cell[], bytes: (x: Cell) => number): MemoryModel {
+  const points: Array<{ c: number; y: number }> = [];
+  for (const c of new Set(cells.map((x) => x.clusters))) {
+    const row = cells.filter((x) => x.clusters === c).sort((a, b) => a.objects - b.objects);
+    const lo = row[0];
+    const hi = row.at(-1);
+    if (!lo || !hi || lo === hi) continue;
+    points.push({ c, y: (bytes(hi) - bytes(lo)) / (hi.objects - lo.objects) });
+  }
+  if (points.length === 0)
+    throw new Error('a memory model needs two object counts at one cluster count (SCALE_OBJECTS=1000,5000)');
+  let perCopy: number;
+  let perObject: number;
+  if (points.length === 1) {
+    perCopy = points[0]!.y / points[0]!.c;
+    perObject = 0;
+  } else {
+    const mean = (f: (p: { c: number; y: number }) => number) =>
+      points.reduce((a, p) => a + f(p), 0) / points.length;
+    const mc = mean((p) => p.c);
+    const my = mean((p) => p.y);
+    perCopy = mean((p) => (p.c - mc) * (p.y - my)) / mean((p) => (p.c - mc) ** 2);
+    perObject = my - perCopy * mc;
+  }
+  const fixed =
+    cells.reduce((a, x) => a + bytes(x) - (perObject + perCopy * x.clusters) * x.objects, 0) / cells.length;
+  return { perCopy, perObject, fixed };
+}
+
+/** The issue's memory goal: at most 1 KiB of heap per cached member copy. */
+export const HEAP_PER_COPY_GOAL = 1024;
+
 export interface Check {
   what: string;
   ratio: number;
@@ -141,10 +190,9 @@ export interface Projection {
 }
 
 /**
- * Projects to `target` from the largest cluster count that has two object counts (lo, hi):
- *   per-copy cost      m = (M(hi) − M(lo)) / ((hi − lo) × C)          for heap and RSS alike
- *   fixed cost         M0 = M(lo) − m × lo × C
- *   memory             M(C', N') = M0 + m × C' × N'
+ * Projects to `target`, memory from the model fitted over the grid, the rest from the largest
+ * cluster count that has two object counts (lo, hi):
+ *   memory             M(C', N') = fixed + (perObject + perCopy × C') × N'   (memoryModel; heap, RSS)
  *   watch connections  W(C') = w × C'  (w = WATCHes per member measured; independent of N)
  *   converge time      T(C', N') = T(hi) / (C × hi) × C' × N'  (time per copy at the largest cell)
  * The converge time is that of a cold start in which every copy is written; a restart that finds
@@ -158,14 +206,11 @@ export function project(cells: readonly Cell[], target: { clusters: number; obje
     const hi = row.at(-1);
     if (!lo || !hi || lo === hi) continue;
     const copies = target.clusters * target.objects;
-    const lin = (m: (x: Cell) => number) => {
-      const perCopy = (m(hi) - m(lo)) / ((hi.objects - lo.objects) * c);
-      return m(lo) - perCopy * lo.objects * c + perCopy * copies;
-    };
+    const at = (m: MemoryModel) => m.fixed + (m.perObject + m.perCopy * target.clusters) * target.objects;
     return {
       ...target,
-      heapBytes: lin((x) => x.heapBytes),
-      rssBytes: lin((x) => x.rssBytes),
+      heapBytes: at(memoryModel(cells, (x) => x.heapBytes)),
+      rssBytes: at(memoryModel(cells, (x) => x.rssBytes)),
       watches: hi.watchesPerMember * target.clusters,
       convergeMs: (hi.convergeMs / (c * hi.objects)) * copies,
       basis: `${c} clusters × ${lo.objects} and ${hi.objects} objects`,
@@ -398,10 +443,16 @@ async function main(): Promise<void> {
       `${ch.ok ? 'ok  ' : 'MISS'} ${ch.what}: ${ch.ratio.toFixed(2)}× (goal ≤ ${ch.limit.toFixed(2)}×)`,
     );
   try {
+    const heap = memoryModel(cells, (x) => x.heapBytes);
+    const perCopyOk = heap.perCopy <= HEAP_PER_COPY_GOAL;
+    out.push(
+      `${perCopyOk ? 'ok  ' : 'MISS'} heap per cached member copy: ${heap.perCopy.toFixed(0)} B (goal ≤ ${HEAP_PER_COPY_GOAL} B); ` +
+        `plus ${heap.perObject.toFixed(0)} B per federated object at any cluster count`,
+    );
     const p = project(cells, { clusters: 100, objects: 10_000 });
     out.push(
       '',
-      `projection to ${p.clusters} clusters × ${p.objects} objects (from ${p.basis}, linear in copies):`,
+      `projection to ${p.clusters} clusters × ${p.objects} objects (memory fitted over the grid, the rest from ${p.basis}):`,
       `  controller heap ${(p.heapBytes / 2 ** 30).toFixed(2)} GiB, RSS ${(p.rssBytes / 2 ** 30).toFixed(2)} GiB`,
       `  ${p.watches.toFixed(0)} WATCH requests on the members (${(p.watches / p.clusters).toFixed(1)} each)`,
       `  cold converge (every copy written; bounds a restart from above) ${(p.convergeMs / 60_000).toFixed(0)} min`,
