@@ -74,19 +74,35 @@ export function openWatches(metricsText: string): number {
 }
 
 /**
+ * For each value of `fixed` (ascending), the cells with the smallest and the largest `along`; values
+ * measured at one count of `along` only are left out.
+ */
+export function ends(
+  cells: readonly Cell[],
+  along: 'objects' | 'clusters',
+  fixed: 'objects' | 'clusters',
+): Array<{ at: number; lo: Cell; hi: Cell }> {
+  const out: Array<{ at: number; lo: Cell; hi: Cell }> = [];
+  for (const at of [...new Set(cells.map((x) => x[fixed]))].sort((a, b) => a - b)) {
+    const row = cells.filter((x) => x[fixed] === at).sort((a, b) => a[along] - b[along]);
+    const lo = row[0];
+    const hi = row.at(-1);
+    if (lo && hi && lo !== hi) out.push({ at, lo, hi });
+  }
+  return out;
+}
+
+/**
  * Heap per cached member copy at each cluster count: the heap difference between the smallest and
  * largest object count, divided by the copies that difference adds ((n2 − n1) × clusters).
  */
 export function heapPerCopy(cells: readonly Cell[]): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const c of new Set(cells.map((x) => x.clusters))) {
-    const row = cells.filter((x) => x.clusters === c).sort((a, b) => a.objects - b.objects);
-    const lo = row[0];
-    const hi = row.at(-1);
-    if (!lo || !hi || lo === hi) continue;
-    out.set(c, (hi.heapBytes - lo.heapBytes) / ((hi.objects - lo.objects) * c));
-  }
-  return out;
+  return new Map(
+    ends(cells, 'objects', 'clusters').map(({ at: c, lo, hi }) => [
+      c,
+      (hi.heapBytes - lo.heapBytes) / ((hi.objects - lo.objects) * c),
+    ]),
+  );
 }
 
 /** Memory as fixed + (perObject + perCopy × clusters) × objects, fitted over the grid. */
@@ -107,14 +123,10 @@ export interface MemoryModel {
  * the mean over the cells of what the per-object costs leave.
  */
 export function memoryModel(cells: readonly Cell[], bytes: (x: Cell) => number): MemoryModel {
-  const points: Array<{ c: number; y: number }> = [];
-  for (const c of new Set(cells.map((x) => x.clusters))) {
-    const row = cells.filter((x) => x.clusters === c).sort((a, b) => a.objects - b.objects);
-    const lo = row[0];
-    const hi = row.at(-1);
-    if (!lo || !hi || lo === hi) continue;
-    points.push({ c, y: (bytes(hi) - bytes(lo)) / (hi.objects - lo.objects) });
-  }
+  const points = ends(cells, 'objects', 'clusters').map(({ at: c, lo, hi }) => ({
+    c,
+    y: (bytes(hi) - bytes(lo)) / (hi.objects - lo.objects),
+  }));
   if (points.length === 0)
     throw new Error('a memory model needs two object counts at one cluster count (SCALE_OBJECTS=1000,5000)');
   let perCopy: number;
@@ -158,11 +170,7 @@ export function linearityChecks(cells: readonly Cell[]): Check[] {
     slack: number,
     label: (lo: number, hi: number, fixed: number) => string,
   ) => {
-    for (const fixed of [...new Set(cells.map((x) => x[other]))].sort((a, b) => a - b)) {
-      const row = cells.filter((x) => x[other] === fixed).sort((a, b) => a[key] - b[key]);
-      const lo = row[0];
-      const hi = row.at(-1);
-      if (!lo || !hi || lo === hi) continue;
+    for (const { at: fixed, lo, hi } of ends(cells, key, other)) {
       const limit = slack * (hi[key] / lo[key]);
       for (const [name, t] of [
         ['converge', (x: Cell) => x.convergeMs],
@@ -199,24 +207,19 @@ export interface Projection {
  * every copy already right does no writes, so it bounds the restart from above.
  */
 export function project(cells: readonly Cell[], target: { clusters: number; objects: number }): Projection {
-  const counts = [...new Set(cells.map((x) => x.clusters))].sort((a, b) => b - a);
-  for (const c of counts) {
-    const row = cells.filter((x) => x.clusters === c).sort((a, b) => a.objects - b.objects);
-    const lo = row[0];
-    const hi = row.at(-1);
-    if (!lo || !hi || lo === hi) continue;
-    const copies = target.clusters * target.objects;
-    const at = (m: MemoryModel) => m.fixed + (m.perObject + m.perCopy * target.clusters) * target.objects;
-    return {
-      ...target,
-      heapBytes: at(memoryModel(cells, (x) => x.heapBytes)),
-      rssBytes: at(memoryModel(cells, (x) => x.rssBytes)),
-      watches: hi.watchesPerMember * target.clusters,
-      convergeMs: (hi.convergeMs / (c * hi.objects)) * copies,
-      basis: `${c} clusters × ${lo.objects} and ${hi.objects} objects`,
-    };
-  }
-  throw new Error('a projection needs two object counts at one cluster count (SCALE_OBJECTS=1000,5000)');
+  const largest = ends(cells, 'objects', 'clusters').at(-1);
+  if (!largest)
+    throw new Error('a projection needs two object counts at one cluster count (SCALE_OBJECTS=1000,5000)');
+  const { at: c, lo, hi } = largest;
+  const memory = (m: MemoryModel) => m.fixed + (m.perObject + m.perCopy * target.clusters) * target.objects;
+  return {
+    ...target,
+    heapBytes: memory(memoryModel(cells, (x) => x.heapBytes)),
+    rssBytes: memory(memoryModel(cells, (x) => x.rssBytes)),
+    watches: hi.watchesPerMember * target.clusters,
+    convergeMs: (hi.convergeMs / (c * hi.objects)) * target.clusters * target.objects,
+    basis: `${c} clusters × ${lo.objects} and ${hi.objects} objects`,
+  };
 }
 
 const MiB = (b: number) => (b / 2 ** 20).toFixed(0);
