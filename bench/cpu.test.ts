@@ -32,6 +32,7 @@ describe('roleOf', () => {
     [17, 'coredns', 'testbed'],
     [18, 'node', 'other'],
     [19, 'kworker/0:1', 'other'],
+    [20, 'bench-load', 'load'],
   ])('pid %i (%s) is %s', (pid, comm, role) => {
     expect(roleOf(pid, comm, 11, 10)).toBe(role);
   });
@@ -54,6 +55,7 @@ describe('cpuBetween', () => {
       [13, 'etcd', 21],
       [20, 'kube-apiserver', 52],
       [11, 'node', 0.5],
+      [40, 'bench-load', 30],
     ]);
     expect(cpuBetween(before, after, { self: 11, controller: 10 })).toEqual({
       controller: 2.5,
@@ -62,6 +64,7 @@ describe('cpuBetween', () => {
       bench: 0.5,
       testbed: 0,
       other: 0,
+      load: 30,
       total: 10,
     });
   });

@@ -4,12 +4,13 @@
 // process a slower phase paid for. Read from /proc/<pid>/stat (utime + stime), so the figures do not
 // depend on what the process reports about itself.
 import { readdirSync, readFileSync } from 'node:fs';
+import { LOAD_COMM } from './load.ts';
 
 /** pid → { comm, CPU seconds so far }. */
 export type CpuSnapshot = Map<number, { comm: string; seconds: number }>;
 
 /** Roles a phase's CPU is grouped into. */
-export type CpuRole = 'controller' | 'kube-apiserver' | 'etcd' | 'bench' | 'testbed' | 'other';
+export type CpuRole = 'controller' | 'kube-apiserver' | 'etcd' | 'bench' | 'testbed' | 'other' | 'load';
 
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ; 100 on every Linux we run on). */
 const TICKS = 100;
@@ -53,10 +54,11 @@ export function roleOf(pid: number, comm: string, self: number, controller?: num
   if (comm === 'etcd') return 'etcd';
   // comm is cut to 15 characters (kube-controller-manager → kube-controller).
   if (TESTBED_COMMS.has(comm)) return 'testbed';
+  if (comm === LOAD_COMM) return 'load';
   return 'other';
 }
 
-/** CPU seconds per role between two snapshots, and their total. Pure. */
+/** CPU seconds per role between two snapshots, and their total (without the load). Pure. */
 export function cpuBetween(
   before: CpuSnapshot,
   after: CpuSnapshot,
@@ -69,6 +71,7 @@ export function cpuBetween(
     bench: 0,
     testbed: 0,
     other: 0,
+    load: 0,
     total: 0,
   };
   for (const [pid, now] of after) {
@@ -77,8 +80,10 @@ export function cpuBetween(
     const start = was && was.comm === now.comm ? was.seconds : 0;
     const d = now.seconds - start;
     if (d <= 0) continue;
-    out[roleOf(pid, now.comm, opts.self, opts.controller)] += d;
-    out.total += d;
+    const role = roleOf(pid, now.comm, opts.self, opts.controller);
+    out[role] += d;
+    // The load stands for other tenants of the machine, not for work of the run.
+    if (role !== 'load') out.total += d;
   }
   for (const k of Object.keys(out) as Array<keyof typeof out>) out[k] = Math.round(out[k] * 100) / 100;
   return out;

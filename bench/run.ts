@@ -21,6 +21,8 @@
 // flags for Node itself (e.g. --max-semi-space-size=4); BENCH_FEDCTL_ENTRY=sources
 // runs the checkout's TypeScript instead of the built bundle; BENCH_REPEAT (default 1) repeats the propagation workloads
 // (limit, bulk create/update, user writes) on the same testbed after deleting the objects.
+// BENCH_LOAD=N runs N processes that each spin one core for the whole run (bench/load.ts): the same
+// figures under load; their CPU is left out of the CPU figures.
 // stdout: one table, then a line `BENCH_JSON {…}` with every raw sample. Progress goes to stderr.
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -55,6 +57,7 @@ import { sleep, waitFor } from '../testbed/harness/wait.ts';
 import { resolveA } from '../testbed/index.ts';
 import { type CpuRole, cpuPhase } from './cpu.ts';
 import { fastest, type LimitClients, type LimitTiming, limitCreate, limitUpdate } from './limit.ts';
+import { parseLoad, startLoad } from './load.ts';
 import { type BenchTestbed, installFedctlCrds, type Peer, peersFromEnv } from './peer.ts';
 import { median, percentile } from './stats.ts';
 import { type FigureSpec, formatTable, type Results, record, tableRows } from './table.ts';
@@ -726,11 +729,17 @@ async function dns(tb: E2ETestbed, kubeconfig: string): Promise<{ viaPeer: numbe
 // BENCH_FEDCTL_ARGS adds controller flags (e.g. `--kube-api-qps 100 --kube-api-burst 20`).
 const fedctlArgs = ['--resync', '20', ...(process.env.BENCH_FEDCTL_ARGS ?? '').split(' ').filter(Boolean)];
 const peers: Peer[] = peersFromEnv(process.env.BENCH_PEERS, fedctlArgs);
+const load = startLoad(parseLoad(process.env.BENCH_LOAD));
 const started = performance.now();
-for (const p of peers) await benchPeer(p);
+try {
+  for (const p of peers) await benchPeer(p);
+} finally {
+  await load.stop();
+}
 const names = peers.map((p) => p.name);
 process.stdout.write(
   `make bench: ${N} objects, ${REPEAT} repeat(s), concurrency ${CONCURRENCY}, ${CLUSTERS.length} clusters, ` +
+    `${load.processes ? `BENCH_LOAD=${load.processes} spinning process(es), ` : ''}` +
     `${((performance.now() - started) / 60_000).toFixed(1)} min, load average ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}\n\n`,
