@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../testbed/harness/wait.ts';
+import { cpuSnapshot } from './cpu.ts';
 import { LOAD_COMM, parseLoad, startLoad } from './load.ts';
 
 describe('parseLoad', () => {
@@ -34,14 +34,5 @@ describe('startLoad', () => {
 });
 
 function spinners(): number[] {
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .filter((e) => {
-      try {
-        return readFileSync(`/proc/${e}/comm`, 'utf8').trim() === LOAD_COMM;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
+  return [...cpuSnapshot()].filter(([, p]) => p.comm === LOAD_COMM).map(([pid]) => pid);
 }

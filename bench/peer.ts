@@ -189,7 +189,14 @@ export function kubefedPeer(): Peer {
   };
 }
 
-/** The peers `BENCH_PEERS` names (default fedctl), in that order. */
+/** A space-separated list of flags from the environment (unset → none). */
+const flagsFromEnv = (value: string | undefined): string[] => (value ?? '').split(' ').filter(Boolean);
+
+/**
+ * The peers `BENCH_PEERS` names (default fedctl), in that order. fedctl runs `fedctlArgs` then
+ * BENCH_FEDCTL_ARGS, with BENCH_FEDCTL_NODE_ARGS for Node and BENCH_FEDCTL_ENTRY=sources for the
+ * checkout's TypeScript.
+ */
 export function peersFromEnv(env = process.env.BENCH_PEERS ?? 'fedctl', fedctlArgs: string[] = []): Peer[] {
   return env
     .split(',')
@@ -198,9 +205,9 @@ export function peersFromEnv(env = process.env.BENCH_PEERS ?? 'fedctl', fedctlAr
     .map((name) => {
       if (name === 'fedctl')
         return fedctlPeer({
-          args: fedctlArgs,
+          args: [...fedctlArgs, ...flagsFromEnv(process.env.BENCH_FEDCTL_ARGS)],
           sources: process.env.BENCH_FEDCTL_ENTRY === 'sources',
-          nodeArgs: (process.env.BENCH_FEDCTL_NODE_ARGS ?? '').split(' ').filter(Boolean),
+          nodeArgs: flagsFromEnv(process.env.BENCH_FEDCTL_NODE_ARGS),
         });
       if (name === 'kubefed') return kubefedPeer();
       throw new Error(`BENCH_PEERS: unknown peer "${name}" (fedctl, kubefed)`);

@@ -726,9 +726,8 @@ async function dns(tb: E2ETestbed, kubeconfig: string): Promise<{ viaPeer: numbe
 }
 
 // Each peer on its own fresh testbed, one after the other (never side by side on 2 cores).
-// BENCH_FEDCTL_ARGS adds controller flags (e.g. `--kube-api-qps 100 --kube-api-burst 20`).
-const fedctlArgs = ['--resync', '20', ...(process.env.BENCH_FEDCTL_ARGS ?? '').split(' ').filter(Boolean)];
-const peers: Peer[] = peersFromEnv(process.env.BENCH_PEERS, fedctlArgs);
+// BENCH_FEDCTL_ARGS adds controller flags after these (e.g. `--kube-api-qps 100 --kube-api-burst 20`).
+const peers: Peer[] = peersFromEnv(process.env.BENCH_PEERS, ['--resync', '20']);
 const load = startLoad(parseLoad(process.env.BENCH_LOAD));
 const started = performance.now();
 try {

@@ -3,7 +3,7 @@
 // FederatedConfigMaps created, edited, and deleted after a controller-manager restart, each phase
 // timed until all 60 member ConfigMaps agree.
 // Run: npx node bench/kubefed/check.ts   (builds KubeFed on first use: bench/kubefed/build.sh)
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -33,6 +33,7 @@ import { describeWrites, MemberWrites, writesBetween } from '../../testbed/harne
 import { startTestbed } from '../../testbed/harness/testbed.ts';
 import { sleep, waitFor } from '../../testbed/harness/wait.ts';
 import { percentile, pool } from '../stats.ts';
+import { rssBytes } from '../workloads.ts';
 import { chartCrds, type KubeFedPeer, startKubeFed } from './peer.ts';
 
 const N = 20;
@@ -273,8 +274,9 @@ try {
     );
   }
 
-  const rss = readFileSync(`/proc/${peer.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)?.[1];
-  report(`controller-manager RSS after the run: ${(Number(rss) / 1024).toFixed(0)} MiB (pid ${peer.pid})`);
+  report(
+    `controller-manager RSS after the run: ${(rssBytes(peer.pid) / 2 ** 20).toFixed(0)} MiB (pid ${peer.pid})`,
+  );
   ok = true;
 } catch (e) {
   log(`FAILED: ${(e as Error).stack ?? e}`);

@@ -109,6 +109,7 @@ export class FederatedTypeController {
   readonly #recent = new Map<string, Recent>();
   #sweeper: NodeJS.Timeout | undefined;
   readonly #statusCollection: boolean;
+  readonly #statusMinIntervalMs: number;
   readonly #events: EventRecorder;
   /** Our writes by federated key and place (a member's name, or HOST): their watch echoes enqueue nothing. */
   readonly #ownWrites = new OwnWrites((key) => this.#runner.enqueue(key));
@@ -118,6 +119,7 @@ export class FederatedTypeController {
     this.target = target;
     this.federated = federated;
     this.#deps = deps;
+    this.#statusMinIntervalMs = deps.statusMinIntervalMs ?? STATUS_MIN_INTERVAL_MS;
     this.#log = deps.log.with({ type: federated.kind });
     this.#statusCollection = ftc.spec.statusCollection === 'Enabled';
     this.#events = new EventRecorder(eventWriterFor(deps.host.kc), { log: this.#log });
@@ -224,7 +226,6 @@ export class FederatedTypeController {
    * federated object would otherwise stay for good, since echoes of our writes cause no reconcile.
    */
   #sweep(now: number): void {
-    const interval = this.#deps.statusMinIntervalMs ?? STATUS_MIN_INTERVAL_MS;
     for (const [key, r] of this.#recent) {
       const [namespace, name] = splitKey(key);
       const cached = this.#hostInformer.get(name, namespace);
@@ -233,7 +234,7 @@ export class FederatedTypeController {
         continue;
       }
       if (r.status && !sameJson(cached.status ?? null, r.status.before ?? null)) r.status = undefined;
-      if (r.statusAt !== undefined && now - r.statusAt >= interval) r.statusAt = undefined;
+      if (r.statusAt !== undefined && now - r.statusAt >= this.#statusMinIntervalMs) r.statusAt = undefined;
       for (const [cluster, version] of r.versions ?? [])
         if (cached.status?.clusters?.find((c) => c.name === cluster)?.version === version)
           r.versions?.delete(cluster);
@@ -301,7 +302,7 @@ export class FederatedTypeController {
       controlPlaneNamespace: this.#deps.controlPlaneNamespace,
       recordedVersion: (c) => this.#known(key, uid)?.versions?.get(c),
       statusCollection: this.#statusCollection,
-      statusMinIntervalMs: this.#deps.statusMinIntervalMs ?? STATUS_MIN_INTERVAL_MS,
+      statusMinIntervalMs: this.#statusMinIntervalMs,
       lastStatusWriteAt: () => this.#known(key, uid)?.statusAt,
       recordEvents: (obj, events) => {
         const subject = {
